@@ -46,6 +46,7 @@ _LIST_ITEMS: dict[str, type] = {
     "teachers.deficit_cuts": float,
 }
 
+_KEY = ("параметр", "key")
 _TYPE_RU = {int: "целое число", float: "число", str: "строка", bool: "true/false",
             list: "список", dict: "раздел (словарь)"}
 
@@ -65,7 +66,8 @@ def _type_ok(value: Any, expected: type) -> bool:
 
 def _check(key: str, value: Any, default: Any, file: str, problems: list[Problem]) -> None:
     def bad(ru: str, en: str) -> None:
-        problems.append(Problem(file=file, column=key, value=value, expected_ru=ru, expected_en=en))
+        problems.append(Problem(file=file, column=key, value=value, expected_ru=ru, expected_en=en,
+                                column_label=_KEY))
 
     if isinstance(default, dict):
         if not isinstance(value, dict):
@@ -77,7 +79,7 @@ def _check(key: str, value: Any, default: Any, file: str, problems: list[Problem
                 problems.append(Problem(
                     file=file, column=path, value=sub_value,
                     expected_ru=f"неизвестный параметр; допустимы: {', '.join(default)}",
-                    expected_en=f"unknown key; allowed: {', '.join(default)}"))
+                    expected_en=f"unknown key; allowed: {', '.join(default)}", column_label=_KEY))
                 continue
             _check(path, sub_value, default[sub], file, problems)
         return
@@ -204,7 +206,8 @@ def load_params(path: str | Path | None = None, *, root: Path | None = None,
     merged = _merge(defaults, user)
     if merged["clusters"]["k_min"] > merged["clusters"]["k_max"]:
         problems.append(Problem(source, "k_min не больше k_max", "k_min <= k_max",
-                                column="clusters.k_min", value=merged["clusters"]["k_min"]))
+                                column="clusters.k_min", value=merged["clusters"]["k_min"],
+                                column_label=_KEY))
     if problems:
         raise ValidationError(problems)
     return Params(merged, source, root)

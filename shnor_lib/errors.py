@@ -20,6 +20,7 @@ class Problem:
     row: int | None = None  # 1-based row as the user sees it in the file (header = row 1)
     column: str | None = None
     value: object = None
+    column_label: tuple[str, str] = ("столбец", "column")  # ("параметр", "key") for params
 
     def format(self) -> str:
         where_ru = [f"файл {self.file}"]
@@ -28,8 +29,8 @@ class Problem:
             where_ru.append(f"строка {self.row}")
             where_en.append(f"row {self.row}")
         if self.column is not None:
-            where_ru.append(f"столбец «{self.column}»")
-            where_en.append(f"column '{self.column}'")
+            where_ru.append(f"{self.column_label[0]} «{self.column}»")
+            where_en.append(f"{self.column_label[1]} '{self.column}'")
         val = ""
         if self.value is not None:
             shown = str(self.value)
