@@ -1,0 +1,80 @@
+# shnor — the user's interface. `make` (or `make help`) lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+MUNICIPALITY ?= demo
+PARAMS       ?= params/$(MUNICIPALITY).yml
+YEAR         ?=
+YEAR_ARG     := $(if $(YEAR),--year $(YEAR),)
+DEMO_DATA    := $(if $(filter demo,$(MUNICIPALITY)),data/raw/demo/_truth.json,)
+
+.PHONY: help venv synth validate compute report reports site forms lab test lint format bench freeze clean
+
+help: ## show this list of targets
+	@echo "shnor — аналитический отчёт о ШНОР/ШССУ. Цели (targets):"
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+	@echo "Параметры: MUNICIPALITY=demo (файл params/<m>.yml), YEAR=<отчётный год>"
+
+$(STAMP): requirements.txt pyproject.toml
+	@echo "Подготовка окружения $(VENV) (Python: $(PYTHON))…"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --upgrade pip
+	@$(BIN)/python -m pip install -q -r requirements.txt
+	@$(BIN)/python -m pip install -q --no-deps -e .
+	@touch $(STAMP)
+
+venv: $(STAMP) ## create or update the virtual environment .venv (pinned requirements.txt)
+
+data/raw/demo/_truth.json: | $(STAMP)
+	$(BIN)/shnor synth --out data/raw/demo
+
+synth: $(STAMP) ## (re)generate the synthetic demo municipality in data/raw/demo
+	$(BIN)/shnor synth --out data/raw/demo
+
+validate: $(STAMP) $(DEMO_DATA) ## validate raw data only → data/processed/<m>/<year>/
+	$(BIN)/shnor validate --params $(PARAMS) $(YEAR_ARG)
+
+compute: $(STAMP) $(DEMO_DATA) ## compute all tables (no notebook) → outputs/<m>/<year>/tables/
+	$(BIN)/shnor compute --params $(PARAMS) $(YEAR_ARG)
+
+report: $(STAMP) $(DEMO_DATA) ## the report: outputs/<m>/<year>/report.html (demo by default)
+	$(BIN)/shnor report --params $(PARAMS) $(YEAR_ARG)
+
+reports: $(STAMP) data/raw/demo/_truth.json ## reports for every params/*.yml in one process
+	$(BIN)/shnor reports --dir params
+
+site: $(STAMP) ## outputs/site/index.html linking every report, ready to upload
+	$(BIN)/shnor site --outputs outputs
+
+forms: $(STAMP) ## blank Excel monitoring forms → outputs/forms/
+	$(BIN)/shnor forms --out outputs/forms
+
+lab: $(STAMP) ## JupyterLab on the notebooks
+	$(BIN)/jupyter lab notebooks
+
+test: $(STAMP) ## run the whole test suite
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP) ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check shnor_lib tests
+
+format: $(STAMP) ## format the code with ruff
+	$(BIN)/ruff format shnor_lib tests
+	$(BIN)/ruff check --fix shnor_lib tests
+
+bench: $(STAMP) ## performance benchmark (not part of make test) → outputs/bench/bench.md
+	$(BIN)/python -m shnor_lib.bench
+
+freeze: $(STAMP) ## re-pin requirements.txt from the current .venv
+	@{ echo "# Pinned environment for shnor (Python 3.11). Regenerate with: make freeze"; \
+	   $(BIN)/pip freeze --exclude-editable; } > requirements.txt
+
+clean: ## remove generated data and outputs (keeps data/raw of real municipalities)
+	rm -rf data/processed/* outputs/* data/raw/demo
+	@touch data/processed/.gitkeep outputs/.gitkeep

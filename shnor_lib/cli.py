@@ -1,0 +1,166 @@
+"""`shnor` console script: synth, validate, compute, report, reports, site, forms."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from . import __version__
+from .errors import ShnorError
+
+DEFAULT_PARAMS = "params/demo.yml"
+
+
+def _params(args: argparse.Namespace):
+    from .config import load_params
+
+    overrides = {"year": args.year} if getattr(args, "year", None) else None
+    return load_params(args.params, overrides=overrides)
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def cmd_synth(args: argparse.Namespace) -> None:
+    from . import synth
+
+    t0 = time.perf_counter()
+    if args.region:
+        root = Path(args.out or "data/raw")
+        ids = synth.generate_region(root, seed=args.seed, n_municipalities=args.municipalities,
+                                    n_schools=args.schools, scale=args.scale, region=args.region)
+        _say(f"Синтетический регион: {len(ids)} муниципалитетов в {root} "
+             f"за {time.perf_counter() - t0:.1f} с")
+        return
+    out = Path(args.out or "data/raw/demo")
+    truth = synth.generate(out, seed=args.seed)
+    n = truth.get("n_schools", "?")
+    _say(f"Демонстрационные данные: {out} ({n} ОО) за {time.perf_counter() - t0:.1f} с")
+
+
+def cmd_validate(args: argparse.Namespace) -> None:
+    from . import ingest
+
+    params = _params(args)
+    result = ingest.run(params)
+    n_rows = sum(len(t) for t in result.tables.values())
+    _say(f"Проверка пройдена: {len(result.tables)} таблиц, {n_rows} строк → "
+         f"{params.processed_dir()}")
+
+
+def cmd_compute(args: argparse.Namespace) -> None:
+    from . import pipeline
+
+    params = _params(args)
+    out = pipeline.compute(params, progress=_say)
+    _say(f"Таблицы записаны: {out}")
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from . import pipeline, report
+
+    params = _params(args)
+    pipeline.compute(params, progress=_say)
+    html = report.render_report(params)
+    _say(f"Отчёт готов: {html}")
+
+
+def cmd_reports(args: argparse.Namespace) -> None:
+    from . import pipeline, report
+    from .config import load_params
+
+    files = sorted(Path(args.dir).glob("*.yml"))
+    if not files:
+        raise ShnorError(f"В папке {args.dir} нет файлов параметров *.yml",
+                         f"No params files *.yml in {args.dir}")
+    params_list = []
+    for f in files:
+        params = load_params(f)
+        pipeline.compute(params, progress=_say)
+        params_list.append(params)
+    for html in report.render_many(params_list):
+        _say(f"Отчёт готов: {html}")
+
+
+def cmd_site(args: argparse.Namespace) -> None:
+    from . import report
+
+    index = report.build_site(Path(args.outputs))
+    _say(f"Сайт собран: {index}")
+
+
+def cmd_forms(args: argparse.Namespace) -> None:
+    from . import support
+
+    paths = support.write_blank_forms(Path(args.out))
+    for p in paths:
+        _say(f"Бланк формы: {p}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="shnor",
+        description="Аналитический отчёт о ШНОР/ШССУ для муниципального органа управления "
+                    "образованием (analysis workbook for municipal education authorities).")
+    parser.add_argument("--version", action="version", version=f"shnor {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_params(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--params", default=DEFAULT_PARAMS,
+                       help=f"файл параметров муниципалитета (по умолчанию {DEFAULT_PARAMS})")
+        p.add_argument("--year", type=int, default=None, help="отчётный год (переопределяет params)")
+        return p
+
+    p = sub.add_parser("synth", help="сгенерировать демонстрационные данные")
+    p.add_argument("--out", default=None, help="папка (по умолчанию data/raw/demo)")
+    p.add_argument("--seed", type=int, default=20240901)
+    p.add_argument("--region", default=None, help="режим масштаба: идентификатор региона")
+    p.add_argument("--municipalities", type=int, default=44)
+    p.add_argument("--schools", type=int, default=1500)
+    p.add_argument("--scale", type=float, default=1.0)
+    p.set_defaults(func=cmd_synth)
+
+    with_params(sub.add_parser("validate", help="проверить исходные данные")).set_defaults(
+        func=cmd_validate)
+    with_params(sub.add_parser("compute", help="рассчитать таблицы без отчёта")).set_defaults(
+        func=cmd_compute)
+    with_params(sub.add_parser("report", help="рассчитать и построить HTML-отчёт")).set_defaults(
+        func=cmd_report)
+    p = sub.add_parser("reports", help="отчёты по всем файлам параметров в одном процессе")
+    p.add_argument("--dir", default="params")
+    p.set_defaults(func=cmd_reports)
+    p = sub.add_parser("site", help="собрать сайт outputs/site")
+    p.add_argument("--outputs", default="outputs")
+    p.set_defaults(func=cmd_site)
+    p = sub.add_parser("forms", help="бланки Excel-форм мониторинга")
+    p.add_argument("--out", default="outputs/forms")
+    p.set_defaults(func=cmd_forms)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except ShnorError as exc:
+        _say("Ошибка (error):\n" + exc.format())
+        return 2
+    except KeyboardInterrupt:
+        _say("Прервано пользователем (interrupted).")
+        return 130
+    except Exception as exc:  # a bug: keep the traceback in a log, not on the user's screen
+        log = Path("outputs") / "shnor-error.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(traceback.format_exc(), "utf-8")
+        _say(f"Внутренняя ошибка программы (internal error): {type(exc).__name__}: {exc}\n"
+             f"Подробности записаны в {log}; сообщите разработчикам.")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,271 @@
+"""Share indicators of the regulations (INDICATORS.md section A), M1.
+
+Each indicator is a count pair (numerator k, denominator n) per school and year, pooled for
+the municipality. Values are percentages with Wilson intervals; year-on-year change with
+Newcombe's interval; target status from the interval. The catalog (ids, names, inputs,
+targets) is the data file `data/indicators_catalog.csv`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import DATA_DIR
+from .stats import change_status, newcombe_diff_ci, target_status, wilson_ci
+
+COLUMNS = ["indicator_id", "level", "school_id", "year", "value", "ci_low", "ci_high",
+           "numerator", "n", "change", "change_ci_low", "change_ci_high", "change_status",
+           "target", "target_status"]
+
+NO_DATA = "нет данных"
+
+
+def load_catalog() -> pd.DataFrame:
+    cat = pd.read_csv(DATA_DIR / "indicators_catalog.csv", dtype=str, keep_default_na=False)
+    cat["target_value"] = pd.to_numeric(cat["target_value"].replace("", np.nan))
+    return cat
+
+
+def _parse_filter(text: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in text.split(";") if part)
+
+
+# ------------------------------------------------------------------ count pairs per source
+
+
+def _from_stats(stats: pd.DataFrame | None, num: str, den: str) -> pd.DataFrame | None:
+    if stats is None or num not in stats or den not in stats:
+        return None
+    out = stats[["school_id", "year", num, den]].dropna()
+    out = out.rename(columns={num: "numerator", den: "n"})
+    return out[out["n"] > 0]
+
+
+def _vpr_passed_all(vpr: pd.DataFrame | None, grade: int) -> pd.DataFrame | None:
+    """Pupils of a grade with mark >= 3 in every ВПР subject they wrote / pupils who wrote."""
+    if vpr is None:
+        return None
+    g = vpr[vpr["grade"] == grade]
+    if g.empty:
+        return None
+    per_student = g.groupby(["school_id", "year", "student_id"], observed=True)["mark"].min()
+    passed = (per_student >= 3).groupby(level=["school_id", "year"]).agg(["sum", "size"])
+    return passed.rename(columns={"sum": "numerator", "size": "n"}).reset_index()
+
+
+def journal_agreement(vpr: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Counts of lowered / confirmed / raised (ВПР mark vs journal mark) per group of `keys`."""
+    v = vpr.dropna(subset=["journal_mark"])
+    diff = np.sign(v["mark"].astype("float64") - v["journal_mark"].astype("float64"))
+    frame = v[keys].assign(lowered=(diff < 0).astype(int), confirmed=(diff == 0).astype(int),
+                           raised=(diff > 0).astype(int))
+    out = frame.groupby(keys, observed=True).sum()
+    out["n"] = out[["lowered", "confirmed", "raised"]].sum(axis=1)
+    out["not_lower"] = out["confirmed"] + out["raised"]
+    return out.reset_index()
+
+
+def _vpr_journal(vpr: pd.DataFrame | None, what: str, flt: dict[str, str]) -> pd.DataFrame | None:
+    if vpr is None or "journal_mark" not in vpr or vpr["journal_mark"].isna().all():
+        return None
+    lo, hi = (int(x) for x in flt["grades"].split("-"))
+    subjects = flt["subject"].split("|")
+    sel = vpr[vpr["subject"].isin(subjects) & vpr["grade"].between(lo, hi)]
+    if sel.empty or sel["journal_mark"].isna().all():
+        return None
+    agg = journal_agreement(sel, ["school_id", "year"])
+    return agg.rename(columns={what: "numerator"})[["school_id", "year", "numerator", "n"]]
+
+
+def _gia_ege_high(gia: pd.DataFrame | None, threshold: float) -> pd.DataFrame | None:
+    if gia is None:
+        return None
+    ege = gia[gia["exam"] == "ЕГЭ"]
+    if ege.empty:
+        return None
+    best = ege.groupby(["school_id", "year", "student_id"], observed=True)["score"].max()
+    high = (best >= threshold).groupby(level=["school_id", "year"]).agg(["sum", "size"])
+    return high.rename(columns={"sum": "numerator", "size": "n"}).reset_index()
+
+
+def _teachers(teachers: pd.DataFrame | None, col: str) -> pd.DataFrame | None:
+    if teachers is None or col not in teachers or teachers[col].isna().all():
+        return None
+    t = teachers.assign(_flag=teachers[col].fillna(False).astype(int))
+    agg = t.groupby(["school_id", "year"], observed=True)["_flag"].agg(["sum", "size"])
+    return agg.rename(columns={"sum": "numerator", "size": "n"}).reset_index()
+
+
+def school_counts(tables: dict[str, pd.DataFrame], catalog: pd.DataFrame,
+                  ege_high_score: float = 80) -> pd.DataFrame:
+    """Long table: indicator_id, school_id, year, numerator, n (school level)."""
+    stats = tables.get("school_stats")
+    parts = []
+    for row in catalog.itertuples():
+        flt = _parse_filter(row.filter)
+        if row.source == "stats":
+            part = _from_stats(stats, row.numerator, row.denominator)
+        elif row.source == "vpr_passed_all":
+            part = _vpr_passed_all(tables.get("vpr"), int(flt["grade"]))
+        elif row.source == "vpr_journal":
+            part = _vpr_journal(tables.get("vpr"), row.numerator, flt)
+        elif row.source == "gia_ege_high":
+            part = _gia_ege_high(tables.get("gia"), ege_high_score)
+        elif row.source == "teachers":
+            part = _teachers(tables.get("teachers"), row.numerator)
+        else:  # municipal-only or later-stage sources are handled elsewhere
+            part = None
+        if part is not None and not part.empty:
+            parts.append(part.assign(indicator_id=row.indicator_id))
+    if not parts:
+        return pd.DataFrame(columns=["indicator_id", "school_id", "year", "numerator", "n"])
+    out = pd.concat(parts, ignore_index=True)
+    out["numerator"] = out["numerator"].astype("int64")
+    out["n"] = out["n"].astype("int64")
+    out["year"] = out["year"].astype("int64")
+    return out[["indicator_id", "school_id", "year", "numerator", "n"]]
+
+
+def municipal_counts(counts: pd.DataFrame, tables: dict[str, pd.DataFrame],
+                     catalog: pd.DataFrame) -> pd.DataFrame:
+    """Pooled counts for the municipality, plus indicators defined only at that level."""
+    pooled = counts.groupby(["indicator_id", "year"], as_index=False)[["numerator", "n"]].sum()
+    stats = tables.get("school_stats")
+    extra = []
+    for row in catalog[catalog["source"] == "schools_with"].itertuples():
+        if stats is not None and row.numerator in stats:
+            g = stats.groupby("year")[row.numerator]
+            frame = pd.DataFrame({"numerator": g.apply(lambda s: int((s.fillna(0) > 0).sum())),
+                                  "n": g.size()}).reset_index()
+            extra.append(frame.assign(indicator_id=row.indicator_id))
+    if extra:
+        pooled = pd.concat([pooled, *extra], ignore_index=True)
+    return pooled
+
+
+# ------------------------------------------------------------------ values and statuses
+
+
+def _with_values(counts: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    k = counts["numerator"].to_numpy(dtype="float64")
+    n = counts["n"].to_numpy(dtype="float64")
+    lo, hi = wilson_ci(k, n, confidence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(n > 0, 100.0 * k / np.where(n > 0, n, 1), np.nan)
+    return counts.assign(value=value, ci_low=100 * np.asarray(lo), ci_high=100 * np.asarray(hi))
+
+
+def _with_change(frame: pd.DataFrame, keys: list[str], confidence: float) -> pd.DataFrame:
+    prev = frame[keys + ["year", "numerator", "n"]].copy()
+    prev["year"] = prev["year"] + 1
+    merged = frame.merge(prev, on=keys + ["year"], how="left", suffixes=("", "_prev"))
+    k1, n1 = merged["numerator"].to_numpy(float), merged["n"].to_numpy(float)
+    k0 = merged["numerator_prev"].to_numpy(float)
+    n0 = merged["n_prev"].to_numpy(float)
+    ok = (n1 > 0) & (n0 > 0)
+    n0s, n1s = np.where(ok, n0, 1), np.where(ok, n1, 1)
+    lo, hi = newcombe_diff_ci(np.where(ok, k1, 0), n1s, np.where(ok, k0, 0), n0s, confidence)
+    change = np.where(ok, 100 * (k1 / n1s - np.where(ok, k0, 0) / n0s), np.nan)
+    merged["change"] = change
+    merged["change_ci_low"] = np.where(ok, 100 * np.asarray(lo), np.nan)
+    merged["change_ci_high"] = np.where(ok, 100 * np.asarray(hi), np.nan)
+    merged["change_status"] = change_status(merged["change_ci_low"].to_numpy(),
+                                            merged["change_ci_high"].to_numpy())
+    return merged.drop(columns=["numerator_prev", "n_prev"])
+
+
+def _with_targets(frame: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
+    cat = catalog.set_index("indicator_id")
+    kind = frame["indicator_id"].map(cat["target_kind"])
+    target = frame["indicator_id"].map(cat["target_value"])
+    status = np.full(len(frame), "не определён", dtype=object)
+    is_min = (kind == "min").to_numpy()
+    if is_min.any():
+        status[is_min] = target_status(frame.loc[is_min, "ci_low"].to_numpy(),
+                                       frame.loc[is_min, "ci_high"].to_numpy(),
+                                       target[is_min].to_numpy())
+    dyn = (kind == "dynamics").to_numpy()
+    mapping = {"рост": "достигнут", "снижение": "не достигнут"}
+    status[dyn] = [mapping.get(s, "не определён") for s in frame.loc[dyn, "change_status"]]
+    zero = (kind == "zero").to_numpy()
+    status[zero] = np.where(frame.loc[zero, "numerator"].to_numpy() == 0, "достигнут", "не достигнут")
+    status[frame["n"].fillna(0).to_numpy() == 0] = NO_DATA
+    target_text = np.where(kind == "dynamics", "положительная динамика",
+                  np.where(kind == "zero", "отсутствие (0)",
+                  np.where(kind == "min", "не менее " + target.map(lambda v: f"{v:g}" if v == v else "") + " %", "")))
+    return frame.assign(target=target_text, target_status=status)
+
+
+def compute(tables: dict[str, pd.DataFrame], *, confidence: float = 0.95,
+            ege_high_score: float = 80, catalog: pd.DataFrame | None = None) -> pd.DataFrame:
+    """indicators.csv content (DESIGN.md §6): school and municipality rows, all years."""
+    catalog = load_catalog() if catalog is None else catalog
+    counts = school_counts(tables, catalog, ege_high_score)
+    muni = municipal_counts(counts, tables, catalog)
+    school = _with_change(_with_values(counts, confidence), ["indicator_id", "school_id"], confidence)
+    municipal = _with_change(_with_values(muni, confidence), ["indicator_id"], confidence)
+    school["level"] = "school"
+    municipal["level"] = "municipality"
+    municipal["school_id"] = pd.Series(pd.NA, index=municipal.index, dtype="string")
+    school["school_id"] = school["school_id"].astype("string")
+    complaints = catalog.loc[catalog["source"] == "complaints"]
+    frames = [school, municipal]
+    stats = tables.get("school_stats")
+    for row in complaints.itertuples():
+        if stats is not None and row.numerator in stats:
+            c = stats[["school_id", "year", row.numerator]].dropna()
+            frames.append(pd.DataFrame({
+                "indicator_id": row.indicator_id, "level": "school",
+                "school_id": c["school_id"].astype("string"),
+                "year": c["year"].astype("int64"), "value": c[row.numerator].astype(float),
+                "numerator": c[row.numerator].astype("int64"), "n": 1}))
+    out = pd.concat(frames, ignore_index=True)
+    missing = sorted(set(catalog["indicator_id"]) - set(out["indicator_id"]))
+    if missing:
+        years = sorted(out["year"].dropna().unique()) or [np.nan]
+        absent = pd.DataFrame({
+            "indicator_id": np.repeat(missing, len(years)), "level": "municipality",
+            "school_id": pd.Series(pd.NA, index=range(len(missing) * len(years)), dtype="string"),
+            "year": np.tile(years, len(missing)), "numerator": 0, "n": 0})
+        out = pd.concat([out, absent.astype({c: out[c].dtype for c in absent.columns
+                                             if c in out and c != "school_id"})],
+                        ignore_index=True)
+    out = _with_targets(out, catalog)
+    order = {i: k for k, i in enumerate(catalog["indicator_id"])}
+    out["_o"] = out["indicator_id"].map(order)
+    out["_l"] = (out["level"] == "school").astype(int)
+    out = out.sort_values(["_o", "_l", "school_id", "year"], na_position="first")
+    return out[COLUMNS].reset_index(drop=True)
+
+
+def suppress_small(frame: pd.DataFrame, min_n: int) -> pd.DataFrame:
+    """M11 for published tables: values from fewer than min_n people left empty, n kept."""
+    small = frame["n"].fillna(0) < min_n
+    small &= frame["level"].eq("school") | frame["n"].fillna(0).gt(0)
+    out = frame.copy()
+    cols = ["value", "ci_low", "ci_high", "numerator", "change", "change_ci_low", "change_ci_high"]
+    out.loc[small, cols] = np.nan
+    out.loc[small, ["change_status", "target_status"]] = "н/д (мало участников)"
+    return out
+
+
+def participants(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Participants by procedure, grade, subject and year (distinct pupils)."""
+    parts = []
+    vpr = tables.get("vpr")
+    if vpr is not None:
+        v = vpr.groupby(["year", "grade", "subject"], observed=True)["student_id"].nunique()
+        parts.append(v.reset_index().assign(procedure="ВПР"))
+    gia = tables.get("gia")
+    if gia is not None:
+        g = gia.groupby(["year", "exam", "subject"], observed=True)["student_id"].nunique()
+        g = g.reset_index().rename(columns={"exam": "procedure"})
+        g["grade"] = np.where(g["procedure"] == "ОГЭ", 9, 11)
+        parts.append(g)
+    if not parts:
+        return pd.DataFrame(columns=["procedure", "grade", "subject", "year", "participants"])
+    out = pd.concat(parts, ignore_index=True).rename(columns={"student_id": "participants"})
+    out["grade"] = out["grade"].astype("int64")
+    return out[["procedure", "grade", "subject", "year", "participants"]].sort_values(
+        ["procedure", "grade", "subject", "year"]).reset_index(drop=True)
