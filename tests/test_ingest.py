@@ -1,0 +1,190 @@
+"""Ingestion: formats, aliases, personal data, and every bad-input case of the foundation issue."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import tiny_tables, write_tables
+
+from shnor_lib import ingest, pipeline
+from shnor_lib.cli import main
+from shnor_lib.errors import ValidationError
+
+
+def _problems(params) -> list:
+    with pytest.raises(ValidationError) as info:
+        ingest.ingest(params)
+    return info.value.problems
+
+
+def _raw(root):
+    return root / "data" / "raw" / "tiny"
+
+
+def test_valid_tiny_ingests_with_canonical_types(tiny_project):
+    root, params = tiny_project
+    result = ingest.ingest(params)
+    vpr = result.tables["vpr"]
+    assert set(result.tables) == {"schools", "context", "vpr", "gia"}
+    assert vpr["mark"].dtype == "Int64" and vpr["grade"].between(4, 5).all()
+    assert result.tables["schools"]["is_small"].tolist() == [False, True, True]
+    assert {s.table for s in result.sources} == {"schools", "context", "vpr", "gia"}
+    assert all(len(s.sha256) == 64 for s in result.sources)
+
+
+def test_missing_required_file(tiny_project):
+    root, params = tiny_project
+    (_raw(root) / "gia.csv").unlink()
+    problems = _problems(params)
+    assert any("gia" in p.file and "обязательный файл" in p.expected_ru for p in problems)
+
+
+def test_missing_column_names_column_and_file(tiny_project):
+    root, params = tiny_project
+    t = tiny_tables()
+    write_tables(_raw(root), {"vpr": t["vpr"].drop(columns=["mark"])})
+    problems = _problems(params)
+    assert any(p.column == "mark" and p.file.endswith("vpr.csv") for p in problems)
+
+
+def test_wrong_type_mark_6_score_above_max_collected_together(tiny_project):
+    root, params = tiny_project
+    vpr = tiny_tables()["vpr"]
+    vpr["mark"] = vpr["mark"].astype(object)
+    vpr.loc[0, "mark"] = "пять"   # wrong type → row 2
+    vpr.loc[1, "mark"] = 6        # out of range → row 3
+    vpr.loc[2, "primary_score"] = 31  # above max_score 30 → row 4
+    write_tables(_raw(root), {"vpr": vpr})
+    problems = _problems(params)
+    got = {(p.row, p.column, str(p.value)) for p in problems}
+    assert (2, "mark", "пять") in got
+    assert (3, "mark", "6") in got
+    assert (4, "primary_score", "31.0") in got or (4, "primary_score", "31") in got
+    text = ValidationError(problems).format()
+    assert "строка 3" in text and "row 3" in text and "от 2 до 5" in text
+
+
+def test_gia_score_above_max(tiny_project):
+    root, params = tiny_project
+    gia = tiny_tables()["gia"]
+    gia.loc[0, "score"] = 101  # ЕГЭ above 100
+    write_tables(_raw(root), {"gia": gia})
+    problems = _problems(params)
+    assert any(p.row == 2 and p.column == "score" for p in problems)
+
+
+def test_unknown_school_id(tiny_project):
+    root, params = tiny_project
+    ctx = tiny_tables()["context"]
+    ctx.loc[4, "school_id"] = "999999"
+    write_tables(_raw(root), {"context": ctx})
+    problems = _problems(params)
+    assert [(p.row, p.value) for p in problems if p.column == "school_id"] == [(6, "999999")]
+
+
+def test_duplicate_student_rows(tiny_project):
+    root, params = tiny_project
+    vpr = tiny_tables()["vpr"]
+    vpr = pd.concat([vpr, vpr.iloc[[3]]], ignore_index=True)
+    write_tables(_raw(root), {"vpr": vpr})
+    problems = _problems(params)
+    dup = [p for p in problems if "повторяет строку 5" in p.expected_ru]
+    assert len(dup) == 1 and dup[0].row == len(vpr) + 1
+
+
+def test_empty_file(tiny_project):
+    root, params = tiny_project
+    (_raw(root) / "context.csv").write_text("", "utf-8")
+    problems = _problems(params)
+    assert any(p.file.endswith("context.csv") and "непустая" in p.expected_ru for p in problems)
+
+
+def test_cp1251_semicolon_decimal_comma_russian_headers(tiny_project):
+    root, params = tiny_project
+    ctx = tiny_tables()["context"].rename(columns={
+        "school_id": "Код ОО", "year": "Год", "students_total": "Численность обучающихся",
+        "low_income": "Малообеспеченные"})
+    ctx["Скорость интернета"] = ["10,5", "2,25", "0,5", "11", "3", "1"]
+    text = ctx.to_csv(index=False, sep=";")
+    (_raw(root) / "context.csv").write_bytes(text.encode("cp1251"))
+    result = ingest.ingest(params)
+    c = result.tables["context"]
+    assert c["internet_mbps"].tolist()[:3] == [10.5, 2.25, 0.5]
+    assert c["students_total"].iloc[0] == 500
+
+
+def test_xlsx_with_russian_headers_and_subject_aliases(tiny_project):
+    root, params = tiny_project
+    vpr = tiny_tables()["vpr"].rename(columns={
+        "year": "Год", "school_id": "Код ОО", "student_id": "Код участника", "grade": "Класс",
+        "subject": "Предмет", "primary_score": "Первичный балл", "max_score": "Максимальный балл",
+        "mark": "Отметка", "journal_mark": "Отметка по журналу"})
+    vpr["Предмет"] = vpr["Предмет"].replace({"Русский язык": "Рус. яз."})
+    (_raw(root) / "vpr.csv").unlink()
+    vpr.to_excel(_raw(root) / "vpr.xlsx", index=False)
+    result = ingest.ingest(params)
+    v = result.tables["vpr"]
+    assert set(v["subject"]) == {"Русский язык", "Математика"}
+    assert v["journal_mark"].notna().all()
+
+
+def test_personal_data_column_dropped_and_never_persisted(tiny_project):
+    root, params = tiny_project
+    vpr = tiny_tables()["vpr"]
+    vpr.insert(3, "ФИО", "Иванов Иван Иванович")
+    vpr.insert(4, "Дата рождения", "01.01.2012")
+    write_tables(_raw(root), {"vpr": vpr})
+    result = ingest.run(params)
+    assert "ФИО" in result.warnings[0] and "Дата рождения" in result.warnings[0]
+    pipeline.compute(params)
+    for path in list(params.processed_dir().rglob("*")) + list(params.output_dir().rglob("*")):
+        if path.is_file():
+            assert b"\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd\xd0\xbe\xd0\xb2" not in path.read_bytes(), path  # «Иванов»
+    assert "ФИО" not in pd.read_parquet(params.processed_dir() / "vpr.parquet").columns
+
+
+def test_unknown_columns_reported_not_used(tiny_project):
+    root, params = tiny_project
+    ctx = tiny_tables()["context"].assign(Примечание="x")
+    write_tables(_raw(root), {"context": ctx})
+    result = ingest.ingest(params)
+    assert any("«Примечание»" in w for w in result.warnings)
+    assert "Примечание" not in result.tables["context"].columns
+
+
+def test_count_above_total(tiny_project):
+    root, params = tiny_project
+    ctx = tiny_tables()["context"]
+    ctx.loc[0, "low_income"] = 600
+    write_tables(_raw(root), {"context": ctx})
+    problems = _problems(params)
+    assert any(p.row == 2 and p.column == "low_income" for p in problems)
+
+
+def test_per_year_files_are_concatenated(tiny_project):
+    root, params = tiny_project
+    vpr = tiny_tables()["vpr"]
+    (_raw(root) / "vpr.csv").unlink()
+    for year, part in vpr.groupby("year"):
+        part.to_csv(_raw(root) / f"vpr_{year}.csv", index=False)
+    result = ingest.ingest(params)
+    assert len(result.tables["vpr"]) == len(vpr)
+
+
+def test_cli_bad_input_exits_nonzero_and_writes_nothing(tiny_project, capsys, monkeypatch):
+    root, params = tiny_project
+    monkeypatch.chdir(root)
+    assert main(["compute", "--params", "params/tiny.yml"]) == 0
+    before = (params.output_dir() / "tables" / "indicators.csv").read_bytes()
+    processed_before = (params.processed_dir() / "vpr.parquet").read_bytes()
+    vpr = tiny_tables()["vpr"]
+    vpr.loc[0, "mark"] = 7
+    write_tables(_raw(root), {"vpr": vpr})
+    capsys.readouterr()
+    assert main(["compute", "--params", "params/tiny.yml"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "vpr.csv" in err and "строка 2" in err
+    assert (params.output_dir() / "tables" / "indicators.csv").read_bytes() == before
+    assert (params.processed_dir() / "vpr.parquet").read_bytes() == processed_before
+    leftovers = [p.name for p in params.output_dir().iterdir() if p.name.startswith(".")]
+    assert leftovers == []
