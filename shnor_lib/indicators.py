@@ -12,7 +12,14 @@ import numpy as np
 import pandas as pd
 
 from . import DATA_DIR
-from .stats import change_status, newcombe_diff_ci, target_status, wilson_ci
+from .stats import (
+    change_status,
+    mean_ci_from_stats,
+    newcombe_diff_ci,
+    target_status,
+    welch_diff_ci,
+    wilson_ci,
+)
 
 COLUMNS = ["indicator_id", "level", "school_id", "year", "value", "ci_low", "ci_high",
            "numerator", "n", "change", "change_ci_low", "change_ci_high", "change_status",
@@ -269,3 +276,69 @@ def participants(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     out["grade"] = out["grade"].astype("int64")
     return out[["procedure", "grade", "subject", "year", "participants"]].sort_values(
         ["procedure", "grade", "subject", "year"]).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ Temryuk dynamics (C1)
+
+C1_MEANS = (
+    # id, label, table, filter, value column
+    ("c1_1_ege_mean_rus", "Средневзвешенный балл ЕГЭ: русский язык", "gia",
+     {"exam": "ЕГЭ", "subject": "Русский язык"}, "score"),
+    ("c1_1_ege_mean_math_profile", "Средневзвешенный балл ЕГЭ: математика (профильный уровень)",
+     "gia", {"exam": "ЕГЭ", "subject": "Математика (профильный уровень)"}, "score"),
+    ("c1_2_vpr_mean_g5_rus", "Средняя отметка ВПР: русский язык, 5 кл.", "vpr",
+     {"grade": 5, "subject": "Русский язык"}, "mark"),
+    ("c1_2_vpr_mean_g5_math", "Средняя отметка ВПР: математика, 5 кл.", "vpr",
+     {"grade": 5, "subject": "Математика"}, "mark"),
+    ("c1_2_vpr_mean_g6_rus", "Средняя отметка ВПР: русский язык, 6 кл.", "vpr",
+     {"grade": 6, "subject": "Русский язык"}, "mark"),
+    ("c1_2_vpr_mean_g6_math", "Средняя отметка ВПР: математика, 6 кл.", "vpr",
+     {"grade": 6, "subject": "Математика"}, "mark"),
+)
+C1_LABELS = {i: label for i, label, *_ in C1_MEANS}
+
+
+def _mean_rows(sel: pd.DataFrame, value: str, keys: list[str], confidence: float) -> pd.DataFrame:
+    g = sel.assign(_v=sel[value].astype(float)).groupby(keys + ["year"], observed=True)["_v"]
+    stats = pd.DataFrame({"value": g.mean(), "sd": g.std(ddof=1), "n": g.size()}).reset_index()
+    lo, hi = mean_ci_from_stats(stats["value"].to_numpy(), stats["sd"].to_numpy(),
+                                stats["n"].to_numpy(float), confidence)
+    stats["ci_low"], stats["ci_high"] = lo, hi
+    prev = stats[keys + ["year", "value", "sd", "n"]].copy()
+    prev["year"] += 1
+    m = stats.merge(prev, on=keys + ["year"], how="left", suffixes=("", "_prev"))
+    clo, chi = welch_diff_ci(m["value"].to_numpy(), m["sd"].to_numpy(), m["n"].to_numpy(float),
+                             m["value_prev"].to_numpy(), m["sd_prev"].to_numpy(),
+                             m["n_prev"].to_numpy(float), confidence)
+    m["change"] = m["value"] - m["value_prev"]
+    m["change_ci_low"], m["change_ci_high"] = clo, chi
+    m["change_status"] = change_status(np.asarray(clo, dtype=float), np.asarray(chi, dtype=float))
+    m.loc[m["value_prev"].isna(), "change_status"] = NO_DATA
+    return m.drop(columns=["sd", "value_prev", "sd_prev", "n_prev"])
+
+
+def temryuk_dynamics(tables: dict[str, pd.DataFrame], *, confidence: float = 0.95) -> pd.DataFrame:
+    """C1-1 and C1-2: mean ЕГЭ score and mean ВПР mark with t intervals and Welch changes."""
+    frames = []
+    for ind_id, _label, table, flt, value in C1_MEANS:
+        data = tables.get(table)
+        if data is None:
+            continue
+        sel = data
+        for col, val in flt.items():
+            sel = sel[sel[col] == val]
+        if sel.empty:
+            continue
+        school = _mean_rows(sel, value, ["school_id"], confidence).assign(level="school")
+        muni = _mean_rows(sel, value, [], confidence).assign(level="municipality")
+        frames += [school.assign(indicator_id=ind_id), muni.assign(indicator_id=ind_id)]
+    if not frames:
+        return pd.DataFrame(columns=COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    out["school_id"] = out["school_id"].astype("string")
+    out["target"] = "положительная динамика"
+    out["target_status"] = out["change_status"].map(
+        {"рост": "достигнут", "снижение": "не достигнут"}).fillna("не определён")
+    out.loc[out["change_status"] == NO_DATA, "target_status"] = NO_DATA
+    out["numerator"] = np.nan
+    return out[COLUMNS]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__, indicators, ingest, publish
+from . import __version__, indicators, ingest, min_scores, publish, reference, results_index
 from .config import Params
 
 
@@ -50,16 +50,70 @@ def schools_table(data: dict[str, pd.DataFrame], params: Params) -> pd.DataFrame
     return out[publish.SCHOOLS_COLUMNS + extra].sort_values("school_id").reset_index(drop=True)
 
 
+def data_years(data: dict[str, pd.DataFrame], params: Params) -> list[int]:
+    """Years with results up to the reporting year (the trajectory shown in the report)."""
+    years: set[int] = set()
+    for name in ("vpr", "gia"):
+        if name in data:
+            years |= {int(y) for y in data[name]["year"].dropna().unique()}
+    return sorted(y for y in years if y <= params.year) or [params.year]
+
+
+def results_stage(data: dict[str, pd.DataFrame], params: Params,
+                  exclusions: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """M2 and M3: minimum scores, risk sign, ИОР components, index and classes."""
+    conf = params.confidence
+    years = data_years(data, params)
+    gia = data.get("gia")
+    marked = min_scores.mark_below_min(gia, reference.load_gia_min_scores()) if gia is not None else None
+    per_proc = min_scores.by_procedure(marked, conf) if marked is not None else pd.DataFrame()
+    risk = min_scores.risk_sign(per_proc, share=params.min_scores.risk_share,
+                                procedures=params.min_scores.risk_procedures)
+    comps = results_index.components(data, marked, years, params.window, exclusions)
+    weights = {k: v.weight for k, v in params.results_index.components.items()}
+    index = results_index.compute_index(comps, weights, method=params.results_index.scaling,
+                                        min_weight_share=params.results_index.min_weight_share)
+    excluded = set(exclusions["school_id"]) if exclusions is not None and not exclusions.empty else set()
+    classes = results_index.classify(index, params.year, params.years,
+                                     low_years=params.results_index.low_results_years,
+                                     leader_years=params.results_index.leader_years, risk=risk,
+                                     excluded_schools=excluded)
+    pooled = (min_scores.pooled_window(marked, params.years, conf) if marked is not None
+              else pd.DataFrame(columns=["school_id", "below", "n", "share", "ci_low", "ci_high"]))
+    return {"min_scores": per_proc, "min_scores_window": pooled, "risk": risk,
+            "results_index": index, "classes": classes}
+
+
 def compute_results(data: dict[str, pd.DataFrame], params: Params,
                     progress: Callable[[str], None] | None = None) -> dict[str, pd.DataFrame]:
     """All computed tables from validated data (no I/O)."""
     _stage(progress, "Расчёт показателей (M1)…")
     ind = indicators.compute(data, confidence=params.confidence,
                              ege_high_score=params.indicators.ege_high_score)
+    c1 = indicators.temryuk_dynamics(data, confidence=params.confidence)
+    _stage(progress, "Минимальные баллы ГИА и ИОР (M2, M3)…")
+    res = results_stage(data, params)
+    schools = schools_table(data, params)
+    cls = res["classes"].set_index("school_id")
+    for col in ("results_index", "results_quartile", "low_results", "risk_group", "leader"):
+        schools[col] = schools["school_id"].map(cls[col])
+    schools["results_level"] = schools["results_quartile"].map(results_index.QUARTILE_LABELS)
+    for col in ("low_results_reason", "risk_reason", "leader_reason"):
+        schools[col] = schools["school_id"].map(cls[col])
+    idx_now = res["results_index"]
+    idx_now = idx_now[idx_now["year"] == params.year].set_index("school_id")["no_index_reason"]
+    schools["no_index_reason"] = schools["school_id"].map(idx_now).fillna(
+        "нет результатов, из которых складывается ИОР (ГИА, ВПР 5–6 кл.)")
+    schools.loc[schools["results_index"].notna() & (schools["no_index_reason"] == ""),
+                "no_index_reason"] = ""
     return {
-        "schools": schools_table(data, params),
-        "indicators": ind,
+        "schools": schools,
+        "indicators": pd.concat([ind, c1], ignore_index=True) if not c1.empty else ind,
         "participants": indicators.participants(data),
+        "results_index": res["results_index"],
+        "min_scores": res["min_scores"],
+        "min_scores_window": res["min_scores_window"],
+        "risk": res["risk"],
     }
 
 

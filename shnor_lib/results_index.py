@@ -1,0 +1,207 @@
+"""Index of educational results (ИОР), M3: components, scaling, weighting, quartiles, and the
+school classes it defines (ШНОР, группа риска, школы-лидеры).
+
+Components are computed per school × year from student-level results; units excluded for
+non-objectivity (M5) are dropped before aggregation. Each component is scaled to 0..1 across
+the schools that have it in that year (1 = best); ИОР is the weighted mean over the
+components a school has, or none when less than `min_weight_share` of the weight is there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+QUARTILE_LABELS = {4: "высокий", 3: "выше среднего", 2: "ниже среднего", 1: "низкий"}
+COMPONENT_LABELS = {
+    "gia_below_min": "Доля результатов ГИА ниже минимума (за 3 года)",
+    "ege_mean": "Средний балл ЕГЭ (русский язык, профильная математика)",
+    "oge_mean_mark": "Средняя отметка ОГЭ (русский язык, математика)",
+    "vpr_mean_mark": "Средняя отметка ВПР (русский язык, математика, 5–6 кл.)",
+}
+LOWER_IS_BETTER = {"gia_below_min"}
+CORE_SUBJECTS = ("Русский язык", "Математика")
+EGE_SUBJECTS = ("Русский язык", "Математика (профильный уровень)")
+EXCLUSION_KEYS = ["school_id", "year", "procedure", "grade", "subject"]
+
+
+def drop_excluded(frame: pd.DataFrame, exclusions: pd.DataFrame | None, procedure: str
+                  ) -> pd.DataFrame:
+    """Rows of a student-level table outside the excluded units of `procedure`.
+
+    An exclusion with an empty grade or subject covers every grade or subject.
+    """
+    if exclusions is None or exclusions.empty:
+        return frame
+    ex = exclusions[exclusions["procedure"] == procedure]
+    if ex.empty:
+        return frame
+    hit = pd.Series(False, index=frame.index)
+    for cols in (["school_id", "year", "grade", "subject"], ["school_id", "year", "subject"],
+                 ["school_id", "year", "grade"], ["school_id", "year"]):
+        sel = ex
+        for c in {"grade", "subject"} - set(cols):
+            sel = sel[sel[c].isna()]
+        for c in cols:
+            sel = sel[sel[c].notna()]
+        if sel.empty or not set(cols) <= set(frame.columns):
+            continue
+        keys = sel[cols].drop_duplicates().astype({c: frame[c].dtype for c in cols})
+        merged = frame[cols].reset_index().merge(keys, on=cols, how="inner")
+        hit.loc[merged["index"]] = True
+    return frame[~hit]
+
+
+def _mean_by(frame: pd.DataFrame, value: str, name: str) -> pd.DataFrame:
+    g = frame.groupby(["school_id", "year"], observed=True)[value]
+    return pd.DataFrame({"value": g.mean().astype(float), "n": g.size()}).reset_index().assign(
+        component=name)
+
+
+def components(data: Mapping[str, pd.DataFrame], gia_marked: pd.DataFrame | None,
+               years: list[int], window: int, exclusions: pd.DataFrame | None = None
+               ) -> pd.DataFrame:
+    """Long table school_id, year, component, value, n (raw, unscaled)."""
+    parts = []
+    vpr = data.get("vpr")
+    if vpr is not None:
+        v = vpr[vpr["subject"].isin(CORE_SUBJECTS) & vpr["grade"].isin([5, 6])]
+        v = drop_excluded(v, exclusions, "ВПР")
+        parts.append(_mean_by(v, "mark", "vpr_mean_mark"))
+    if gia_marked is not None and not gia_marked.empty:
+        g = gia_marked
+        oge = g[(g["exam"] == "ОГЭ") & g["subject"].isin(CORE_SUBJECTS) & g["mark"].notna()]
+        oge = drop_excluded(oge.assign(grade=9), exclusions, "ОГЭ")
+        parts.append(_mean_by(oge, "mark", "oge_mean_mark"))
+        ege = g[(g["exam"] == "ЕГЭ") & g["subject"].isin(EGE_SUBJECTS)]
+        ege = drop_excluded(ege.assign(grade=11), exclusions, "ЕГЭ")
+        parts.append(_mean_by(ege, "score", "ege_mean"))
+        known = g[g["below_min"].notna()]
+        known = pd.concat([drop_excluded(known[known["exam"] == "ОГЭ"].assign(grade=9), exclusions, "ОГЭ"),
+                           drop_excluded(known[known["exam"] == "ЕГЭ"].assign(grade=11), exclusions, "ЕГЭ")])
+        for year in years:
+            win = known[known["year"].between(year - window + 1, year)]
+            agg = win.groupby("school_id", observed=True)["below_min"].agg(["sum", "size"])
+            parts.append(pd.DataFrame({
+                "school_id": agg.index, "year": year,
+                "value": 100.0 * agg["sum"].to_numpy(float) / agg["size"].to_numpy(float),
+                "n": agg["size"].to_numpy(), "component": "gia_below_min"}))
+    if not parts:
+        return pd.DataFrame(columns=["school_id", "year", "component", "value", "n"])
+    out = pd.concat([p for p in parts if not p.empty], ignore_index=True)
+    out = out[out["year"].isin(years)]
+    out["year"] = out["year"].astype("int64")
+    out["n"] = out["n"].astype("int64")
+    return out[["school_id", "year", "component", "value", "n"]].sort_values(
+        ["component", "year", "school_id"]).reset_index(drop=True)
+
+
+def scale(comp: pd.DataFrame, method: str = "minmax") -> pd.Series:
+    """Scaled 0..1 values (1 = best) within component × year; NaN with fewer than 2 schools."""
+    def one(g: pd.DataFrame) -> pd.Series:
+        x = g["value"].astype(float)
+        if g["component"].iloc[0] in LOWER_IS_BETTER:
+            x = -x
+        if x.notna().sum() < 2:
+            return pd.Series(np.nan, index=g.index)
+        if method == "percentile":
+            r = x.rank(method="average")
+            return (r - 1) / (x.notna().sum() - 1)
+        lo, hi = x.min(), x.max()
+        if hi == lo:
+            return pd.Series(0.5, index=g.index)
+        return (x - lo) / (hi - lo)
+
+    if comp.empty:
+        return pd.Series(dtype=float)
+    return comp.groupby(["component", "year"], group_keys=False)[["component", "value"]].apply(one)
+
+
+def quartile(values: pd.Series) -> pd.Series:
+    """Quartile class 1..4 of each value within its population (NaN when < 4 values)."""
+    x = values.astype(float)
+    if x.notna().sum() < 4:
+        return pd.Series(np.nan, index=values.index)
+    q1, q2, q3 = np.nanquantile(x, [0.25, 0.5, 0.75])
+    out = np.select([x <= q1, x <= q2, x <= q3, x > q3], [1, 2, 3, 4], default=np.nan)
+    return pd.Series(np.where(x.isna(), np.nan, out), index=values.index)
+
+
+def compute_index(comp: pd.DataFrame, weights: Mapping[str, float], *, method: str = "minmax",
+                  min_weight_share: float = 0.5) -> pd.DataFrame:
+    """Per school × year: scaled components (wide), weight share, ИОР, quartile, reason."""
+    comp = comp[comp["component"].isin(weights.keys())].copy()
+    comp["scaled"] = scale(comp, method)
+    wide = comp.pivot_table(index=["school_id", "year"], columns="component", values="scaled",
+                            aggfunc="first")
+    raw = comp.pivot_table(index=["school_id", "year"], columns="component", values="value",
+                           aggfunc="first").add_suffix("_value")
+    names = [c for c in weights if weights[c] > 0]
+    for c in names:
+        if c not in wide:
+            wide[c] = np.nan
+    w = pd.Series({c: float(weights[c]) for c in names})
+    avail = wide[names].notna()
+    w_avail = avail.mul(w, axis=1).sum(axis=1)
+    share = w_avail / w.sum()
+    index = wide[names].fillna(0).mul(w, axis=1).sum(axis=1) / w_avail.replace(0, np.nan)
+    enough = share >= min_weight_share
+    out = wide[names].add_suffix("_scaled").join(raw, how="left")
+    out["weight_share"] = share
+    out["results_index"] = index.where(enough)
+    out["no_index_reason"] = np.where(
+        enough, "", "доступно менее " + f"{100 * min_weight_share:g}" + " % веса компонентов ИОР")
+    out = out.reset_index()
+    out["results_quartile"] = out.groupby("year", group_keys=False)["results_index"].apply(quartile)
+    few = out.groupby("year")["results_index"].transform(lambda s: s.notna().sum() < 4)
+    out.loc[few & out["results_index"].notna(), "no_index_reason"] = (
+        "в году менее 4 ОО с ИОР: квартили не определены")
+    out["results_level"] = out["results_quartile"].map(QUARTILE_LABELS)
+    return out.sort_values(["year", "school_id"]).reset_index(drop=True)
+
+
+def classify(index: pd.DataFrame, year: int, years: list[int], *, low_years: int = 2,
+             leader_years: int = 2, risk: pd.DataFrame | None = None,
+             excluded_schools: set[str] | None = None) -> pd.DataFrame:
+    """ШНОР, группа риска and leaders for the reporting year, with Russian reasons."""
+    win = index[index["year"].isin(years)]
+    q = win.pivot_table(index="school_id", columns="year", values="results_quartile",
+                        aggfunc="first", dropna=False)
+    cur = index[index["year"] == year].set_index("school_id")
+    schools = sorted(set(index["school_id"]))
+    out = pd.DataFrame(index=pd.Index(schools, name="school_id"))
+    out["results_index"] = cur["results_index"]
+    out["results_quartile"] = cur["results_quartile"]
+    q = q.reindex(out.index)
+
+    def years_in(level: int) -> pd.Series:
+        return pd.Series([[int(y) for y in q.columns if row[y] == level]
+                          for _, row in q.iterrows()], index=q.index, dtype=object)
+
+    q1_years, q4_years = years_in(1), years_in(4)
+    out["low_results"] = (out["results_quartile"] == 1) & (q1_years.map(len) >= low_years)
+    excluded_schools = excluded_schools or set()
+    out["leader"] = (q4_years.map(len) >= leader_years) & ~out.index.isin(excluded_schools)
+    if risk is not None and not risk.empty:
+        r = risk[risk["year"].isin(years) & risk["risk"]]
+        risk_reason = (r.assign(text=r["year"].astype(str) + ": " + r["reason"])
+                       .sort_values("year").groupby("school_id")["text"].agg("; ".join))
+        out["risk_group"] = out.index.isin(risk_reason.index)
+        out["risk_reason"] = risk_reason.reindex(out.index).fillna("")
+    else:
+        out["risk_group"] = False
+        out["risk_reason"] = ""
+    n_years = len(years)
+    out["low_results_reason"] = [
+        (f"ИОР в 1-м квартиле (низкий уровень) в {year} г. и в {len(y1)} из {n_years} лет "
+         f"({', '.join(map(str, y1))})") if low else ""
+        for low, y1 in zip(out["low_results"], q1_years, strict=True)]
+    out["leader_reason"] = [
+        (f"ИОР в 4-м квартиле в {len(y4)} из {n_years} лет ({', '.join(map(str, y4))}), "
+         "без исключений по объективности") if lead else ""
+        for lead, y4 in zip(out["leader"], q4_years, strict=True)]
+    out["q1_years"] = q1_years.map(lambda v: ", ".join(map(str, v)))
+    out["q4_years"] = q4_years.map(lambda v: ", ".join(map(str, v)))
+    return out.reset_index()
