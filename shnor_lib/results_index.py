@@ -100,23 +100,19 @@ def components(data: Mapping[str, pd.DataFrame], gia_marked: pd.DataFrame | None
 
 def scale(comp: pd.DataFrame, method: str = "minmax") -> pd.Series:
     """Scaled 0..1 values (1 = best) within component × year; NaN with fewer than 2 schools."""
-    def one(g: pd.DataFrame) -> pd.Series:
-        x = g["value"].astype(float)
-        if g["component"].iloc[0] in LOWER_IS_BETTER:
-            x = -x
-        if x.notna().sum() < 2:
-            return pd.Series(np.nan, index=g.index)
-        if method == "percentile":
-            r = x.rank(method="average")
-            return (r - 1) / (x.notna().sum() - 1)
-        lo, hi = x.min(), x.max()
-        if hi == lo:
-            return pd.Series(0.5, index=g.index)
-        return (x - lo) / (hi - lo)
-
     if comp.empty:
         return pd.Series(dtype=float)
-    return comp.groupby(["component", "year"], group_keys=False)[["component", "value"]].apply(one)
+    sign = np.where(comp["component"].isin(LOWER_IS_BETTER), -1.0, 1.0)
+    x = comp["value"].astype(float) * sign
+    grp = x.groupby([comp["component"], comp["year"]])
+    count = grp.transform("count")
+    if method == "percentile":
+        out = (grp.rank(method="average") - 1) / (count - 1).where(count > 1)
+    else:
+        lo, hi = grp.transform("min"), grp.transform("max")
+        span = hi - lo
+        out = ((x - lo) / span.where(span > 0)).where(span > 0, 0.5)
+    return out.where((count >= 2) & x.notna())
 
 
 def quartile(values: pd.Series) -> pd.Series:
