@@ -89,8 +89,7 @@ _RC: dict[str, Any] = {
     # Okabe–Ito: distinguishable for colour-blind readers and in greyscale print.
     "axes.prop_cycle": None,  # filled in setup() (needs cycler)
 }
-_PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442",
-            "#000000"]
+_PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
 
 
 def setup() -> None:
@@ -132,7 +131,7 @@ def _group(int_digits: str) -> str:
     if len(int_digits) < 5:  # Russian typography: 1234, but 12 345
         return int_digits
     head = len(int_digits) % 3 or 3
-    parts = [int_digits[:head]] + [int_digits[i:i + 3] for i in range(head, len(int_digits), 3)]
+    parts = [int_digits[:head]] + [int_digits[i : i + 3] for i in range(head, len(int_digits), 3)]
     return NNBSP.join(parts)
 
 
@@ -263,8 +262,9 @@ _NOTE_LABELS = {
 }
 
 
-def note(text: str, kind: str = "info", *, title: str | None = None, html_text: bool = False
-         ) -> _Html:
+def note(
+    text: str, kind: str = "info", *, title: str | None = None, html_text: bool = False
+) -> _Html:
     """A styled note box; ``kind``: info, warning, error, success or data (data quality).
 
     ``text`` is escaped unless ``html_text=True``. ``title`` replaces the default label.
@@ -284,8 +284,10 @@ def key_numbers(numbers_: Mapping[str, Any], *, caption: str | None = None) -> _
     items = []
     for label, value in numbers_.items():
         shown = fmt_number(value, 0 if isinstance(value, numbers.Integral) else 1)
-        items.append(f'<div class="shnor-kpi"><div class="shnor-kpi-value">{_esc(shown)}</div>'
-                     f'<div class="shnor-kpi-label">{_esc(label)}</div></div>')
+        items.append(
+            f'<div class="shnor-kpi"><div class="shnor-kpi-value">{_esc(shown)}</div>'
+            f'<div class="shnor-kpi-label">{_esc(label)}</div></div>'
+        )
     cap = f'<p class="shnor-kpis-caption">{_esc(caption)}</p>' if caption else ""
     data = {}
     for k, v in numbers_.items():
@@ -295,8 +297,10 @@ def key_numbers(numbers_: Mapping[str, Any], *, caption: str | None = None) -> _
             data[str(k)] = float(v)
         else:
             data[str(k)] = None if _is_missing(v) else str(v)
-    return _Html(f'<div class="shnor-kpis">{cap}{"".join(items)}</div>',
-                 metadata={"shnor": {"key_numbers": data}})
+    return _Html(
+        f'<div class="shnor-kpis">{cap}{"".join(items)}</div>',
+        metadata={"shnor": {"key_numbers": data}},
+    )
 
 
 # Tables ------------------------------------------------------------------------------
@@ -341,11 +345,13 @@ def _parse_format(spec: Formatter) -> Callable[[Any], str]:
     if spec == "bool":
         return lambda v: MISSING if _is_missing(v) else ("да" if v else "нет")
     if "{" in spec:
-        return lambda v: v if isinstance(v, str) else (
-            MISSING if _is_missing(v) else spec.format(v))
+        return lambda v: (
+            v if isinstance(v, str) else (MISSING if _is_missing(v) else spec.format(v))
+        )
     raise ValueError(
         f"unknown format {spec!r}: use 'number', 'number:N', 'percent', 'percent:N', 'int', "
-        "'text', 'date', 'bool', a str.format template such as '{} чел.' or a callable")
+        "'text', 'date', 'bool', a str.format template such as '{} чел.' or a callable"
+    )
 
 
 def _is_num(v: Any) -> bool:
@@ -488,23 +494,27 @@ def table(
         rattr = f' class="{_esc(_classes(str(rc)))}"' if rc else ""
         body_rows.append(f"<tr{rattr}>{''.join(cells)}</tr>")
     if not body_rows:
-        body_rows.append(f'<tr><td class="shnor-na" colspan="{max(len(columns), 1)}">'
-                         f"{_esc(empty_text)}</td></tr>")
+        body_rows.append(
+            f'<tr><td class="shnor-na" colspan="{max(len(columns), 1)}">'
+            f"{_esc(empty_text)}</td></tr>"
+        )
 
     head = "".join(
         f'<th scope="col"{NUM_ATTR if c in numeric_cols else ""}>{_esc(label(c))}</th>'
-        for c in columns)
+        for c in columns
+    )
     table_cls = _classes("shnor-table", "shnor-sortable" if sortable else "", classes)
     cap = f"<caption>{_esc(caption)}</caption>" if caption else ""
-    out = (f'<div class="shnor-table-wrap"><table class="{_esc(table_cls)}">{cap}'
-           f"<thead><tr>{head}</tr></thead><tbody>{''.join(body_rows)}</tbody></table></div>")
+    out = (
+        f'<div class="shnor-table-wrap"><table class="{_esc(table_cls)}">{cap}'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body_rows)}</tbody></table></div>"
+    )
     if sortable:
         out = f'<div class="shnor-table-block">{out}<script>{_SORT_JS}</script></div>'
     return _Html(out)
 
 
-def suppress_small(df: pd.DataFrame, n_col: str, value_cols: list[str], min_n: int
-                   ) -> pd.DataFrame:
+def suppress_small(df: pd.DataFrame, n_col: str, value_cols: list[str], min_n: int) -> pd.DataFrame:
     """A display copy where ``value_cols`` of rows with ``n_col`` < ``min_n`` read
     «н/д (мало участников)» (M11). The n column itself stays visible; rows with unknown n
     are left as they are."""
@@ -521,8 +531,9 @@ def suppress_small(df: pd.DataFrame, n_col: str, value_cols: list[str], min_n: i
 # Figures -----------------------------------------------------------------------------
 
 
-def figure(fig: Any, *, alt: str, caption: str | None = None, format: str = "svg",
-           width: str | None = None) -> _Html:
+def figure(
+    fig: Any, *, alt: str, caption: str | None = None, format: str = "svg", width: str | None = None
+) -> _Html:
     """Embed a matplotlib figure (or Axes) as a deterministic SVG/PNG data URI and close it.
 
     ``alt`` (required) describes the figure for screen readers and when images are off;
@@ -537,8 +548,9 @@ def figure(fig: Any, *, alt: str, caption: str | None = None, format: str = "svg
     buf = io.BytesIO()
     if format == "svg":
         with matplotlib.rc_context({"svg.hashsalt": HASHSALT}):
-            fig.savefig(buf, format="svg", bbox_inches="tight",
-                        metadata={"Date": None, "Creator": None})
+            fig.savefig(
+                buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None}
+            )
         mime = "image/svg+xml"
     elif format == "png":
         fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
@@ -549,8 +561,10 @@ def figure(fig: Any, *, alt: str, caption: str | None = None, format: str = "svg
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     style = f' style="width:{_esc(width)}"' if width else ""
     cap = f"<figcaption>{_esc(caption)}</figcaption>" if caption else ""
-    return _Html(f'<figure class="shnor-figure"><img src="data:{mime};base64,{data}" '
-                 f'alt="{_esc(alt)}"{style}>{cap}</figure>')
+    return _Html(
+        f'<figure class="shnor-figure"><img src="data:{mime};base64,{data}" '
+        f'alt="{_esc(alt)}"{style}>{cap}</figure>'
+    )
 
 
 def axis_format(ax: Any, which: str = "y", decimals: int = 0, percent: bool = False) -> None:

@@ -1,0 +1,654 @@
+"""Rendering: run the report notebook (papermill), convert it to offline HTML (nbconvert),
+publish it atomically, and build a static site of all reports.
+
+Determinism: the kernel runs with PYTHONHASHSEED=0, MPLBACKEND=Agg and SOURCE_DATE_EPOCH;
+:func:`shnor_lib.display.setup` fixes matplotlib (SVG hash salt, fonts) and the display
+helpers emit no random ids or dates. The HTML template renders no cell ids, execution
+counts, kernel or papermill metadata, and the post-processing below normalises what other
+libraries make random (pandas Styler table ids).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import html as html_lib
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from . import __version__
+from .errors import ShnorError
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE_NAME = "shnor"
+
+# Cells never shown in the HTML report.
+REMOVE_CELL_TAGS = frozenset({"parameters", "injected-parameters", "remove-cell", "remove_cell"})
+# Cells whose outputs are hidden (the cell still runs).
+REMOVE_OUTPUT_TAGS = frozenset({"remove-output", "remove_output"})
+# What the report shows, best first. JavaScript, widgets and LaTeX (needs MathJax from a
+# CDN) are never rendered; an output offering only those falls back to text/plain.
+DISPLAY_PRIORITY = [
+    "text/html",
+    "image/svg+xml",
+    "image/png",
+    "image/jpeg",
+    "text/markdown",
+    "text/plain",
+]
+# Fixed epoch for tools that honour it (matplotlib's SVG/PDF dates): 1980-01-01 UTC.
+DEFAULT_SOURCE_DATE_EPOCH = "315532800"
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _secs(t0: float) -> str:
+    return f"{time.perf_counter() - t0:.1f}".replace(".", ",") + " с"
+
+
+# Execution -----------------------------------------------------------------------------
+
+
+def kernel_env() -> dict[str, str]:
+    """Environment variables set for the kernel that executes a report notebook."""
+    pkg_parent = str(Path(__file__).resolve().parent.parent)
+    pythonpath = os.environ.get("PYTHONPATH", "")
+    parts = [pkg_parent] + [p for p in pythonpath.split(os.pathsep) if p and p != pkg_parent]
+    return {
+        "PYTHONHASHSEED": "0",
+        "MPLBACKEND": "Agg",
+        "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", DEFAULT_SOURCE_DATE_EPOCH),
+        "PYTHONPATH": os.pathsep.join(parts),  # the kernel imports this very shnor_lib
+        "JUPYTER_PLATFORM_DIRS": "1",  # silence jupyter_core's migration warning
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # silence the debugger's frozen-modules note
+    }
+
+
+@contextlib.contextmanager
+def _patched_environ(values: dict[str, str]) -> Iterator[None]:
+    """The kernel inherits os.environ when it starts; set ours for that moment only."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _first_line(source: str) -> str:
+    for line in (source or "").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            return line if len(line) <= 80 else line[:77] + "..."
+    return ""
+
+
+def _failing_line(traceback: list[str] | None) -> tuple[int | None, str]:
+    """The cell's line number and code where the error was raised (IPython's traceback)."""
+    text = _ANSI.sub("", "\n".join(traceback or []))
+    m = re.search(r"Cell In\[\d*\], line (\d+)", text)
+    if not m:
+        return None, ""
+    arrow = re.search(r"^-+> ?\d+\s?(.*)$", text[m.end() :], re.M)
+    code = arrow.group(1).strip() if arrow else ""
+    if len(code) > 80:
+        code = code[:77] + "..."
+    return int(m.group(1)), code
+
+
+def execute_notebook(
+    notebook: Path, out_ipynb: Path, parameters: dict[str, Any], *, cwd: Path, timeout: int = 600
+) -> None:
+    """Execute ``notebook`` with papermill (kernel ``python3``) into ``out_ipynb``.
+
+    ``parameters`` are injected after the cell tagged ``parameters``. ``timeout`` is the
+    limit per cell in seconds. Any failure raises :class:`ShnorError` naming the cell and
+    the error (no traceback dump); papermill still writes the failed notebook to
+    ``out_ipynb`` for inspection.
+    """
+    notebook = Path(notebook)
+    out_ipynb = Path(out_ipynb)
+    if not notebook.is_file():
+        raise ShnorError(
+            f"Блокнот отчёта не найден: {notebook}", f"Report notebook not found: {notebook}"
+        )
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    out_ipynb.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with _patched_environ(kernel_env()):
+            pm.execute_notebook(
+                str(notebook),
+                str(out_ipynb),
+                parameters=dict(parameters),
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=False,
+                cwd=str(cwd),
+                execution_timeout=int(timeout),
+                # the kernel's own log (e.g. "running over TCP without encryption") is noise
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            )
+    except PapermillExecutionError as exc:
+        evalue = _ANSI.sub("", str(exc.evalue or "")).strip()
+        ename = _ANSI.sub("", str(exc.ename or "")).strip()
+        line_no, code = _failing_line(exc.traceback)
+        code = code or _first_line(exc.source)
+        where_ru = f"ячейка In [{exc.exec_count}]" + (f", строка {line_no}" if line_no else "")
+        where_en = f"cell In [{exc.exec_count}]" + (f", line {line_no}" if line_no else "")
+        if code:
+            where_ru += f" («{code}»)"
+            where_en += f" ('{code}')"
+        raise ShnorError(
+            f"Блокнот {notebook.name} завершился с ошибкой: {where_ru}: {ename}: {evalue}",
+            f"Notebook {notebook.name} failed: {where_en}: {ename}: {evalue}",
+        ) from None
+    except ShnorError:
+        raise
+    except Exception as exc:  # kernel missing or dead, cell timeout, bad notebook JSON, ...
+        name = type(exc).__name__
+        msg = _ANSI.sub("", str(exc)).strip().splitlines()
+        first = msg[0] if msg else ""
+        if name == "CellTimeoutError":
+            ru = f"превышено время выполнения ячейки ({timeout} с; параметр report.timeout_s)"
+            en = f"a cell exceeded the time limit ({timeout} s; params key report.timeout_s)"
+        elif name == "DeadKernelError":
+            ru, en = "ядро Python аварийно завершилось (нехватка памяти?)", "the kernel died"
+        elif name == "NoSuchKernel":
+            ru = "не найдено ядро Jupyter «python3» (установите ipykernel в окружение)"
+            en = "Jupyter kernel 'python3' not found (install ipykernel)"
+        else:
+            ru = en = f"{name}: {first}"
+        raise ShnorError(
+            f"Не удалось выполнить блокнот {notebook.name}: {ru}",
+            f"Could not execute notebook {notebook.name}: {en}",
+        ) from None
+
+
+# Conversion -------------------------------------------------------------------------------
+
+
+def _cleanup_preprocessor_class():
+    from nbconvert.preprocessors import Preprocessor
+
+    junk = re.compile(r"(?:\bat 0x[0-9a-fA-F]+>|^<Figure size [^>]*>$|^<HTML>$)", re.M)
+
+    class CleanupOutputs(Preprocessor):
+        """Drop stderr streams and repr noise (memory addresses, '<Figure size ...>')."""
+
+        def preprocess_cell(self, cell, resources, index):
+            if cell.get("cell_type") != "code":
+                return cell, resources
+            kept = []
+            for out in cell.get("outputs", []):
+                otype = out.get("output_type")
+                if otype == "stream" and out.get("name") != "stdout":
+                    continue
+                if otype in ("execute_result", "display_data"):
+                    data = out.get("data", {})
+                    shown = [m for m in DISPLAY_PRIORITY if m in data]
+                    if not shown:
+                        continue
+                    if shown == ["text/plain"] and junk.search(str(data["text/plain"])):
+                        continue
+                kept.append(out)
+            cell.outputs = kept
+            cell.execution_count = None
+            cell.metadata = {k: v for k, v in cell.get("metadata", {}).items() if k == "tags"}
+            return cell, resources
+
+    return CleanupOutputs
+
+
+@functools.lru_cache(maxsize=1)
+def _exporter():
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    c = Config()
+    c.TagRemovePreprocessor.enabled = True
+    c.TagRemovePreprocessor.remove_cell_tags = set(REMOVE_CELL_TAGS)
+    c.TagRemovePreprocessor.remove_all_outputs_tags = set(REMOVE_OUTPUT_TAGS)
+    c.NbConvertBase.display_data_priority = list(DISPLAY_PRIORITY)
+    c.HTMLExporter.exclude_input = True
+    c.HTMLExporter.exclude_input_prompt = True
+    c.HTMLExporter.exclude_output_prompt = True
+    c.HTMLExporter.embed_images = True
+    c.HTMLExporter.sanitize_html = False
+    c.HTMLExporter.language_code = "ru"
+    exporter = HTMLExporter(
+        config=c, template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATES_DIR)]
+    )
+    exporter.register_preprocessor(_cleanup_preprocessor_class()(), enabled=True)
+    return exporter
+
+
+_STYLER_ID = re.compile(r"\bT_([0-9a-f]{5})(?=[_\"'\s{,.:#>])")
+
+
+def _normalize_styler_ids(text: str) -> str:
+    """pandas Styler tables get a random 'T_xxxxx' id; number them in order instead."""
+    mapping: dict[str, str] = {}
+
+    def sub(m: re.Match[str]) -> str:
+        key = m.group(1)
+        if key not in mapping:
+            mapping[key] = f"s{len(mapping) + 1:04d}"
+        return "T_" + mapping[key]
+
+    return _STYLER_ID.sub(sub, text)
+
+
+def _heading_text(tag) -> str:
+    parts = []
+    for node in tag.descendants:
+        if isinstance(node, str) and not (
+            node.parent is not None
+            and node.parent.name == "a"
+            and "anchor-link" in (node.parent.get("class") or [])
+        ):
+            parts.append(str(node))
+    return " ".join("".join(parts).split())
+
+
+def _postprocess(html_text: str) -> str:
+    """Readable unique heading ids and the table of contents (h2/h3)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html_text, features="html.parser")
+    main = soup.find("main") or soup
+    # Markdown headings get percent-encoded ids; decode them (and their anchor links).
+    for tag in main.find_all(["h1", "h2", "h3", "h4", "h5", "h6"]):
+        if tag.get("id") and "%" in tag["id"]:
+            tag["id"] = unquote(tag["id"])
+        for a in tag.find_all("a", class_="anchor-link"):
+            if a.get("href", "").startswith("#"):
+                a["href"] = "#" + unquote(a["href"][1:])
+    # Unique ids, in document order.
+    seen: set[str] = set()
+    for tag in main.find_all(id=True):
+        if tag.name in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            base = tag["id"]
+            new, n = base, 1
+            while new in seen:
+                n += 1
+                new = f"{base}-{n}"
+            if new != base:
+                tag["id"] = new
+                for a in tag.find_all("a", class_="anchor-link"):
+                    a["href"] = "#" + new
+        seen.add(tag["id"])
+
+    entries = []
+    for tag in main.find_all(["h2", "h3"]):
+        if "no-toc" in (tag.get("class") or []) or tag.find_parent("nav") is not None:
+            continue
+        if not tag.get("id"):
+            continue
+        entries.append((int(tag.name[1]), tag["id"], _heading_text(tag)))
+
+    placeholder = main.find("nav", attrs={"data-shnor-toc": True})
+    if len(entries) >= 2:
+        parts = [
+            '<nav class="shnor-toc" aria-label="Содержание">',
+            '<p class="shnor-toc-title">Содержание</p><ol>',
+        ]
+        open_sub = False
+        for i, (level, anchor, text) in enumerate(entries):
+            link = f'<a href="#{html_lib.escape(anchor, quote=True)}">{html_lib.escape(text)}</a>'
+            if level == 3 and i > 0:
+                if not open_sub:
+                    parts.append("<ol>")
+                    open_sub = True
+                parts.append(f"<li>{link}</li>")
+                continue
+            if open_sub:
+                parts.append("</ol>")
+                open_sub = False
+            if i > 0:
+                parts.append("</li>")
+            parts.append(f"<li>{link}")
+        if open_sub:
+            parts.append("</ol>")
+        parts.append("</li></ol></nav>")
+        nav = BeautifulSoup("".join(parts), features="html.parser").nav
+        if placeholder is not None:
+            placeholder.replace_with(nav)
+        else:
+            h1 = main.find("h1")
+            cell = h1.find_parent("div", class_="shnor-cell") if h1 is not None else None
+            if cell is not None:
+                cell.insert_after(nav)
+            elif h1 is not None:
+                h1.insert_after(nav)
+            else:
+                main.insert(0, nav)
+    elif placeholder is not None:
+        placeholder.decompose()
+
+    text = str(soup)
+    text = _normalize_styler_ids(text)
+    text = "\n".join(line.rstrip() for line in text.splitlines())
+    return text.strip() + "\n"
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def notebook_to_html(
+    ipynb: Path, html: Path, *, title: str, resources_dir: Path | None = None
+) -> None:
+    """Convert an executed notebook to a self-contained, offline, deterministic HTML page.
+
+    No code, no prompts, no cells tagged ``parameters``/``injected-parameters``/
+    ``remove-cell``, no outputs of cells tagged ``remove-output``, no stderr, no
+    JavaScript/widget outputs; ``<title>`` = ``title``; ``<html lang="ru">``; a table of
+    contents from the h2/h3 headings. ``resources_dir``: where relative image paths in
+    Markdown cells are resolved (default: the notebook's folder); they are embedded.
+    Written atomically.
+    """
+    import nbformat
+
+    ipynb = Path(ipynb)
+    try:
+        nb = nbformat.read(str(ipynb), as_version=4)
+    except Exception as exc:
+        raise ShnorError(
+            f"Не удалось прочитать блокнот {ipynb}: {exc}",
+            f"Could not read notebook {ipynb}: {exc}",
+        ) from None
+    resources = {
+        "metadata": {"name": ipynb.stem, "path": str(resources_dir or ipynb.parent)},
+        "shnor": {"title": title, "version": __version__},
+    }
+    body, _ = _exporter().from_notebook_node(nb, resources=resources)
+    _atomic_write(Path(html), _postprocess(body).encode("utf-8"))
+
+
+# Publishing -------------------------------------------------------------------------------
+
+
+def _key_numbers(ipynb: Path) -> dict[str, Any]:
+    """Key numbers recorded by display.key_numbers() in the executed notebook."""
+    import nbformat
+
+    nb = nbformat.read(str(ipynb), as_version=4)
+    found: dict[str, Any] = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            meta = out.get("metadata", {}).get("text/html", {})
+            numbers = meta.get("shnor", {}).get("key_numbers") if isinstance(meta, dict) else None
+            if isinstance(numbers, dict):
+                found.update(numbers)
+    return found
+
+
+def report_title(params) -> str:
+    return f"{params.title}: аналитический отчёт, {params.year} год"
+
+
+def render_report(params, *, tables_ready: bool = True) -> Path:
+    """Execute the report notebook for ``params`` and publish report.html/.ipynb.
+
+    The notebook (``params.report.notebook``, relative to ``params.root``) receives
+    ``params_path``, ``municipality``, ``year`` and ``root``. Everything is built in a
+    temporary folder next to the output folder and moved into ``params.output_dir()`` only
+    when execution and conversion both succeed, so a failed run never replaces a previous
+    good report. On failure the executed notebook is kept as ``report.failed.ipynb`` in the
+    output folder. ``tables_ready=False`` runs ``pipeline.compute`` first.
+    Returns the path of report.html.
+    """
+    label = f"[{params.municipality} {params.year}]"
+    root = Path(params.root).resolve()
+    notebook = root / params.report.notebook
+    out_dir = Path(params.output_dir())
+    if not tables_ready:
+        from . import pipeline
+
+        pipeline.compute(params, progress=_say)
+    source = getattr(params, "source", None)
+    params_path = None
+    if source and not str(source).startswith("<"):
+        params_path = str(Path(source).resolve())
+    parameters = {
+        "params_path": params_path,
+        "municipality": params.municipality,
+        "year": params.year,
+        "root": str(root),
+    }
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".report-{params.year}-", dir=out_dir.parent))
+    failed_copy = out_dir / "report.failed.ipynb"
+    try:
+        t0 = time.perf_counter()
+        _say(f"{label} Выполнение блокнота {params.report.notebook}…")
+        try:
+            execute_notebook(
+                notebook,
+                tmp / "report.ipynb",
+                parameters,
+                cwd=root,
+                timeout=params.report.timeout_s,
+            )
+        except ShnorError as exc:
+            if (tmp / "report.ipynb").exists():
+                out_dir.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp / "report.ipynb", failed_copy)
+                raise ShnorError(
+                    f"{exc.message_ru}\n    Блокнот с ошибкой: {failed_copy}; предыдущий отчёт "
+                    "не изменён.",
+                    f"{exc.message_en}; failed notebook: {failed_copy}; the previous report "
+                    "is unchanged.",
+                ) from None
+            raise
+        _say(f"{label} Блокнот выполнен за {_secs(t0)}; сборка HTML…")
+        t1 = time.perf_counter()
+        notebook_to_html(
+            tmp / "report.ipynb",
+            tmp / "report.html",
+            title=report_title(params),
+            resources_dir=notebook.parent,
+        )
+        summary = {
+            "title": params.title,
+            "municipality": params.municipality,
+            "year": params.year,
+            "key_numbers": _key_numbers(tmp / "report.ipynb"),
+        }
+        (tmp / "summary.json").write_text(
+            json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=False) + "\n", "utf-8"
+        )
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name in ("report.ipynb", "summary.json", "report.html"):  # the report last
+            os.replace(tmp / name, out_dir / name)
+        with contextlib.suppress(FileNotFoundError):
+            failed_copy.unlink()
+        html = out_dir / "report.html"
+        size = html.stat().st_size
+        size_ru = f"{size / 1e6:.1f} МБ" if size >= 1e6 else f"{size / 1e3:.0f} КБ"
+        _say(f"{label} HTML за {_secs(t1)}: {html} ({size_ru.replace('.', ',')})")
+        return html
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def render_many(params_list: Iterable[Any]) -> list[Path]:
+    """Render every municipality in one process; go on past failures, then report them."""
+    done: list[Path] = []
+    failures: list[tuple[str, str, str]] = []
+    items = list(params_list)
+    for params in items:
+        name = f"{params.municipality} {params.year}"
+        try:
+            done.append(render_report(params))
+        except ShnorError as exc:
+            failures.append((name, exc.message_ru, exc.message_en or exc.message_ru))
+            _say(f"[{name}] Ошибка: {exc.message_ru}")
+        except Exception as exc:  # a bug in one municipality must not stop the others
+            msg = f"{type(exc).__name__}: {exc}"
+            failures.append((name, f"внутренняя ошибка {msg}", f"internal error {msg}"))
+            _say(f"[{name}] Внутренняя ошибка: {msg}")
+    if failures:
+        ru = "\n".join(f"- {n}: {r}" for n, r, _ in failures)
+        en = "; ".join(f"{n}: {e}" for n, _, e in failures)
+        raise ShnorError(
+            f"Не построено отчётов: {len(failures)} из {len(items)} (построено: {len(done)})\n{ru}",
+            f"{len(failures)} of {len(items)} reports failed: {en}",
+        )
+    return done
+
+
+# Site --------------------------------------------------------------------------------------
+
+
+def _fmt_key(v: Any) -> str:
+    from .display import fmt_number
+
+    if isinstance(v, bool) or v is None:
+        return "—" if v is None else ("да" if v else "нет")
+    if isinstance(v, int):
+        return fmt_number(v, 0)
+    if isinstance(v, float):
+        return fmt_number(v, 1)
+    return str(v)
+
+
+def _read_summary(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        _say(f"Предупреждение: {path} не читается как JSON, пропущен (unreadable summary.json)")
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def build_site(outputs_root: Path, site_dir: Path | None = None) -> Path:
+    """Build ``<outputs_root>/site/index.html`` linking a copy of every
+    ``<outputs_root>/<m>/<year>/report.html``; offline, relative links, deterministic,
+    replaced as a whole. Returns the path of index.html."""
+    outputs_root = Path(outputs_root)
+    site_dir = Path(site_dir) if site_dir is not None else outputs_root / "site"
+    site_res = site_dir.resolve()
+    entries = []
+    for html in outputs_root.glob("*/*/report.html"):
+        year_dir, m_dir = html.parent, html.parent.parent
+        if not year_dir.name.isdigit() or m_dir.name.startswith("."):
+            continue
+        if site_res == m_dir.resolve() or site_res in m_dir.resolve().parents:
+            continue
+        summary = _read_summary(year_dir / "summary.json")
+        keys = summary.get("key_numbers") if isinstance(summary.get("key_numbers"), dict) else {}
+        entries.append(
+            {
+                "municipality": m_dir.name,
+                "year": int(year_dir.name),
+                "title": str(summary.get("title") or m_dir.name),
+                "key_numbers": keys,
+                "src": html,
+            }
+        )
+    if not entries:
+        raise ShnorError(
+            f"В папке {outputs_root} нет отчётов (<муниципалитет>/<год>/report.html); "
+            "сначала выполните make report",
+            f"No reports (<m>/<year>/report.html) in {outputs_root}; run make report first",
+        )
+    entries.sort(key=lambda e: (e["title"].casefold(), e["municipality"], -e["year"]))
+    columns: list[str] = []
+    for e in entries:
+        for k in e["key_numbers"]:
+            if k not in columns:
+                columns.append(k)
+
+    esc = html_lib.escape
+    rows = []
+    for e in entries:
+        href = f"{e['municipality']}/{e['year']}/report.html"
+        cells = [f"<td>{esc(e['title'])}</td>", f'<td class="num">{e["year"]}</td>']
+        for k in columns:
+            v = e["key_numbers"].get(k)
+            cls = "num" if isinstance(v, int | float) and not isinstance(v, bool) else ""
+            cells.append(
+                f'<td class="{cls}">{esc(_fmt_key(v))}</td>'
+                if cls
+                else f"<td>{esc(_fmt_key(v))}</td>"
+            )
+        cells.append(f'<td><a href="{esc(href, quote=True)}">открыть отчёт</a></td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    head = ['<th scope="col">Муниципалитет</th>', '<th scope="col" class="num">Год</th>']
+    head += [f'<th scope="col" class="num">{esc(k)}</th>' for k in columns]
+    head.append('<th scope="col">Отчёт</th>')
+    css = (TEMPLATES_DIR / TEMPLATE_NAME / "static" / "shnor.css").read_text("utf-8")
+    n_m = len({e["municipality"] for e in entries})
+    page = (
+        '<!DOCTYPE html>\n<html lang="ru">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta name="generator" content="shnor {esc(__version__)}">\n'
+        "<title>Аналитические отчёты: ШНОР и ШССУ</title>\n"
+        f'<style>\n{css}</style>\n</head>\n<body>\n<main class="shnor-site">\n'
+        "<h1>Аналитические отчёты: школы с низкими результатами и школы, "
+        "функционирующие в сложных социальных условиях</h1>\n"
+        f'<p class="shnor-site-lead">Отчётов: {len(entries)}; муниципалитетов: {n_m}.</p>\n'
+        '<div class="shnor-table-wrap"><table class="shnor-table wide">\n'
+        f"<thead><tr>{''.join(head)}</tr></thead>\n<tbody>\n"
+        + "\n".join(rows)
+        + "\n</tbody>\n</table></div>\n</main>\n</body>\n</html>\n"
+    )
+
+    site_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-new-", dir=site_dir.parent))
+    old: Path | None = None
+    try:
+        for e in entries:
+            dest = tmp / e["municipality"] / str(e["year"]) / "report.html"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(e["src"], dest)
+        (tmp / "index.html").write_text(page, "utf-8")
+        for p in [tmp, *tmp.rglob("*")]:
+            os.chmod(p, 0o755 if p.is_dir() else 0o644)
+        if site_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-old-", dir=site_dir.parent))
+            os.replace(site_dir, old / "site")
+        os.replace(tmp, site_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None:
+            if not site_dir.exists() and (old / "site").exists():
+                os.replace(old / "site", site_dir)  # the swap failed: put the old site back
+            shutil.rmtree(old, ignore_errors=True)
+    return site_dir / "index.html"
