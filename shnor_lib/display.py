@@ -60,6 +60,9 @@ STATUS_CLASSES: dict[str, str] = {
     "ухудшение": "cell-bad",
     "без изменений": "cell-neutral",
     "нет значимых изменений": "cell-neutral",
+    "без значимых изменений": "cell-neutral",
+    "рост": "cell-good",
+    "снижение": "cell-bad",
 }
 
 _RC: dict[str, Any] = {

@@ -64,6 +64,12 @@ def for_publication(tables: dict[str, pd.DataFrame], min_n: int) -> dict[str, pd
     out = dict(tables)
     if "indicators" in out:
         out["indicators"] = indicators.suppress_small(out["indicators"], min_n)
+    for name in ("min_scores", "min_scores_window"):
+        if name in out and not out[name].empty:
+            frame = out[name].copy()
+            small = frame["n"] < min_n
+            frame.loc[small, ["below", "share", "ci_low", "ci_high"]] = np.nan
+            out[name] = frame
     return out
 
 
