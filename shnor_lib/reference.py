@@ -23,10 +23,23 @@ from . import DATA_DIR
 _INT = "int64"
 _COLUMNS: dict[str, dict[str, str]] = {
     "gia_min_scores": {"exam": "str", "subject": "str", "year": _INT, "min_score": "float64"},
-    "oge_scales": {"subject": "str", "year": _INT, "max_score": _INT, "cut3": _INT, "cut4": _INT,
-                   "cut5": _INT},
-    "vpr_scales": {"year": _INT, "grade": _INT, "subject": "str", "max_score": _INT, "cut3": _INT,
-                   "cut4": _INT, "cut5": _INT},
+    "oge_scales": {
+        "subject": "str",
+        "year": _INT,
+        "max_score": _INT,
+        "cut3": _INT,
+        "cut4": _INT,
+        "cut5": _INT,
+    },
+    "vpr_scales": {
+        "year": _INT,
+        "grade": _INT,
+        "subject": "str",
+        "max_score": _INT,
+        "cut3": _INT,
+        "cut4": _INT,
+        "cut5": _INT,
+    },
 }
 _KEYS = {
     "gia_min_scores": ("exam", "subject", "year"),
@@ -59,11 +72,17 @@ def _load(name: str, path: Path | str | None) -> pd.DataFrame:
         dup = df.loc[df.duplicated(key, keep=False), key].iloc[0].tolist()
         raise ValueError(f"{file}: duplicate key {dict(zip(key, dup, strict=True))}")
     if "cut3" in df.columns:
-        bad = ~((df["cut3"] > 0) & (df["cut3"] < df["cut4"]) & (df["cut4"] < df["cut5"])
-                & (df["cut5"] <= df["max_score"]))
+        bad = ~(
+            (df["cut3"] > 0)
+            & (df["cut3"] < df["cut4"])
+            & (df["cut4"] < df["cut5"])
+            & (df["cut5"] <= df["max_score"])
+        )
         if bad.any():
-            raise ValueError(f"{file}: row {int(bad.to_numpy().argmax()) + 2}: "
-                             "expected 0 < cut3 < cut4 < cut5 <= max_score")
+            raise ValueError(
+                f"{file}: row {int(bad.to_numpy().argmax()) + 2}: "
+                "expected 0 < cut3 < cut4 < cut5 <= max_score"
+            )
     return df.sort_values(key, kind="stable").reset_index(drop=True)
 
 
