@@ -31,10 +31,18 @@ def cmd_synth(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     if args.region:
         root = Path(args.out or "data/raw")
-        ids = synth.generate_region(root, seed=args.seed, n_municipalities=args.municipalities,
-                                    n_schools=args.schools, scale=args.scale, region=args.region)
-        _say(f"Синтетический регион: {len(ids)} муниципалитетов в {root} "
-             f"за {time.perf_counter() - t0:.1f} с")
+        ids = synth.generate_region(
+            root,
+            seed=args.seed,
+            n_municipalities=args.municipalities,
+            n_schools=args.schools,
+            scale=args.scale,
+            region=args.region,
+        )
+        _say(
+            f"Синтетический регион: {len(ids)} муниципалитетов в {root} "
+            f"за {time.perf_counter() - t0:.1f} с"
+        )
         return
     out = Path(args.out or "data/raw/demo")
     truth = synth.generate(out, seed=args.seed)
@@ -48,8 +56,9 @@ def cmd_validate(args: argparse.Namespace) -> None:
     params = _params(args)
     result = ingest.run(params)
     n_rows = sum(len(t) for t in result.tables.values())
-    _say(f"Проверка пройдена: {len(result.tables)} таблиц, {n_rows} строк → "
-         f"{params.processed_dir()}")
+    _say(
+        f"Проверка пройдена: {len(result.tables)} таблиц, {n_rows} строк → {params.processed_dir()}"
+    )
 
 
 def cmd_compute(args: argparse.Namespace) -> None:
@@ -75,8 +84,10 @@ def cmd_reports(args: argparse.Namespace) -> None:
 
     files = sorted(Path(args.dir).glob("*.yml"))
     if not files:
-        raise ShnorError(f"В папке {args.dir} нет файлов параметров *.yml",
-                         f"No params files *.yml in {args.dir}")
+        raise ShnorError(
+            f"В папке {args.dir} нет файлов параметров *.yml",
+            f"No params files *.yml in {args.dir}",
+        )
     params_list = []
     for f in files:
         params = load_params(f)
@@ -105,14 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="shnor",
         description="Аналитический отчёт о ШНОР/ШССУ для муниципального органа управления "
-                    "образованием (analysis workbook for municipal education authorities).")
+        "образованием (analysis workbook for municipal education authorities).",
+    )
     parser.add_argument("--version", action="version", version=f"shnor {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_params(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--params", default=DEFAULT_PARAMS,
-                       help=f"файл параметров муниципалитета (по умолчанию {DEFAULT_PARAMS})")
-        p.add_argument("--year", type=int, default=None, help="отчётный год (переопределяет params)")
+        p.add_argument(
+            "--params",
+            default=DEFAULT_PARAMS,
+            help=f"файл параметров муниципалитета (по умолчанию {DEFAULT_PARAMS})",
+        )
+        p.add_argument(
+            "--year", type=int, default=None, help="отчётный год (переопределяет params)"
+        )
         return p
 
     p = sub.add_parser("synth", help="сгенерировать демонстрационные данные")
@@ -125,11 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_synth)
 
     with_params(sub.add_parser("validate", help="проверить исходные данные")).set_defaults(
-        func=cmd_validate)
+        func=cmd_validate
+    )
     with_params(sub.add_parser("compute", help="рассчитать таблицы без отчёта")).set_defaults(
-        func=cmd_compute)
+        func=cmd_compute
+    )
     with_params(sub.add_parser("report", help="рассчитать и построить HTML-отчёт")).set_defaults(
-        func=cmd_report)
+        func=cmd_report
+    )
     p = sub.add_parser("reports", help="отчёты по всем файлам параметров в одном процессе")
     p.add_argument("--dir", default="params")
     p.set_defaults(func=cmd_reports)
@@ -156,8 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         log = Path("outputs") / "shnor-error.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(traceback.format_exc(), "utf-8")
-        _say(f"Внутренняя ошибка программы (internal error): {type(exc).__name__}: {exc}\n"
-             f"Подробности записаны в {log}; сообщите разработчикам.")
+        _say(
+            f"Внутренняя ошибка программы (internal error): {type(exc).__name__}: {exc}\n"
+            f"Подробности записаны в {log}; сообщите разработчикам."
+        )
         return 1
     return 0
 

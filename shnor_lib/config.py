@@ -47,8 +47,14 @@ _LIST_ITEMS: dict[str, type] = {
 }
 
 _KEY = ("параметр", "key")
-_TYPE_RU = {int: "целое число", float: "число", str: "строка", bool: "true/false",
-            list: "список", dict: "раздел (словарь)"}
+_TYPE_RU = {
+    int: "целое число",
+    float: "число",
+    str: "строка",
+    bool: "true/false",
+    list: "список",
+    dict: "раздел (словарь)",
+}
 
 
 def _load_defaults() -> dict[str, Any]:
@@ -66,20 +72,37 @@ def _type_ok(value: Any, expected: type) -> bool:
 
 def _check(key: str, value: Any, default: Any, file: str, problems: list[Problem]) -> None:
     def bad(ru: str, en: str) -> None:
-        problems.append(Problem(file=file, column=key, value=value, expected_ru=ru, expected_en=en,
-                                column_label=_KEY))
+        problems.append(
+            Problem(
+                file=file,
+                column=key,
+                value=value,
+                expected_ru=ru,
+                expected_en=en,
+                column_label=_KEY,
+            )
+        )
 
     if isinstance(default, dict):
         if not isinstance(value, dict):
-            bad("раздел с ключами " + ", ".join(default), "a mapping with keys " + ", ".join(default))
+            bad(
+                "раздел с ключами " + ", ".join(default),
+                "a mapping with keys " + ", ".join(default),
+            )
             return
         for sub, sub_value in value.items():
             path = f"{key}.{sub}" if key else sub
             if sub not in default:
-                problems.append(Problem(
-                    file=file, column=path, value=sub_value,
-                    expected_ru=f"неизвестный параметр; допустимы: {', '.join(default)}",
-                    expected_en=f"unknown key; allowed: {', '.join(default)}", column_label=_KEY))
+                problems.append(
+                    Problem(
+                        file=file,
+                        column=path,
+                        value=sub_value,
+                        expected_ru=f"неизвестный параметр; допустимы: {', '.join(default)}",
+                        expected_en=f"unknown key; allowed: {', '.join(default)}",
+                        column_label=_KEY,
+                    )
+                )
                 continue
             _check(path, sub_value, default[sub], file, problems)
         return
@@ -89,7 +112,11 @@ def _check(key: str, value: Any, default: Any, file: str, problems: list[Problem
             bad(_TYPE_RU[expected] + " или null", f"{expected.__name__} or null")
         return
     expected = type(default)
-    if expected is int and key not in ("year", "window", "min_group_size") and isinstance(value, float):
+    if (
+        expected is int
+        and key not in ("year", "window", "min_group_size")
+        and isinstance(value, float)
+    ):
         expected = float
     if not _type_ok(value, expected):
         bad(_TYPE_RU.get(expected, expected.__name__), expected.__name__)
@@ -98,7 +125,10 @@ def _check(key: str, value: Any, default: Any, file: str, problems: list[Problem
         item_type = _LIST_ITEMS[key]
         for item in value:
             if not _type_ok(item, item_type):
-                bad(f"список, каждый элемент — {_TYPE_RU[item_type]}", f"list of {item_type.__name__}")
+                bad(
+                    f"список, каждый элемент — {_TYPE_RU[item_type]}",
+                    f"list of {item_type.__name__}",
+                )
                 return
     if key in _CHOICES and value not in _CHOICES[key]:
         bad("одно из: " + ", ".join(_CHOICES[key]), "one of: " + ", ".join(_CHOICES[key]))
@@ -121,7 +151,9 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
 class Params(Mapping[str, Any]):
     """Read-only params with attribute access: ``params.results_index.components``."""
 
-    def __init__(self, data: Mapping[str, Any], source: str = "<defaults>", root: Path | None = None):
+    def __init__(
+        self, data: Mapping[str, Any], source: str = "<defaults>", root: Path | None = None
+    ):
         self._data = dict(data)
         self.source = source
         self.root = Path(root) if root is not None else Path.cwd()
@@ -179,8 +211,12 @@ def validate(data: Mapping[str, Any], source: str = "<params>") -> list[Problem]
     return problems
 
 
-def load_params(path: str | Path | None = None, *, root: Path | None = None,
-                overrides: Mapping[str, Any] | None = None) -> Params:
+def load_params(
+    path: str | Path | None = None,
+    *,
+    root: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Params:
     """Load package defaults, overlay ``path`` (YAML) and ``overrides``; validate all."""
     defaults = _load_defaults()
     user: dict[str, Any] = {}
@@ -193,11 +229,15 @@ def load_params(path: str | Path | None = None, *, root: Path | None = None,
         try:
             user = yaml.safe_load(path.read_text("utf-8")) or {}
         except yaml.YAMLError as exc:
-            raise ShnorError(f"Файл параметров {path} не является корректным YAML: {exc}",
-                             f"Params file {path} is not valid YAML: {exc}") from None
+            raise ShnorError(
+                f"Файл параметров {path} не является корректным YAML: {exc}",
+                f"Params file {path} is not valid YAML: {exc}",
+            ) from None
         if not isinstance(user, dict):
-            raise ShnorError(f"Файл параметров {path} должен содержать раздел ключ: значение",
-                             f"Params file {path} must be a mapping of key: value")
+            raise ShnorError(
+                f"Файл параметров {path} должен содержать раздел ключ: значение",
+                f"Params file {path} must be a mapping of key: value",
+            )
         if root is None:
             root = path.resolve().parent.parent if path.resolve().parent.name == "params" else None
     if overrides:
@@ -205,9 +245,16 @@ def load_params(path: str | Path | None = None, *, root: Path | None = None,
     problems = validate(user, source)
     merged = _merge(defaults, user)
     if merged["clusters"]["k_min"] > merged["clusters"]["k_max"]:
-        problems.append(Problem(source, "k_min не больше k_max", "k_min <= k_max",
-                                column="clusters.k_min", value=merged["clusters"]["k_min"],
-                                column_label=_KEY))
+        problems.append(
+            Problem(
+                source,
+                "k_min не больше k_max",
+                "k_min <= k_max",
+                column="clusters.k_min",
+                value=merged["clusters"]["k_min"],
+                column_label=_KEY,
+            )
+        )
     if problems:
         raise ValidationError(problems)
     return Params(merged, source, root)

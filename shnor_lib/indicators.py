@@ -21,9 +21,23 @@ from .stats import (
     wilson_ci,
 )
 
-COLUMNS = ["indicator_id", "level", "school_id", "year", "value", "ci_low", "ci_high",
-           "numerator", "n", "change", "change_ci_low", "change_ci_high", "change_status",
-           "target", "target_status"]
+COLUMNS = [
+    "indicator_id",
+    "level",
+    "school_id",
+    "year",
+    "value",
+    "ci_low",
+    "ci_high",
+    "numerator",
+    "n",
+    "change",
+    "change_ci_low",
+    "change_ci_high",
+    "change_status",
+    "target",
+    "target_status",
+]
 
 NO_DATA = "нет данных"
 
@@ -65,8 +79,11 @@ def journal_agreement(vpr: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Counts of lowered / confirmed / raised (ВПР mark vs journal mark) per group of `keys`."""
     v = vpr.dropna(subset=["journal_mark"])
     diff = np.sign(v["mark"].astype("float64") - v["journal_mark"].astype("float64"))
-    frame = v[keys].assign(lowered=(diff < 0).astype(int), confirmed=(diff == 0).astype(int),
-                           raised=(diff > 0).astype(int))
+    frame = v[keys].assign(
+        lowered=(diff < 0).astype(int),
+        confirmed=(diff == 0).astype(int),
+        raised=(diff > 0).astype(int),
+    )
     out = frame.groupby(keys, observed=True).sum()
     out["n"] = out[["lowered", "confirmed", "raised"]].sum(axis=1)
     out["not_lower"] = out["confirmed"] + out["raised"]
@@ -104,8 +121,9 @@ def _teachers(teachers: pd.DataFrame | None, col: str) -> pd.DataFrame | None:
     return agg.rename(columns={"sum": "numerator", "size": "n"}).reset_index()
 
 
-def school_counts(tables: dict[str, pd.DataFrame], catalog: pd.DataFrame,
-                  ege_high_score: float = 80) -> pd.DataFrame:
+def school_counts(
+    tables: dict[str, pd.DataFrame], catalog: pd.DataFrame, ege_high_score: float = 80
+) -> pd.DataFrame:
     """Long table: indicator_id, school_id, year, numerator, n (school level)."""
     stats = tables.get("school_stats")
     parts = []
@@ -134,8 +152,9 @@ def school_counts(tables: dict[str, pd.DataFrame], catalog: pd.DataFrame,
     return out[["indicator_id", "school_id", "year", "numerator", "n"]]
 
 
-def municipal_counts(counts: pd.DataFrame, tables: dict[str, pd.DataFrame],
-                     catalog: pd.DataFrame) -> pd.DataFrame:
+def municipal_counts(
+    counts: pd.DataFrame, tables: dict[str, pd.DataFrame], catalog: pd.DataFrame
+) -> pd.DataFrame:
     """Pooled counts for the municipality, plus indicators defined only at that level."""
     pooled = counts.groupby(["indicator_id", "year"], as_index=False)[["numerator", "n"]].sum()
     stats = tables.get("school_stats")
@@ -143,8 +162,9 @@ def municipal_counts(counts: pd.DataFrame, tables: dict[str, pd.DataFrame],
     for row in catalog[catalog["source"] == "schools_with"].itertuples():
         if stats is not None and row.numerator in stats:
             g = stats.groupby("year")[row.numerator]
-            frame = pd.DataFrame({"numerator": g.apply(lambda s: int((s.fillna(0) > 0).sum())),
-                                  "n": g.size()}).reset_index()
+            frame = pd.DataFrame(
+                {"numerator": g.apply(lambda s: int((s.fillna(0) > 0).sum())), "n": g.size()}
+            ).reset_index()
             extra.append(frame.assign(indicator_id=row.indicator_id))
     if extra:
         pooled = pd.concat([pooled, *extra], ignore_index=True)
@@ -177,8 +197,9 @@ def _with_change(frame: pd.DataFrame, keys: list[str], confidence: float) -> pd.
     merged["change"] = change
     merged["change_ci_low"] = np.where(ok, 100 * np.asarray(lo), np.nan)
     merged["change_ci_high"] = np.where(ok, 100 * np.asarray(hi), np.nan)
-    merged["change_status"] = change_status(merged["change_ci_low"].to_numpy(),
-                                            merged["change_ci_high"].to_numpy())
+    merged["change_status"] = change_status(
+        merged["change_ci_low"].to_numpy(), merged["change_ci_high"].to_numpy()
+    )
     return merged.drop(columns=["numerator_prev", "n_prev"])
 
 
@@ -189,28 +210,49 @@ def _with_targets(frame: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
     status = np.full(len(frame), "не определён", dtype=object)
     is_min = (kind == "min").to_numpy()
     if is_min.any():
-        status[is_min] = target_status(frame.loc[is_min, "ci_low"].to_numpy(),
-                                       frame.loc[is_min, "ci_high"].to_numpy(),
-                                       target[is_min].to_numpy())
+        status[is_min] = target_status(
+            frame.loc[is_min, "ci_low"].to_numpy(),
+            frame.loc[is_min, "ci_high"].to_numpy(),
+            target[is_min].to_numpy(),
+        )
     dyn = (kind == "dynamics").to_numpy()
     mapping = {"рост": "достигнут", "снижение": "не достигнут"}
     status[dyn] = [mapping.get(s, "не определён") for s in frame.loc[dyn, "change_status"]]
     zero = (kind == "zero").to_numpy()
-    status[zero] = np.where(frame.loc[zero, "numerator"].to_numpy() == 0, "достигнут", "не достигнут")
+    status[zero] = np.where(
+        frame.loc[zero, "numerator"].to_numpy() == 0, "достигнут", "не достигнут"
+    )
     status[frame["n"].fillna(0).to_numpy() == 0] = NO_DATA
-    target_text = np.where(kind == "dynamics", "положительная динамика",
-                  np.where(kind == "zero", "отсутствие (0)",
-                  np.where(kind == "min", "не менее " + target.map(lambda v: f"{v:g}" if v == v else "") + " %", "")))
+    target_text = np.where(
+        kind == "dynamics",
+        "положительная динамика",
+        np.where(
+            kind == "zero",
+            "отсутствие (0)",
+            np.where(
+                kind == "min",
+                "не менее " + target.map(lambda v: f"{v:g}" if v == v else "") + " %",
+                "",
+            ),
+        ),
+    )
     return frame.assign(target=target_text, target_status=status)
 
 
-def compute(tables: dict[str, pd.DataFrame], *, confidence: float = 0.95,
-            ege_high_score: float = 80, catalog: pd.DataFrame | None = None) -> pd.DataFrame:
+def compute(
+    tables: dict[str, pd.DataFrame],
+    *,
+    confidence: float = 0.95,
+    ege_high_score: float = 80,
+    catalog: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """indicators.csv content (DESIGN.md §6): school and municipality rows, all years."""
     catalog = load_catalog() if catalog is None else catalog
     counts = school_counts(tables, catalog, ege_high_score)
     muni = municipal_counts(counts, tables, catalog)
-    school = _with_change(_with_values(counts, confidence), ["indicator_id", "school_id"], confidence)
+    school = _with_change(
+        _with_values(counts, confidence), ["indicator_id", "school_id"], confidence
+    )
     municipal = _with_change(_with_values(muni, confidence), ["indicator_id"], confidence)
     school["level"] = "school"
     municipal["level"] = "municipality"
@@ -222,22 +264,44 @@ def compute(tables: dict[str, pd.DataFrame], *, confidence: float = 0.95,
     for row in complaints.itertuples():
         if stats is not None and row.numerator in stats:
             c = stats[["school_id", "year", row.numerator]].dropna()
-            frames.append(pd.DataFrame({
-                "indicator_id": row.indicator_id, "level": "school",
-                "school_id": c["school_id"].astype("string"),
-                "year": c["year"].astype("int64"), "value": c[row.numerator].astype(float),
-                "numerator": c[row.numerator].astype("int64"), "n": 1}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "indicator_id": row.indicator_id,
+                        "level": "school",
+                        "school_id": c["school_id"].astype("string"),
+                        "year": c["year"].astype("int64"),
+                        "value": c[row.numerator].astype(float),
+                        "numerator": c[row.numerator].astype("int64"),
+                        "n": 1,
+                    }
+                )
+            )
     out = pd.concat(frames, ignore_index=True)
     missing = sorted(set(catalog["indicator_id"]) - set(out["indicator_id"]))
     if missing:
         years = sorted(out["year"].dropna().unique()) or [np.nan]
-        absent = pd.DataFrame({
-            "indicator_id": np.repeat(missing, len(years)), "level": "municipality",
-            "school_id": pd.Series(pd.NA, index=range(len(missing) * len(years)), dtype="string"),
-            "year": np.tile(years, len(missing)), "numerator": 0, "n": 0})
-        out = pd.concat([out, absent.astype({c: out[c].dtype for c in absent.columns
-                                             if c in out and c != "school_id"})],
-                        ignore_index=True)
+        absent = pd.DataFrame(
+            {
+                "indicator_id": np.repeat(missing, len(years)),
+                "level": "municipality",
+                "school_id": pd.Series(
+                    pd.NA, index=range(len(missing) * len(years)), dtype="string"
+                ),
+                "year": np.tile(years, len(missing)),
+                "numerator": 0,
+                "n": 0,
+            }
+        )
+        out = pd.concat(
+            [
+                out,
+                absent.astype(
+                    {c: out[c].dtype for c in absent.columns if c in out and c != "school_id"}
+                ),
+            ],
+            ignore_index=True,
+        )
     out = _with_targets(out, catalog)
     order = {i: k for k, i in enumerate(catalog["indicator_id"])}
     out["_o"] = out["indicator_id"].map(order)
@@ -274,26 +338,59 @@ def participants(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         return pd.DataFrame(columns=["procedure", "grade", "subject", "year", "participants"])
     out = pd.concat(parts, ignore_index=True).rename(columns={"student_id": "participants"})
     out["grade"] = out["grade"].astype("int64")
-    return out[["procedure", "grade", "subject", "year", "participants"]].sort_values(
-        ["procedure", "grade", "subject", "year"]).reset_index(drop=True)
+    return (
+        out[["procedure", "grade", "subject", "year", "participants"]]
+        .sort_values(["procedure", "grade", "subject", "year"])
+        .reset_index(drop=True)
+    )
 
 
 # ------------------------------------------------------------------ Temryuk dynamics (C1)
 
 C1_MEANS = (
     # id, label, table, filter, value column
-    ("c1_1_ege_mean_rus", "Средневзвешенный балл ЕГЭ: русский язык", "gia",
-     {"exam": "ЕГЭ", "subject": "Русский язык"}, "score"),
-    ("c1_1_ege_mean_math_profile", "Средневзвешенный балл ЕГЭ: математика (профильный уровень)",
-     "gia", {"exam": "ЕГЭ", "subject": "Математика (профильный уровень)"}, "score"),
-    ("c1_2_vpr_mean_g5_rus", "Средняя отметка ВПР: русский язык, 5 кл.", "vpr",
-     {"grade": 5, "subject": "Русский язык"}, "mark"),
-    ("c1_2_vpr_mean_g5_math", "Средняя отметка ВПР: математика, 5 кл.", "vpr",
-     {"grade": 5, "subject": "Математика"}, "mark"),
-    ("c1_2_vpr_mean_g6_rus", "Средняя отметка ВПР: русский язык, 6 кл.", "vpr",
-     {"grade": 6, "subject": "Русский язык"}, "mark"),
-    ("c1_2_vpr_mean_g6_math", "Средняя отметка ВПР: математика, 6 кл.", "vpr",
-     {"grade": 6, "subject": "Математика"}, "mark"),
+    (
+        "c1_1_ege_mean_rus",
+        "Средневзвешенный балл ЕГЭ: русский язык",
+        "gia",
+        {"exam": "ЕГЭ", "subject": "Русский язык"},
+        "score",
+    ),
+    (
+        "c1_1_ege_mean_math_profile",
+        "Средневзвешенный балл ЕГЭ: математика (профильный уровень)",
+        "gia",
+        {"exam": "ЕГЭ", "subject": "Математика (профильный уровень)"},
+        "score",
+    ),
+    (
+        "c1_2_vpr_mean_g5_rus",
+        "Средняя отметка ВПР: русский язык, 5 кл.",
+        "vpr",
+        {"grade": 5, "subject": "Русский язык"},
+        "mark",
+    ),
+    (
+        "c1_2_vpr_mean_g5_math",
+        "Средняя отметка ВПР: математика, 5 кл.",
+        "vpr",
+        {"grade": 5, "subject": "Математика"},
+        "mark",
+    ),
+    (
+        "c1_2_vpr_mean_g6_rus",
+        "Средняя отметка ВПР: русский язык, 6 кл.",
+        "vpr",
+        {"grade": 6, "subject": "Русский язык"},
+        "mark",
+    ),
+    (
+        "c1_2_vpr_mean_g6_math",
+        "Средняя отметка ВПР: математика, 6 кл.",
+        "vpr",
+        {"grade": 6, "subject": "Математика"},
+        "mark",
+    ),
 )
 C1_LABELS = {i: label for i, label, *_ in C1_MEANS}
 
@@ -301,15 +398,22 @@ C1_LABELS = {i: label for i, label, *_ in C1_MEANS}
 def _mean_rows(sel: pd.DataFrame, value: str, keys: list[str], confidence: float) -> pd.DataFrame:
     g = sel.assign(_v=sel[value].astype(float)).groupby(keys + ["year"], observed=True)["_v"]
     stats = pd.DataFrame({"value": g.mean(), "sd": g.std(ddof=1), "n": g.size()}).reset_index()
-    lo, hi = mean_ci_from_stats(stats["value"].to_numpy(), stats["sd"].to_numpy(),
-                                stats["n"].to_numpy(float), confidence)
+    lo, hi = mean_ci_from_stats(
+        stats["value"].to_numpy(), stats["sd"].to_numpy(), stats["n"].to_numpy(float), confidence
+    )
     stats["ci_low"], stats["ci_high"] = lo, hi
     prev = stats[keys + ["year", "value", "sd", "n"]].copy()
     prev["year"] += 1
     m = stats.merge(prev, on=keys + ["year"], how="left", suffixes=("", "_prev"))
-    clo, chi = welch_diff_ci(m["value"].to_numpy(), m["sd"].to_numpy(), m["n"].to_numpy(float),
-                             m["value_prev"].to_numpy(), m["sd_prev"].to_numpy(),
-                             m["n_prev"].to_numpy(float), confidence)
+    clo, chi = welch_diff_ci(
+        m["value"].to_numpy(),
+        m["sd"].to_numpy(),
+        m["n"].to_numpy(float),
+        m["value_prev"].to_numpy(),
+        m["sd_prev"].to_numpy(),
+        m["n_prev"].to_numpy(float),
+        confidence,
+    )
     m["change"] = m["value"] - m["value_prev"]
     m["change_ci_low"], m["change_ci_high"] = clo, chi
     m["change_status"] = change_status(np.asarray(clo, dtype=float), np.asarray(chi, dtype=float))
@@ -337,8 +441,11 @@ def temryuk_dynamics(tables: dict[str, pd.DataFrame], *, confidence: float = 0.9
     out = pd.concat(frames, ignore_index=True)
     out["school_id"] = out["school_id"].astype("string")
     out["target"] = "положительная динамика"
-    out["target_status"] = out["change_status"].map(
-        {"рост": "достигнут", "снижение": "не достигнут"}).fillna("не определён")
+    out["target_status"] = (
+        out["change_status"]
+        .map({"рост": "достигнут", "снижение": "не достигнут"})
+        .fillna("не определён")
+    )
     out.loc[out["change_status"] == NO_DATA, "target_status"] = NO_DATA
     out["numerator"] = np.nan
     return out[COLUMNS]

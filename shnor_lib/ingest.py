@@ -80,8 +80,10 @@ def read_raw(path: Path) -> pd.DataFrame:
         try:
             frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
         except Exception as exc:  # openpyxl raises many kinds for a broken file
-            raise ShnorError(f"Не удалось прочитать Excel-файл {path}: {exc}",
-                             f"Cannot read Excel file {path}: {exc}") from None
+            raise ShnorError(
+                f"Не удалось прочитать Excel-файл {path}: {exc}",
+                f"Cannot read Excel file {path}: {exc}",
+            ) from None
         frame = frame.dropna(how="all")
         frame.columns = [str(c).strip() for c in frame.columns]
         return frame
@@ -91,11 +93,20 @@ def read_raw(path: Path) -> pd.DataFrame:
     first = text.lstrip("\ufeff").splitlines()[0]
     sep = _sniff_sep(first)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            na_values=[""], skipinitialspace=True, quoting=csv.QUOTE_MINIMAL)
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skipinitialspace=True,
+            quoting=csv.QUOTE_MINIMAL,
+        )
     except pd.errors.ParserError as exc:
-        raise ShnorError(f"Файл {path} не является корректной таблицей CSV: {exc}",
-                         f"File {path} is not a valid CSV table: {exc}") from None
+        raise ShnorError(
+            f"Файл {path} не является корректной таблицей CSV: {exc}",
+            f"File {path} is not a valid CSV table: {exc}",
+        ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
@@ -132,23 +143,45 @@ def _as_text(series: pd.Series) -> pd.Series:
 
 
 def _to_number(text: pd.Series) -> pd.Series:
-    cleaned = (text.str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
-               .str.replace(",", ".", regex=False))
+    cleaned = (
+        text.str.replace("\u00a0", "", regex=False)
+        .str.replace(" ", "", regex=False)
+        .str.replace(",", ".", regex=False)
+    )
     return pd.to_numeric(cleaned, errors="coerce")
 
 
-_BOOL = {"1": 1, "0": 0, "да": 1, "нет": 0, "true": 1, "false": 0, "истина": 1, "ложь": 0,
-         "yes": 1, "no": 0, "1.0": 1, "0.0": 0, "+": 1, "-": 0}
+_BOOL = {
+    "1": 1,
+    "0": 0,
+    "да": 1,
+    "нет": 0,
+    "true": 1,
+    "false": 0,
+    "истина": 1,
+    "ложь": 0,
+    "yes": 1,
+    "no": 0,
+    "1.0": 1,
+    "0.0": 0,
+    "+": 1,
+    "-": 0,
+}
 
 _KIND_RU = {
     "id": ("непустой идентификатор", "a non-empty identifier"),
     "year": ("год (четыре цифры, 2000–2100)", "a four-digit year 2000–2100"),
     "int": ("целое число", "an integer"),
-    "float": ("число (десятичный разделитель — запятая или точка)", "a number (decimal comma or point)"),
+    "float": (
+        "число (десятичный разделитель — запятая или точка)",
+        "a number (decimal comma or point)",
+    ),
     "bool01": ("0 или 1 (да/нет)", "0 or 1 (yes/no)"),
     "date": ("дата (ДД.ММ.ГГГГ или ГГГГ-ММ-ДД)", "a date (DD.MM.YYYY or YYYY-MM-DD)"),
-    "subject": ("название предмета из справочника (например «Русский язык», «Математика»)",
-                "a known subject name (e.g. «Русский язык», «Математика»)"),
+    "subject": (
+        "название предмета из справочника (например «Русский язык», «Математика»)",
+        "a known subject name (e.g. «Русский язык», «Математика»)",
+    ),
     "exam": ("ОГЭ или ЕГЭ", "ОГЭ or ЕГЭ"),
     "str": ("текст", "text"),
 }
@@ -159,20 +192,34 @@ class _Collector:
         self.file = file
         self.problems: list[Problem] = []
 
-    def add_mask(self, mask: pd.Series, rows: pd.Series, column: str, values: pd.Series,
-                 ru: str, en: str) -> None:
+    def add_mask(
+        self, mask: pd.Series, rows: pd.Series, column: str, values: pd.Series, ru: str, en: str
+    ) -> None:
         idx = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))
         for i in idx[:MAX_PROBLEMS_PER_COLUMN]:
-            self.problems.append(Problem(self.file, ru, en, int(rows.iloc[i]), column,
-                                         values.iloc[i]))
+            self.problems.append(
+                Problem(self.file, ru, en, int(rows.iloc[i]), column, values.iloc[i])
+            )
         if len(idx) > MAX_PROBLEMS_PER_COLUMN:
             rest = len(idx) - MAX_PROBLEMS_PER_COLUMN
-            self.problems.append(Problem(
-                self.file, f"{ru} (ещё {rest} таких строк не показано)",
-                f"{en} ({rest} more such rows not shown)", None, column))
+            self.problems.append(
+                Problem(
+                    self.file,
+                    f"{ru} (ещё {rest} таких строк не показано)",
+                    f"{en} ({rest} more such rows not shown)",
+                    None,
+                    column,
+                )
+            )
 
-    def add(self, ru: str, en: str, row: int | None = None, column: str | None = None,
-            value: object = None) -> None:
+    def add(
+        self,
+        ru: str,
+        en: str,
+        row: int | None = None,
+        column: str | None = None,
+        value: object = None,
+    ) -> None:
         self.problems.append(Problem(self.file, ru, en, row, column, value))
 
 
@@ -180,8 +227,14 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
     text = _as_text(raw)
     present = text.notna()
     if col.required:
-        out.add_mask(~present, rows, col.name, text, "обязательное значение (ячейка пуста)",
-                     "a required value (the cell is empty)")
+        out.add_mask(
+            ~present,
+            rows,
+            col.name,
+            text,
+            "обязательное значение (ячейка пуста)",
+            "a required value (the cell is empty)",
+        )
     ru, en = _KIND_RU[col.kind]
     if col.kind == "id":
         return text
@@ -198,10 +251,16 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
                 rng |= num < lo
             if hi is not None:
                 rng |= num > hi
-            span = f"от {lo:g} до {hi:g}" if lo is not None and hi is not None else (
-                f"не меньше {lo:g}" if lo is not None else f"не больше {hi:g}")
-            span_en = f"from {lo:g} to {hi:g}" if lo is not None and hi is not None else (
-                f"at least {lo:g}" if lo is not None else f"at most {hi:g}")
+            span = (
+                f"от {lo:g} до {hi:g}"
+                if lo is not None and hi is not None
+                else (f"не меньше {lo:g}" if lo is not None else f"не больше {hi:g}")
+            )
+            span_en = (
+                f"from {lo:g} to {hi:g}"
+                if lo is not None and hi is not None
+                else (f"at least {lo:g}" if lo is not None else f"at most {hi:g}")
+            )
             out.add_mask(rng & ~bad, rows, col.name, text, f"{ru} {span}", f"{en} {span_en}")
         if col.kind == "float":
             return num.astype("float64")
@@ -229,8 +288,14 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
         if col.name == "locality":
             lookup.update(schema.LOCALITY_ALIASES)
         mapped = text.map(lambda v: lookup.get(schema.norm_key(v)), na_action="ignore")
-        out.add_mask(present & mapped.isna(), rows, col.name, text,
-                     "одно из: " + ", ".join(col.choices), "one of: " + ", ".join(col.choices))
+        out.add_mask(
+            present & mapped.isna(),
+            rows,
+            col.name,
+            text,
+            "одно из: " + ", ".join(col.choices),
+            "one of: " + ", ".join(col.choices),
+        )
         return mapped.astype("string")
     return text
 
@@ -255,8 +320,9 @@ def _parse_dates(raw: pd.Series, text: pd.Series) -> pd.Series:
 # ---------------------------------------------------------------------------- one table
 
 
-def _map_headers(frame: pd.DataFrame, table: Table, out: _Collector, result: IngestResult
-                 ) -> tuple[dict[str, str], list[str]]:
+def _map_headers(
+    frame: pd.DataFrame, table: Table, out: _Collector, result: IngestResult
+) -> tuple[dict[str, str], list[str]]:
     """Original header → canonical column; personal-data columns dropped; unknown listed."""
     hmap = schema.header_map(table)
     mapping: dict[str, str] = {}
@@ -273,8 +339,11 @@ def _map_headers(frame: pd.DataFrame, table: Table, out: _Collector, result: Ing
             continue
         if canon in mapping.values():
             first = next(h for h, c in mapping.items() if c == canon)
-            out.add(f"один столбец «{canon}», а найдены два: «{first}» и «{header}»",
-                    f"one column '{canon}', found two: '{first}' and '{header}'", column=header)
+            out.add(
+                f"один столбец «{canon}», а найдены два: «{first}» и «{header}»",
+                f"one column '{canon}', found two: '{first}' and '{header}'",
+                column=header,
+            )
             continue
         mapping[header] = canon
     return mapping, unknown
@@ -285,24 +354,33 @@ def _is_count_name(header: str) -> bool:
     return key.isascii() and key.replace("_", "").isalnum() and key[0].isalpha()
 
 
-def _read_table(path: Path, table: Table, result: IngestResult, out: _Collector) -> pd.DataFrame | None:
+def _read_table(
+    path: Path, table: Table, result: IngestResult, out: _Collector
+) -> pd.DataFrame | None:
     frame = read_raw(path)
     if frame.shape[0] == 0:
-        out.add("непустая таблица с заголовком и хотя бы одной строкой данных",
-                "a non-empty table with a header and at least one data row")
+        out.add(
+            "непустая таблица с заголовком и хотя бы одной строкой данных",
+            "a non-empty table with a header and at least one data row",
+        )
         return None
     mapping, unknown = _map_headers(frame, table, out, result)
     if unknown:
         result.warnings.append(
             f"{out.file}: неизвестные столбцы отложены и не используются: "
             + ", ".join(f"«{u}»" for u in unknown)
-            + " (unknown columns set aside, not used)")
+            + " (unknown columns set aside, not used)"
+        )
     missing = [c.name for c in table.columns if c.required and c.name not in mapping.values()]
     for name in missing:
         col = table.by_name[name]
         hint = ", ".join(f"«{a}»" for a in col.aliases[:3])
-        out.add(f"обязательный столбец «{name}»" + (f" (или {hint})" if hint else ""),
-                f"required column '{name}'", row=1, column=name)
+        out.add(
+            f"обязательный столбец «{name}»" + (f" (или {hint})" if hint else ""),
+            f"required column '{name}'",
+            row=1,
+            column=name,
+        )
     if missing:
         return None
     # Row numbers as the user sees them: header is row 1.
@@ -322,31 +400,58 @@ def _check_rows(name: str, frame: pd.DataFrame, out: _Collector) -> None:
     rows = frame["_row"]
     if name == "vpr":
         over = frame["primary_score"] > frame["max_score"]
-        out.add_mask(over.fillna(False), rows, "primary_score", frame["primary_score"],
-                     "первичный балл не больше максимального (max_score)",
-                     "primary score not above max_score")
+        out.add_mask(
+            over.fillna(False),
+            rows,
+            "primary_score",
+            frame["primary_score"],
+            "первичный балл не больше максимального (max_score)",
+            "primary score not above max_score",
+        )
         grades = ~frame["grade"].isin(schema.VPR_GRADES) & frame["grade"].notna()
-        out.add_mask(grades, rows, "grade", frame["grade"], "класс ВПР: 4–8, 10 или 11",
-                     "a ВПР grade: 4–8, 10 or 11")
+        out.add_mask(
+            grades,
+            rows,
+            "grade",
+            frame["grade"],
+            "класс ВПР: 4–8, 10 или 11",
+            "a ВПР grade: 4–8, 10 or 11",
+        )
     if name == "gia":
         ege_over = (frame["exam"] == "ЕГЭ") & (frame["score"] > 100)
-        out.add_mask(ege_over.fillna(False), rows, "score", frame["score"],
-                     "тестовый балл ЕГЭ от 0 до 100", "an ЕГЭ test score 0–100")
+        out.add_mask(
+            ege_over.fillna(False),
+            rows,
+            "score",
+            frame["score"],
+            "тестовый балл ЕГЭ от 0 до 100",
+            "an ЕГЭ test score 0–100",
+        )
         _check_oge_max(frame, out)
     if name == "context":
         for col in schema.CONTEXT_STUDENT_COUNTS:
             if col in frame:
                 over = (frame[col] > frame["students_total"]).fillna(False)
-                out.add_mask(over, rows, col, frame[col],
-                             "не больше численности обучающихся (students_total)",
-                             "not more than students_total")
+                out.add_mask(
+                    over,
+                    rows,
+                    col,
+                    frame[col],
+                    "не больше численности обучающихся (students_total)",
+                    "not more than students_total",
+                )
         if "teachers_total" in frame:
             for col in schema.CONTEXT_TEACHER_COUNTS:
                 if col in frame:
                     over = (frame[col] > frame["teachers_total"]).fillna(False)
-                    out.add_mask(over, rows, col, frame[col],
-                                 "не больше численности педагогов (teachers_total)",
-                                 "not more than teachers_total")
+                    out.add_mask(
+                        over,
+                        rows,
+                        col,
+                        frame[col],
+                        "не больше численности педагогов (teachers_total)",
+                        "not more than teachers_total",
+                    )
 
 
 def _check_oge_max(frame: pd.DataFrame, out: _Collector) -> None:
@@ -361,9 +466,14 @@ def _check_oge_max(frame: pd.DataFrame, out: _Collector) -> None:
     max_by = scales.groupby("subject")["max_score"].max()
     limit = oge["subject"].map(max_by)
     over = (oge["score"] > limit).fillna(False)
-    out.add_mask(over, oge["_row"], "score", oge["score"],
-                 "первичный балл ОГЭ не больше максимального по предмету",
-                 "an ОГЭ primary score not above the subject maximum")
+    out.add_mask(
+        over,
+        oge["_row"],
+        "score",
+        oge["score"],
+        "первичный балл ОГЭ не больше максимального по предмету",
+        "an ОГЭ primary score not above the subject maximum",
+    )
 
 
 def _check_duplicates(table: Table, frame: pd.DataFrame, out: _Collector) -> pd.DataFrame:
@@ -378,13 +488,19 @@ def _check_duplicates(table: Table, frame: pd.DataFrame, out: _Collector) -> pd.
         shown = later.head(MAX_PROBLEMS_PER_COLUMN)
         for (_, r), first in zip(shown.iterrows(), first_rows[shown.index], strict=True):
             keyval = ", ".join(f"{k}={r[k]}" for k in key)
-            out.add(f"уникальная строка; повторяет строку {int(first)} ({keyval})",
-                    f"a unique row; repeats row {int(first)} ({keyval})", row=int(r["_row"]),
-                    column=" + ".join(key), value=keyval)
+            out.add(
+                f"уникальная строка; повторяет строку {int(first)} ({keyval})",
+                f"a unique row; repeats row {int(first)} ({keyval})",
+                row=int(r["_row"]),
+                column=" + ".join(key),
+                value=keyval,
+            )
         if len(later) > len(shown):
             n = len(later) - len(shown)
-            out.add(f"уникальные строки (ещё {n} повторов не показано)",
-                    f"unique rows ({n} more duplicates not shown)")
+            out.add(
+                f"уникальные строки (ещё {n} повторов не показано)",
+                f"unique rows ({n} more duplicates not shown)",
+            )
     return frame
 
 
@@ -395,18 +511,23 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
     """Read and validate every table of the contract; raise ValidationError with all problems."""
     raw_dir = Path(raw_dir) if raw_dir is not None else params.raw_dir()
     if not raw_dir.is_dir():
-        raise ShnorError(f"Папка с исходными данными не найдена: {raw_dir}",
-                         f"Raw data folder not found: {raw_dir}")
+        raise ShnorError(
+            f"Папка с исходными данными не найдена: {raw_dir}",
+            f"Raw data folder not found: {raw_dir}",
+        )
     result = IngestResult(tables={})
     problems: list[Problem] = []
     for name, table in schema.TABLES.items():
         files = find_files(raw_dir, name)
         if not files:
             if table.required:
-                problems.append(Problem(
-                    str(raw_dir / f"{name}.csv"),
-                    f"обязательный файл «{name}» ({table.title_ru}) в формате .csv или .xlsx",
-                    f"required file '{name}' (.csv or .xlsx)"))
+                problems.append(
+                    Problem(
+                        str(raw_dir / f"{name}.csv"),
+                        f"обязательный файл «{name}» ({table.title_ru}) в формате .csv или .xlsx",
+                        f"required file '{name}' (.csv or .xlsx)",
+                    )
+                )
             continue
         parts = []
         for path in files:
@@ -417,8 +538,9 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
                 _check_rows(name, part, out)
                 parts.append(part)
             problems.extend(out.problems)
-            result.sources.append(Source(name, rel, sha256_of(path),
-                                         0 if part is None else len(part)))
+            result.sources.append(
+                Source(name, rel, sha256_of(path), 0 if part is None else len(part))
+            )
         if parts:
             frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
             out = _Collector(", ".join(_rel(p, params.root) for p in files))
@@ -453,9 +575,14 @@ def _check_school_ids(tables: dict[str, pd.DataFrame]) -> list[Problem]:
         out = _Collector("")
         for file, grp in bad.groupby("_file", sort=True):
             out.file = str(file)
-            out.add_mask(pd.Series(True, index=grp.index), grp["_row"], "school_id",
-                         grp["school_id"], "код ОО из перечня schools",
-                         "a school_id listed in the schools table")
+            out.add_mask(
+                pd.Series(True, index=grp.index),
+                grp["_row"],
+                "school_id",
+                grp["school_id"],
+                "код ОО из перечня schools",
+                "a school_id listed in the schools table",
+            )
         problems.extend(out.problems)
     return problems
 
@@ -463,16 +590,20 @@ def _check_school_ids(tables: dict[str, pd.DataFrame]) -> list[Problem]:
 def _finish(result: IngestResult, params: Params) -> None:
     """Drop bookkeeping columns and future years; warn about what was set aside."""
     if result.dropped_personal:
-        result.warnings.insert(0, "Удалены столбцы с персональными данными (не сохраняются): "
-                               + "; ".join(result.dropped_personal)
-                               + " (personal-data columns dropped, never persisted)")
+        result.warnings.insert(
+            0,
+            "Удалены столбцы с персональными данными (не сохраняются): "
+            + "; ".join(result.dropped_personal)
+            + " (personal-data columns dropped, never persisted)",
+        )
     for name, frame in list(result.tables.items()):
         if "year" in frame and schema.TABLES[name].year_column:
             later = frame["year"] > params.year
             if later.any():
                 result.warnings.append(
                     f"{name}: строки за годы после отчётного {params.year} не используются "
-                    f"({int(later.sum())} строк)")
+                    f"({int(later.sum())} строк)"
+                )
                 frame = frame[~later]
         result.tables[name] = frame.drop(columns=["_row", "_file"]).reset_index(drop=True)
 
@@ -492,7 +623,8 @@ def write_processed(result: IngestResult, params: Params) -> Path:
             "warnings": result.warnings,
         }
         (tmp / "_manifest.json").write_text(
-            json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True), "utf-8")
+            json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True), "utf-8"
+        )
         _replace_dir(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -515,8 +647,10 @@ def load_processed(params: Params) -> tuple[dict[str, pd.DataFrame], dict]:
     folder = params.processed_dir()
     manifest_path = folder / "_manifest.json"
     if not manifest_path.exists():
-        raise ShnorError(f"Нет обработанных данных в {folder}: сначала выполните shnor validate",
-                         f"No processed data in {folder}: run shnor validate first")
+        raise ShnorError(
+            f"Нет обработанных данных в {folder}: сначала выполните shnor validate",
+            f"No processed data in {folder}: run shnor validate first",
+        )
     tables = {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
     return tables, json.loads(manifest_path.read_text("utf-8"))
 

@@ -48,31 +48,45 @@ def by_procedure(marked: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame
     return shares(marked, ["school_id", "year", "exam", "subject"], confidence)
 
 
-def pooled_window(marked: pd.DataFrame, years: list[int], confidence: float = 0.95,
-                  keys: tuple[str, ...] = ("school_id",)) -> pd.DataFrame:
+def pooled_window(
+    marked: pd.DataFrame,
+    years: list[int],
+    confidence: float = 0.95,
+    keys: tuple[str, ...] = ("school_id",),
+) -> pd.DataFrame:
     """Per school, pooled over the window years (all ГИА procedures together)."""
     sel = marked[marked["year"].isin(years)]
     return shares(sel, list(keys), confidence)
 
 
-def risk_sign(per_procedure: pd.DataFrame, *, share: float = 30.0, procedures: int = 2
-              ) -> pd.DataFrame:
+def risk_sign(
+    per_procedure: pd.DataFrame, *, share: float = 30.0, procedures: int = 2, min_results: int = 1
+) -> pd.DataFrame:
     """M2 Rosobrnadzor risk sign per school × year.
 
     Risk in year t: ≥ `share` % below the minimum in ≥ `procedures` procedures in t, or in
-    the same procedure in t−1 and t. Returns school_id, year, risk (bool), reason (Russian).
+    the same procedure in t−1 and t. A procedure counts only with ≥ `min_results` results
+    (one failure out of two takers is not a 50 % failure rate). Returns school_id, year,
+    risk (bool), reason (Russian).
     """
     if per_procedure.empty:
         return pd.DataFrame(columns=["school_id", "year", "risk", "reason"])
-    p = per_procedure.assign(high=per_procedure["share"] >= share)
+    p = per_procedure.assign(
+        high=(per_procedure["share"] >= share)
+        & (per_procedure.get("n", min_results) >= min_results)
+    )
     many = p.groupby(["school_id", "year"])["high"].sum().rename("n_high")
     prev = p[["school_id", "year", "exam", "subject", "high"]].copy()
     prev["year"] += 1
     both = p.merge(prev, on=["school_id", "year", "exam", "subject"], suffixes=("", "_prev"))
     both = both[both["high"] & both["high_prev"]]
-    repeat = (both.assign(proc=both["exam"] + " " + both["subject"])
-              .sort_values("proc").groupby(["school_id", "year"])["proc"]
-              .agg(", ".join).rename("repeat"))
+    repeat = (
+        both.assign(proc=both["exam"] + " " + both["subject"])
+        .sort_values("proc")
+        .groupby(["school_id", "year"])["proc"]
+        .agg(", ".join)
+        .rename("repeat")
+    )
     out = many.to_frame().join(repeat, how="outer").reset_index()
     out["n_high"] = out["n_high"].fillna(0).astype(int)
     out["risk"] = (out["n_high"] >= procedures) | out["repeat"].notna()

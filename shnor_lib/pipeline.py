@@ -45,8 +45,18 @@ def schools_table(data: dict[str, pd.DataFrame], params: Params) -> pd.DataFrame
     for col in publish.SCHOOLS_COLUMNS:
         if col not in out:
             out[col] = pd.NA
-    extra = [c for c in ("municipality", "locality", "school_type", "is_small", "distance_km",
-                         "students_total") if c in out]
+    extra = [
+        c
+        for c in (
+            "municipality",
+            "locality",
+            "school_type",
+            "is_small",
+            "distance_km",
+            "students_total",
+        )
+        if c in out
+    ]
     return out[publish.SCHOOLS_COLUMNS + extra].sort_values("school_id").reset_index(drop=True)
 
 
@@ -59,53 +69,87 @@ def data_years(data: dict[str, pd.DataFrame], params: Params) -> list[int]:
     return sorted(y for y in years if y <= params.year) or [params.year]
 
 
-def results_stage(data: dict[str, pd.DataFrame], params: Params,
-                  exclusions: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+def results_stage(
+    data: dict[str, pd.DataFrame], params: Params, exclusions: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
     """M2 and M3: minimum scores, risk sign, ИОР components, index and classes."""
     conf = params.confidence
     years = data_years(data, params)
     gia = data.get("gia")
-    marked = min_scores.mark_below_min(gia, reference.load_gia_min_scores()) if gia is not None else None
+    marked = (
+        min_scores.mark_below_min(gia, reference.load_gia_min_scores()) if gia is not None else None
+    )
     per_proc = min_scores.by_procedure(marked, conf) if marked is not None else pd.DataFrame()
-    risk = min_scores.risk_sign(per_proc, share=params.min_scores.risk_share,
-                                procedures=params.min_scores.risk_procedures)
+    risk = min_scores.risk_sign(
+        per_proc,
+        share=params.min_scores.risk_share,
+        procedures=params.min_scores.risk_procedures,
+        min_results=params.min_scores.min_results,
+    )
     comps = results_index.components(data, marked, years, params.window, exclusions)
     weights = {k: v.weight for k, v in params.results_index.components.items()}
-    index = results_index.compute_index(comps, weights, method=params.results_index.scaling,
-                                        min_weight_share=params.results_index.min_weight_share)
-    excluded = set(exclusions["school_id"]) if exclusions is not None and not exclusions.empty else set()
-    classes = results_index.classify(index, params.year, params.years,
-                                     low_years=params.results_index.low_results_years,
-                                     leader_years=params.results_index.leader_years, risk=risk,
-                                     excluded_schools=excluded)
-    pooled = (min_scores.pooled_window(marked, params.years, conf) if marked is not None
-              else pd.DataFrame(columns=["school_id", "below", "n", "share", "ci_low", "ci_high"]))
-    return {"min_scores": per_proc, "min_scores_window": pooled, "risk": risk,
-            "results_index": index, "classes": classes}
+    index = results_index.compute_index(
+        comps,
+        weights,
+        method=params.results_index.scaling,
+        min_weight_share=params.results_index.min_weight_share,
+    )
+    excluded = (
+        set(exclusions["school_id"]) if exclusions is not None and not exclusions.empty else set()
+    )
+    classes = results_index.classify(
+        index,
+        params.year,
+        params.years,
+        low_years=params.results_index.low_results_years,
+        leader_years=params.results_index.leader_years,
+        risk=risk,
+        excluded_schools=excluded,
+    )
+    pooled = (
+        min_scores.pooled_window(marked, params.years, conf)
+        if marked is not None
+        else pd.DataFrame(columns=["school_id", "below", "n", "share", "ci_low", "ci_high"])
+    )
+    return {
+        "min_scores": per_proc,
+        "min_scores_window": pooled,
+        "risk": risk,
+        "results_index": index,
+        "classes": classes,
+    }
 
 
-def compute_results(data: dict[str, pd.DataFrame], params: Params,
-                    progress: Callable[[str], None] | None = None) -> dict[str, pd.DataFrame]:
+def compute_results(
+    data: dict[str, pd.DataFrame], params: Params, progress: Callable[[str], None] | None = None
+) -> dict[str, pd.DataFrame]:
     """All computed tables from validated data (no I/O)."""
     _stage(progress, "Расчёт показателей (M1)…")
-    ind = indicators.compute(data, confidence=params.confidence,
-                             ege_high_score=params.indicators.ege_high_score)
+    ind = indicators.compute(
+        data, confidence=params.confidence, ege_high_score=params.indicators.ege_high_score
+    )
     c1 = indicators.temryuk_dynamics(data, confidence=params.confidence)
     _stage(progress, "Минимальные баллы ГИА и ИОР (M2, M3)…")
     res = results_stage(data, params)
     schools = schools_table(data, params)
     cls = res["classes"].set_index("school_id")
-    for col in ("results_index", "results_quartile", "low_results", "risk_group", "leader"):
+    for col in ("results_index", "results_quartile"):
         schools[col] = schools["school_id"].map(cls[col])
+    for col in ("low_results", "risk_group", "leader"):
+        schools[col] = schools["school_id"].isin(cls.index[cls[col].astype(bool)])
     schools["results_level"] = schools["results_quartile"].map(results_index.QUARTILE_LABELS)
     for col in ("low_results_reason", "risk_reason", "leader_reason"):
         schools[col] = schools["school_id"].map(cls[col])
     idx_now = res["results_index"]
     idx_now = idx_now[idx_now["year"] == params.year].set_index("school_id")["no_index_reason"]
-    schools["no_index_reason"] = schools["school_id"].map(idx_now).fillna(
-        "нет результатов, из которых складывается ИОР (ГИА, ВПР 5–6 кл.)")
-    schools.loc[schools["results_index"].notna() & (schools["no_index_reason"] == ""),
-                "no_index_reason"] = ""
+    schools["no_index_reason"] = (
+        schools["school_id"]
+        .map(idx_now)
+        .fillna("нет результатов, из которых складывается ИОР (ГИА, ВПР 5–6 кл.)")
+    )
+    schools.loc[
+        schools["results_index"].notna() & (schools["no_index_reason"] == ""), "no_index_reason"
+    ] = ""
     return {
         "schools": schools,
         "indicators": pd.concat([ind, c1], ignore_index=True) if not c1.empty else ind,
@@ -153,8 +197,8 @@ def write_outputs(tables: dict[str, pd.DataFrame], manifest: dict, params: Param
             publish.write_csv(frame, tmp / "tables" / f"{name}.csv")
         publish.write_xlsx(published, tmp / "tables.xlsx")
         (tmp / "results.json").write_text(
-            json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True, default=str),
-            "utf-8")
+            json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True, default=str), "utf-8"
+        )
         for name in ("tables", "tables.xlsx", "results.json"):
             target = out_dir / name
             if target.is_dir():
@@ -176,8 +220,10 @@ def load_results(params: Params) -> Results:
     if not manifest_path.exists():
         from .errors import ShnorError
 
-        raise ShnorError(f"Нет рассчитанных таблиц в {out_dir}: выполните shnor compute",
-                         f"No computed tables in {out_dir}: run shnor compute")
+        raise ShnorError(
+            f"Нет рассчитанных таблиц в {out_dir}: выполните shnor compute",
+            f"No computed tables in {out_dir}: run shnor compute",
+        )
     manifest = json.loads(manifest_path.read_text("utf-8"))
     tables = {p.stem: publish.read_csv(p) for p in sorted((out_dir / "tables").glob("*.csv"))}
     return Results(params=params, tables=tables, manifest=manifest)

@@ -32,7 +32,9 @@ def participants_by_year(res: Results):
 def indicator_dynamics(res: Results, ids: list[str], names: dict[str, str]):
     """Municipal values with 95 % intervals over the years, one line per indicator."""
     ind = res.tables["indicators"]
-    sel = ind[(ind["level"] == "municipality") & ind["indicator_id"].isin(ids) & ind["value"].notna()]
+    sel = ind[
+        (ind["level"] == "municipality") & ind["indicator_id"].isin(ids) & ind["value"].notna()
+    ]
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     for k, iid in enumerate(ids):
         d = sel[sel["indicator_id"] == iid].sort_values("year")
@@ -56,11 +58,14 @@ def results_ranking(res: Results):
     idx = res.tables["results_index"]
     cur = idx[(idx["year"] == res.params.year) & idx["results_index"].notna()]
     cur = cur.sort_values(["results_index", "school_id"])
-    names = dict(zip(res.tables["schools"]["school_id"], res.tables["schools"]["school_name"],
-                     strict=True))
+    names = dict(
+        zip(res.tables["schools"]["school_id"], res.tables["schools"]["school_name"], strict=True)
+    )
     fig, ax = plt.subplots(figsize=(7.5, max(3.0, 0.22 * len(cur) + 1)))
-    colors = [QUARTILE_COLORS.get(int(q), "#999999") if pd.notna(q) else "#999999"
-              for q in cur["results_quartile"]]
+    colors = [
+        QUARTILE_COLORS.get(int(q), "#999999") if pd.notna(q) else "#999999"
+        for q in cur["results_quartile"]
+    ]
     ax.barh(np.arange(len(cur)), cur["results_index"], color=colors)
     ax.set_yticks(np.arange(len(cur)), [names.get(s, s) for s in cur["school_id"]], fontsize=7)
     ax.set_xlim(0, 1)
@@ -82,8 +87,13 @@ def results_trajectory(res: Results):
     for sid, d in idx[idx["results_index"].notna()].groupby("school_id"):
         d = d.sort_values("year")
         if sid in low:
-            ax.plot(d["year"], d["results_index"], marker="o", linewidth=2,
-                    label=s.loc[sid, "school_name"] if sid in s.index else sid)
+            ax.plot(
+                d["year"],
+                d["results_index"],
+                marker="o",
+                linewidth=2,
+                label=s.loc[sid, "school_name"] if sid in s.index else sid,
+            )
         else:
             ax.plot(d["year"], d["results_index"], color="#bbbbbb", linewidth=0.8, zorder=0)
     years = sorted(idx["year"].unique())

@@ -15,45 +15,109 @@ import pandas as pd
 from . import indicators
 
 SCHOOLS_COLUMNS = [
-    "school_id", "school_name", "results_index", "results_quartile", "low_results", "risk_group",
-    "leader", "social_index", "social_quartile", "hard_context", "expected_result", "residual",
-    "residual_ci_low", "residual_ci_high", "vs_expected", "resilient_strict",
-    "resilient_contextual", "cluster", "top_risks",
+    "school_id",
+    "school_name",
+    "results_index",
+    "results_quartile",
+    "low_results",
+    "risk_group",
+    "leader",
+    "social_index",
+    "social_quartile",
+    "hard_context",
+    "expected_result",
+    "residual",
+    "residual_ci_low",
+    "residual_ci_high",
+    "vs_expected",
+    "resilient_strict",
+    "resilient_contextual",
+    "cluster",
+    "top_risks",
 ]
 
 # Russian headers for tables.xlsx (and for report tables).
 RU_HEADERS = {
-    "school_id": "Код ОО", "school_name": "ОО", "results_index": "ИОР",
-    "results_quartile": "Уровень ИОР", "low_results": "ШНОР", "risk_group": "Группа риска",
-    "leader": "Школа-лидер", "social_index": "ИСБ", "social_quartile": "Квартиль ИСБ",
-    "hard_context": "ШССУ", "expected_result": "Ожидаемый ИОР", "residual": "Отклонение от ожидаемого",
-    "residual_ci_low": "Отклонение: нижняя граница", "residual_ci_high": "Отклонение: верхняя граница",
-    "vs_expected": "Относительно ожидаемого", "resilient_strict": "Резильентная (строго)",
-    "resilient_contextual": "Резильентная (с учётом контекста)", "cluster": "Кластер",
-    "top_risks": "Основные риски", "municipality": "Муниципалитет", "locality": "Местность",
-    "school_type": "Тип ОО", "is_small": "Малокомплектная", "distance_km": "Удалённость, км",
+    "school_id": "Код ОО",
+    "school_name": "ОО",
+    "results_index": "ИОР",
+    "results_quartile": "Уровень ИОР",
+    "low_results": "ШНОР",
+    "risk_group": "Группа риска",
+    "leader": "Школа-лидер",
+    "social_index": "ИСБ",
+    "social_quartile": "Квартиль ИСБ",
+    "hard_context": "ШССУ",
+    "expected_result": "Ожидаемый ИОР",
+    "residual": "Отклонение от ожидаемого",
+    "residual_ci_low": "Отклонение: нижняя граница",
+    "residual_ci_high": "Отклонение: верхняя граница",
+    "vs_expected": "Относительно ожидаемого",
+    "resilient_strict": "Резильентная (строго)",
+    "resilient_contextual": "Резильентная (с учётом контекста)",
+    "cluster": "Кластер",
+    "top_risks": "Основные риски",
+    "municipality": "Муниципалитет",
+    "locality": "Местность",
+    "school_type": "Тип ОО",
+    "is_small": "Малокомплектная",
+    "distance_km": "Удалённость, км",
     "students_total": "Обучающихся",
-    "indicator_id": "Показатель", "level": "Уровень", "year": "Год", "value": "Значение, %",
-    "ci_low": "ДИ: нижняя граница", "ci_high": "ДИ: верхняя граница", "numerator": "Числитель",
-    "n": "Число участников (n)", "change": "Динамика, п.п.", "change_ci_low": "Динамика: нижняя граница",
-    "change_ci_high": "Динамика: верхняя граница", "change_status": "Статус динамики",
-    "target": "Целевое значение", "target_status": "Статус цели",
-    "procedure": "Процедура", "grade": "Класс", "subject": "Предмет", "participants": "Участников",
-    "check": "Проверка", "statistic": "Статистика", "expected": "Ожидаемое", "flagged": "Признак",
-    "excluded": "Исключено", "reason": "Причина",
-    "term": "Характеристика", "coef": "Коэффициент", "se": "Ст. ошибка", "pvalue": "p-значение",
-    "lmg": "Вклад в R² (LMG)", "weight": "Вес", "sign": "Знак",
-    "low_results_school_id": "Код ШНОР", "leader_school_id": "Код школы-лидера", "model": "Модель",
+    "indicator_id": "Показатель",
+    "level": "Уровень",
+    "year": "Год",
+    "value": "Значение, %",
+    "ci_low": "ДИ: нижняя граница",
+    "ci_high": "ДИ: верхняя граница",
+    "numerator": "Числитель",
+    "n": "Число участников (n)",
+    "change": "Динамика, п.п.",
+    "change_ci_low": "Динамика: нижняя граница",
+    "change_ci_high": "Динамика: верхняя граница",
+    "change_status": "Статус динамики",
+    "target": "Целевое значение",
+    "target_status": "Статус цели",
+    "procedure": "Процедура",
+    "grade": "Класс",
+    "subject": "Предмет",
+    "participants": "Участников",
+    "check": "Проверка",
+    "statistic": "Статистика",
+    "expected": "Ожидаемое",
+    "flagged": "Признак",
+    "excluded": "Исключено",
+    "reason": "Причина",
+    "term": "Характеристика",
+    "coef": "Коэффициент",
+    "se": "Ст. ошибка",
+    "pvalue": "p-значение",
+    "lmg": "Вклад в R² (LMG)",
+    "weight": "Вес",
+    "sign": "Знак",
+    "low_results_school_id": "Код ШНОР",
+    "leader_school_id": "Код школы-лидера",
+    "model": "Модель",
     "social_distance": "Различие по ИСБ",
-    "block": "Блок", "unit": "Единица", "score": "Балл", "max_score": "Максимум",
+    "block": "Блок",
+    "unit": "Единица",
+    "score": "Балл",
+    "max_score": "Максимум",
     "share_of_max": "Доля от максимума, %",
-    "addressee": "Адресат", "kind": "Направление", "text": "Рекомендация", "evidence": "Основание",
+    "addressee": "Адресат",
+    "kind": "Направление",
+    "text": "Рекомендация",
+    "evidence": "Основание",
 }
 
 SHEET_NAMES = {
-    "schools": "ОО", "indicators": "Показатели", "participants": "Участники",
-    "objectivity": "Объективность", "social_model": "Модель ИСБ", "pairs": "Пары",
-    "support": "Методическая помощь", "recommendations": "Рекомендации",
+    "schools": "ОО",
+    "indicators": "Показатели",
+    "participants": "Участники",
+    "objectivity": "Объективность",
+    "social_model": "Модель ИСБ",
+    "pairs": "Пары",
+    "support": "Методическая помощь",
+    "recommendations": "Рекомендации",
 }
 
 SMALL_CELL = "н/д (мало участников)"
@@ -78,7 +142,8 @@ def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         s = out[col]
         if pd.api.types.is_bool_dtype(s) or (
-            s.dtype == object and s.dropna().map(lambda v: isinstance(v, bool | np.bool_)).all()
+            s.dtype == object
+            and s.dropna().map(lambda v: isinstance(v, bool | np.bool_)).all()
             and s.notna().any()
         ):
             out[col] = s.map(lambda v: "" if pd.isna(v) else ("true" if v else "false"))
@@ -99,6 +164,20 @@ def read_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _yes_no(v: object) -> object:
+    if v is True or v is np.True_:
+        return "да"
+    if v is False or v is np.False_:
+        return "нет"
+    return v
+
+
+def _yes_no_column(s: pd.Series) -> pd.Series:
+    if s.dtype == object or pd.api.types.is_bool_dtype(s):
+        return s.map(_yes_no)
+    return s
+
+
 def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
     """One sheet per table, Russian headers, frozen header row, sensible widths."""
     from openpyxl.utils import get_column_letter
@@ -107,13 +186,16 @@ def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
         for name, frame in tables.items():
             sheet = SHEET_NAMES.get(name, name)[:31]
             shown = frame.rename(columns=lambda c: RU_HEADERS.get(c, c))
-            shown = shown.apply(lambda s: s.map(lambda v: "да" if v is True else ("нет" if v is False else v))
-                                if s.dtype == object or pd.api.types.is_bool_dtype(s) else s)
+            shown = shown.apply(_yes_no_column)
             shown.to_excel(writer, sheet_name=sheet, index=False)
             ws = writer.sheets[sheet]
             ws.freeze_panes = "A2"
             for i, col in enumerate(shown.columns, start=1):
-                width = max(len(str(col)), *(len(str(v)) for v in shown[col].head(200))) if len(shown) else len(str(col))
+                width = (
+                    max(len(str(col)), *(len(str(v)) for v in shown[col].head(200)))
+                    if len(shown)
+                    else len(str(col))
+                )
                 ws.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 60)
         wb = writer.book
         fixed = pd.Timestamp("2000-01-01").to_pydatetime()

@@ -27,8 +27,9 @@ EGE_SUBJECTS = ("Русский язык", "Математика (профиль
 EXCLUSION_KEYS = ["school_id", "year", "procedure", "grade", "subject"]
 
 
-def drop_excluded(frame: pd.DataFrame, exclusions: pd.DataFrame | None, procedure: str
-                  ) -> pd.DataFrame:
+def drop_excluded(
+    frame: pd.DataFrame, exclusions: pd.DataFrame | None, procedure: str
+) -> pd.DataFrame:
     """Rows of a student-level table outside the excluded units of `procedure`.
 
     An exclusion with an empty grade or subject covers every grade or subject.
@@ -39,8 +40,12 @@ def drop_excluded(frame: pd.DataFrame, exclusions: pd.DataFrame | None, procedur
     if ex.empty:
         return frame
     hit = pd.Series(False, index=frame.index)
-    for cols in (["school_id", "year", "grade", "subject"], ["school_id", "year", "subject"],
-                 ["school_id", "year", "grade"], ["school_id", "year"]):
+    for cols in (
+        ["school_id", "year", "grade", "subject"],
+        ["school_id", "year", "subject"],
+        ["school_id", "year", "grade"],
+        ["school_id", "year"],
+    ):
         sel = ex
         for c in {"grade", "subject"} - set(cols):
             sel = sel[sel[c].isna()]
@@ -56,13 +61,20 @@ def drop_excluded(frame: pd.DataFrame, exclusions: pd.DataFrame | None, procedur
 
 def _mean_by(frame: pd.DataFrame, value: str, name: str) -> pd.DataFrame:
     g = frame.groupby(["school_id", "year"], observed=True)[value]
-    return pd.DataFrame({"value": g.mean().astype(float), "n": g.size()}).reset_index().assign(
-        component=name)
+    return (
+        pd.DataFrame({"value": g.mean().astype(float), "n": g.size()})
+        .reset_index()
+        .assign(component=name)
+    )
 
 
-def components(data: Mapping[str, pd.DataFrame], gia_marked: pd.DataFrame | None,
-               years: list[int], window: int, exclusions: pd.DataFrame | None = None
-               ) -> pd.DataFrame:
+def components(
+    data: Mapping[str, pd.DataFrame],
+    gia_marked: pd.DataFrame | None,
+    years: list[int],
+    window: int,
+    exclusions: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Long table school_id, year, component, value, n (raw, unscaled)."""
     parts = []
     vpr = data.get("vpr")
@@ -79,23 +91,37 @@ def components(data: Mapping[str, pd.DataFrame], gia_marked: pd.DataFrame | None
         ege = drop_excluded(ege.assign(grade=11), exclusions, "ЕГЭ")
         parts.append(_mean_by(ege, "score", "ege_mean"))
         known = g[g["below_min"].notna()]
-        known = pd.concat([drop_excluded(known[known["exam"] == "ОГЭ"].assign(grade=9), exclusions, "ОГЭ"),
-                           drop_excluded(known[known["exam"] == "ЕГЭ"].assign(grade=11), exclusions, "ЕГЭ")])
+        known = pd.concat(
+            [
+                drop_excluded(known[known["exam"] == "ОГЭ"].assign(grade=9), exclusions, "ОГЭ"),
+                drop_excluded(known[known["exam"] == "ЕГЭ"].assign(grade=11), exclusions, "ЕГЭ"),
+            ]
+        )
         for year in years:
             win = known[known["year"].between(year - window + 1, year)]
             agg = win.groupby("school_id", observed=True)["below_min"].agg(["sum", "size"])
-            parts.append(pd.DataFrame({
-                "school_id": agg.index, "year": year,
-                "value": 100.0 * agg["sum"].to_numpy(float) / agg["size"].to_numpy(float),
-                "n": agg["size"].to_numpy(), "component": "gia_below_min"}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "school_id": agg.index,
+                        "year": year,
+                        "value": 100.0 * agg["sum"].to_numpy(float) / agg["size"].to_numpy(float),
+                        "n": agg["size"].to_numpy(),
+                        "component": "gia_below_min",
+                    }
+                )
+            )
     if not parts:
         return pd.DataFrame(columns=["school_id", "year", "component", "value", "n"])
     out = pd.concat([p for p in parts if not p.empty], ignore_index=True)
     out = out[out["year"].isin(years)]
     out["year"] = out["year"].astype("int64")
     out["n"] = out["n"].astype("int64")
-    return out[["school_id", "year", "component", "value", "n"]].sort_values(
-        ["component", "year", "school_id"]).reset_index(drop=True)
+    return (
+        out[["school_id", "year", "component", "value", "n"]]
+        .sort_values(["component", "year", "school_id"])
+        .reset_index(drop=True)
+    )
 
 
 def scale(comp: pd.DataFrame, method: str = "minmax") -> pd.Series:
@@ -125,15 +151,22 @@ def quartile(values: pd.Series) -> pd.Series:
     return pd.Series(np.where(x.isna(), np.nan, out), index=values.index)
 
 
-def compute_index(comp: pd.DataFrame, weights: Mapping[str, float], *, method: str = "minmax",
-                  min_weight_share: float = 0.5) -> pd.DataFrame:
+def compute_index(
+    comp: pd.DataFrame,
+    weights: Mapping[str, float],
+    *,
+    method: str = "minmax",
+    min_weight_share: float = 0.5,
+) -> pd.DataFrame:
     """Per school × year: scaled components (wide), weight share, ИОР, quartile, reason."""
     comp = comp[comp["component"].isin(weights.keys())].copy()
     comp["scaled"] = scale(comp, method)
-    wide = comp.pivot_table(index=["school_id", "year"], columns="component", values="scaled",
-                            aggfunc="first")
-    raw = comp.pivot_table(index=["school_id", "year"], columns="component", values="value",
-                           aggfunc="first").add_suffix("_value")
+    wide = comp.pivot_table(
+        index=["school_id", "year"], columns="component", values="scaled", aggfunc="first"
+    )
+    raw = comp.pivot_table(
+        index=["school_id", "year"], columns="component", values="value", aggfunc="first"
+    ).add_suffix("_value")
     names = [c for c in weights if weights[c] > 0]
     for c in names:
         if c not in wide:
@@ -148,23 +181,33 @@ def compute_index(comp: pd.DataFrame, weights: Mapping[str, float], *, method: s
     out["weight_share"] = share
     out["results_index"] = index.where(enough)
     out["no_index_reason"] = np.where(
-        enough, "", "доступно менее " + f"{100 * min_weight_share:g}" + " % веса компонентов ИОР")
+        enough, "", "доступно менее " + f"{100 * min_weight_share:g}" + " % веса компонентов ИОР"
+    )
     out = out.reset_index()
     out["results_quartile"] = out.groupby("year", group_keys=False)["results_index"].apply(quartile)
     few = out.groupby("year")["results_index"].transform(lambda s: s.notna().sum() < 4)
     out.loc[few & out["results_index"].notna(), "no_index_reason"] = (
-        "в году менее 4 ОО с ИОР: квартили не определены")
+        "в году менее 4 ОО с ИОР: квартили не определены"
+    )
     out["results_level"] = out["results_quartile"].map(QUARTILE_LABELS)
     return out.sort_values(["year", "school_id"]).reset_index(drop=True)
 
 
-def classify(index: pd.DataFrame, year: int, years: list[int], *, low_years: int = 2,
-             leader_years: int = 2, risk: pd.DataFrame | None = None,
-             excluded_schools: set[str] | None = None) -> pd.DataFrame:
+def classify(
+    index: pd.DataFrame,
+    year: int,
+    years: list[int],
+    *,
+    low_years: int = 2,
+    leader_years: int = 2,
+    risk: pd.DataFrame | None = None,
+    excluded_schools: set[str] | None = None,
+) -> pd.DataFrame:
     """ШНОР, группа риска and leaders for the reporting year, with Russian reasons."""
     win = index[index["year"].isin(years)]
-    q = win.pivot_table(index="school_id", columns="year", values="results_quartile",
-                        aggfunc="first", dropna=False)
+    q = win.pivot_table(
+        index="school_id", columns="year", values="results_quartile", aggfunc="first", dropna=False
+    )
     cur = index[index["year"] == year].set_index("school_id")
     schools = sorted(set(index["school_id"]))
     out = pd.DataFrame(index=pd.Index(schools, name="school_id"))
@@ -173,8 +216,11 @@ def classify(index: pd.DataFrame, year: int, years: list[int], *, low_years: int
     q = q.reindex(out.index)
 
     def years_in(level: int) -> pd.Series:
-        return pd.Series([[int(y) for y in q.columns if row[y] == level]
-                          for _, row in q.iterrows()], index=q.index, dtype=object)
+        return pd.Series(
+            [[int(y) for y in q.columns if row[y] == level] for _, row in q.iterrows()],
+            index=q.index,
+            dtype=object,
+        )
 
     q1_years, q4_years = years_in(1), years_in(4)
     out["low_results"] = (out["results_quartile"] == 1) & (q1_years.map(len) >= low_years)
@@ -182,8 +228,12 @@ def classify(index: pd.DataFrame, year: int, years: list[int], *, low_years: int
     out["leader"] = (q4_years.map(len) >= leader_years) & ~out.index.isin(excluded_schools)
     if risk is not None and not risk.empty:
         r = risk[risk["year"].isin(years) & risk["risk"]]
-        risk_reason = (r.assign(text=r["year"].astype(str) + ": " + r["reason"])
-                       .sort_values("year").groupby("school_id")["text"].agg("; ".join))
+        risk_reason = (
+            r.assign(text=r["year"].astype(str) + ": " + r["reason"])
+            .sort_values("year")
+            .groupby("school_id")["text"]
+            .agg("; ".join)
+        )
         out["risk_group"] = out.index.isin(risk_reason.index)
         out["risk_reason"] = risk_reason.reindex(out.index).fillna("")
     else:
@@ -191,13 +241,23 @@ def classify(index: pd.DataFrame, year: int, years: list[int], *, low_years: int
         out["risk_reason"] = ""
     n_years = len(years)
     out["low_results_reason"] = [
-        (f"ИОР в 1-м квартиле (низкий уровень) в {year} г. и в {len(y1)} из {n_years} лет "
-         f"({', '.join(map(str, y1))})") if low else ""
-        for low, y1 in zip(out["low_results"], q1_years, strict=True)]
+        (
+            f"ИОР в 1-м квартиле (низкий уровень) в {year} г. и в {len(y1)} из {n_years} лет "
+            f"({', '.join(map(str, y1))})"
+        )
+        if low
+        else ""
+        for low, y1 in zip(out["low_results"], q1_years, strict=True)
+    ]
     out["leader_reason"] = [
-        (f"ИОР в 4-м квартиле в {len(y4)} из {n_years} лет ({', '.join(map(str, y4))}), "
-         "без исключений по объективности") if lead else ""
-        for lead, y4 in zip(out["leader"], q4_years, strict=True)]
+        (
+            f"ИОР в 4-м квартиле в {len(y4)} из {n_years} лет ({', '.join(map(str, y4))}), "
+            "без исключений по объективности"
+        )
+        if lead
+        else ""
+        for lead, y4 in zip(out["leader"], q4_years, strict=True)
+    ]
     out["q1_years"] = q1_years.map(lambda v: ", ".join(map(str, v)))
     out["q4_years"] = q4_years.map(lambda v: ", ".join(map(str, v)))
     return out.reset_index()

@@ -39,8 +39,9 @@ class Table:
         object.__setattr__(self, "by_name", {c.name: c for c in self.columns})
 
 
-def C(name: str, kind: str, *aliases: str, required: bool = False, lo=None, hi=None,
-      choices=None) -> Column:
+def C(
+    name: str, kind: str, *aliases: str, required: bool = False, lo=None, hi=None, choices=None
+) -> Column:
     return Column(name, kind, required, lo, hi, tuple(choices) if choices else None, aliases)
 
 
@@ -61,128 +62,390 @@ def _add(t: Table) -> None:
     TABLES[t.name] = t
 
 
-_add(Table("schools", "Перечень ОО", (
-    C("school_id", "id", *_SCHOOL_ID, required=True),
-    C("school_name", "str", "наименование оо", "название оо", "наименование", "краткое наименование оо", "оо", required=True),
-    C("municipality", "str", "муниципалитет", "мо", "муниципальное образование", "район"),
-    C("locality", "str", "местность", "тип местности", "город/село", "тип населенного пункта",
-      required=True, choices=LOCALITIES),
-    C("distance_km", "float", "удаленность", "удаленность км", "расстояние до районного центра км",
-      "расстояние км", lo=0, hi=2000),
-    C("is_small", "bool01", "малокомплектная", "малокомплектная оо"),
-    C("school_type", "str", "тип оо", "вид оо", "тип школы", choices=SCHOOL_TYPES),
-), key=("school_id",), required=True, year_column=None))
+_add(
+    Table(
+        "schools",
+        "Перечень ОО",
+        (
+            C("school_id", "id", *_SCHOOL_ID, required=True),
+            C(
+                "school_name",
+                "str",
+                "наименование оо",
+                "название оо",
+                "наименование",
+                "краткое наименование оо",
+                "оо",
+                required=True,
+            ),
+            C("municipality", "str", "муниципалитет", "мо", "муниципальное образование", "район"),
+            C(
+                "locality",
+                "str",
+                "местность",
+                "тип местности",
+                "город/село",
+                "тип населенного пункта",
+                required=True,
+                choices=LOCALITIES,
+            ),
+            C(
+                "distance_km",
+                "float",
+                "удаленность",
+                "удаленность км",
+                "расстояние до районного центра км",
+                "расстояние км",
+                lo=0,
+                hi=2000,
+            ),
+            C("is_small", "bool01", "малокомплектная", "малокомплектная оо"),
+            C("school_type", "str", "тип оо", "вид оо", "тип школы", choices=SCHOOL_TYPES),
+        ),
+        key=("school_id",),
+        required=True,
+        year_column=None,
+    )
+)
 
-_add(Table("context", "Социальный паспорт ОО", (
-    C("school_id", "id", *_SCHOOL_ID, required=True),
-    C("year", "year", *_YEAR, required=True),
-    C("students_total", "int", "численность обучающихся", "всего обучающихся", "контингент", required=True, lo=0),
-    C("low_income", "int", "малообеспеченные", "из малообеспеченных семей", lo=0),
-    C("single_parent", "int", "неполные семьи", "из неполных семей", lo=0),
-    C("large_family", "int", "многодетные", "из многодетных семей", lo=0),
-    C("disabled", "int", "овз", "обучающиеся с овз", "дети с овз", lo=0),
-    C("non_native_russian", "int", "неродной русский", "русский язык неродной", "инофоны", lo=0),
-    C("at_risk_registered", "int", "на учете", "состоят на учете", "на профилактическом учете", lo=0),
-    C("difficult_situation", "int", "тжс", "в трудной жизненной ситуации", lo=0),
-    C("parents_higher_ed", "int", "родители с высшим образованием", "высшее образование родителей", lo=0),
-    C("parents_unemployed", "int", "родители безработные", "безработные родители", lo=0),
-    C("teachers_total", "int", "педагогов всего", "численность педагогов", "учителей всего", lo=0),
-    C("vacancies", "int", "вакансии", "количество вакансий", lo=0),
-    C("teachers_multi_subject", "int", "ведут несколько предметов", "учителя нескольких предметов", lo=0),
-    C("teachers_no_subject_degree", "int", "без профильного образования", "нет профильного образования", lo=0),
-    C("computers", "int", "компьютеры", "количество компьютеров", "пк", lo=0),
-    C("internet_mbps", "float", "скорость интернета", "интернет мбит/с", "скорость интернета мбит/с", lo=0),
-), key=("school_id", "year"), required=True))
+_add(
+    Table(
+        "context",
+        "Социальный паспорт ОО",
+        (
+            C("school_id", "id", *_SCHOOL_ID, required=True),
+            C("year", "year", *_YEAR, required=True),
+            C(
+                "students_total",
+                "int",
+                "численность обучающихся",
+                "всего обучающихся",
+                "контингент",
+                required=True,
+                lo=0,
+            ),
+            C("low_income", "int", "малообеспеченные", "из малообеспеченных семей", lo=0),
+            C("single_parent", "int", "неполные семьи", "из неполных семей", lo=0),
+            C("large_family", "int", "многодетные", "из многодетных семей", lo=0),
+            C("disabled", "int", "овз", "обучающиеся с овз", "дети с овз", lo=0),
+            C(
+                "non_native_russian",
+                "int",
+                "неродной русский",
+                "русский язык неродной",
+                "инофоны",
+                lo=0,
+            ),
+            C(
+                "at_risk_registered",
+                "int",
+                "на учете",
+                "состоят на учете",
+                "на профилактическом учете",
+                lo=0,
+            ),
+            C("difficult_situation", "int", "тжс", "в трудной жизненной ситуации", lo=0),
+            C(
+                "parents_higher_ed",
+                "int",
+                "родители с высшим образованием",
+                "высшее образование родителей",
+                lo=0,
+            ),
+            C("parents_unemployed", "int", "родители безработные", "безработные родители", lo=0),
+            C(
+                "teachers_total",
+                "int",
+                "педагогов всего",
+                "численность педагогов",
+                "учителей всего",
+                lo=0,
+            ),
+            C("vacancies", "int", "вакансии", "количество вакансий", lo=0),
+            C(
+                "teachers_multi_subject",
+                "int",
+                "ведут несколько предметов",
+                "учителя нескольких предметов",
+                lo=0,
+            ),
+            C(
+                "teachers_no_subject_degree",
+                "int",
+                "без профильного образования",
+                "нет профильного образования",
+                lo=0,
+            ),
+            C("computers", "int", "компьютеры", "количество компьютеров", "пк", lo=0),
+            C(
+                "internet_mbps",
+                "float",
+                "скорость интернета",
+                "интернет мбит/с",
+                "скорость интернета мбит/с",
+                lo=0,
+            ),
+        ),
+        key=("school_id", "year"),
+        required=True,
+    )
+)
 
 # Counts in `context` that are shares of students_total (checked: count <= students_total).
-CONTEXT_STUDENT_COUNTS = ("low_income", "single_parent", "large_family", "disabled",
-                          "non_native_russian", "at_risk_registered", "difficult_situation",
-                          "parents_higher_ed", "parents_unemployed")
+CONTEXT_STUDENT_COUNTS = (
+    "low_income",
+    "single_parent",
+    "large_family",
+    "disabled",
+    "non_native_russian",
+    "at_risk_registered",
+    "difficult_situation",
+    "parents_higher_ed",
+    "parents_unemployed",
+)
 CONTEXT_TEACHER_COUNTS = ("vacancies", "teachers_multi_subject", "teachers_no_subject_degree")
 
-_add(Table("vpr", "Результаты ВПР", (
-    C("year", "year", *_YEAR, required=True),
-    C("school_id", "id", *_SCHOOL_ID, required=True),
-    C("student_id", "id", "код участника", "код обучающегося", "id участника", "идентификатор участника", required=True),
-    C("grade", "int", "класс", "параллель", required=True, choices=None, lo=4, hi=11),
-    C("subject", "subject", "предмет", "учебный предмет", required=True),
-    C("primary_score", "float", "первичный балл", "балл", "сумма баллов", required=True, lo=0),
-    C("max_score", "float", "максимальный балл", "макс балл", required=True, lo=1),
-    C("mark", "int", "отметка", "отметка за впр", "оценка", "отметка впр", required=True, lo=2, hi=5),
-    C("journal_mark", "int", "отметка по журналу", "отметка в журнале", "журнальная отметка",
-      "оценка по журналу", "годовая отметка", lo=2, hi=5),
-), key=("year", "school_id", "student_id", "subject"), required=True))
+_add(
+    Table(
+        "vpr",
+        "Результаты ВПР",
+        (
+            C("year", "year", *_YEAR, required=True),
+            C("school_id", "id", *_SCHOOL_ID, required=True),
+            C(
+                "student_id",
+                "id",
+                "код участника",
+                "код обучающегося",
+                "id участника",
+                "идентификатор участника",
+                required=True,
+            ),
+            C("grade", "int", "класс", "параллель", required=True, choices=None, lo=4, hi=11),
+            C("subject", "subject", "предмет", "учебный предмет", required=True),
+            C(
+                "primary_score",
+                "float",
+                "первичный балл",
+                "балл",
+                "сумма баллов",
+                required=True,
+                lo=0,
+            ),
+            C("max_score", "float", "максимальный балл", "макс балл", required=True, lo=1),
+            C(
+                "mark",
+                "int",
+                "отметка",
+                "отметка за впр",
+                "оценка",
+                "отметка впр",
+                required=True,
+                lo=2,
+                hi=5,
+            ),
+            C(
+                "journal_mark",
+                "int",
+                "отметка по журналу",
+                "отметка в журнале",
+                "журнальная отметка",
+                "оценка по журналу",
+                "годовая отметка",
+                lo=2,
+                hi=5,
+            ),
+        ),
+        key=("year", "school_id", "student_id", "subject"),
+        required=True,
+    )
+)
 
-_add(Table("gia", "Результаты ГИА (ОГЭ, ЕГЭ)", (
-    C("year", "year", *_YEAR, required=True),
-    C("school_id", "id", *_SCHOOL_ID, required=True),
-    C("student_id", "id", "код участника", "код обучающегося", "id участника", "идентификатор участника", required=True),
-    C("exam", "exam", "экзамен", "форма гиа", "форма", "вид экзамена", required=True),
-    C("subject", "subject", "предмет", "учебный предмет", required=True),
-    C("score", "float", "балл", "тестовый балл", "первичный балл", required=True, lo=0),
-    C("mark", "int", "отметка", "оценка", lo=2, hi=5),
-), key=("year", "school_id", "student_id", "exam", "subject"), required=True))
+_add(
+    Table(
+        "gia",
+        "Результаты ГИА (ОГЭ, ЕГЭ)",
+        (
+            C("year", "year", *_YEAR, required=True),
+            C("school_id", "id", *_SCHOOL_ID, required=True),
+            C(
+                "student_id",
+                "id",
+                "код участника",
+                "код обучающегося",
+                "id участника",
+                "идентификатор участника",
+                required=True,
+            ),
+            C("exam", "exam", "экзамен", "форма гиа", "форма", "вид экзамена", required=True),
+            C("subject", "subject", "предмет", "учебный предмет", required=True),
+            C("score", "float", "балл", "тестовый балл", "первичный балл", required=True, lo=0),
+            C("mark", "int", "отметка", "оценка", lo=2, hi=5),
+        ),
+        key=("year", "school_id", "student_id", "exam", "subject"),
+        required=True,
+    )
+)
 
-_add(Table("school_stats", "Статистика ОО (показатели-доли)", (
-    C("school_id", "id", *_SCHOOL_ID, required=True),
-    C("year", "year", *_YEAR, required=True),
-), key=("school_id", "year"), extra_counts=True,
-    notes="Any further column is a non-negative count (pairs numerator/denominator of INDICATORS.md A)."))
+_add(
+    Table(
+        "school_stats",
+        "Статистика ОО (показатели-доли)",
+        (
+            C("school_id", "id", *_SCHOOL_ID, required=True),
+            C("year", "year", *_YEAR, required=True),
+        ),
+        key=("school_id", "year"),
+        extra_counts=True,
+        notes="Any further column is a non-negative count (pairs numerator/denominator of INDICATORS.md A).",
+    )
+)
 
-_add(Table("teachers", "Педагогические работники", (
-    C("year", "year", *_YEAR, required=True),
-    C("school_id", "id", *_SCHOOL_ID, required=True),
-    C("teacher_id", "id", "код педагога", "идентификатор педагога", "код работника", required=True),
-    C("subject", "subject", "предмет", "преподаваемый предмет"),
-    C("expert_score", "float", "экспертная оценка", "балл экспертной оценки", lo=0, hi=100),
-    C("test_score", "float", "тестовая оценка", "балл тестирования", "результат тестирования", lo=0, hi=100),
-    C("pd_last_year", "bool01", "кпк за последний год", "повышение квалификации за год", "удостоверение кпк"),
-    C("category", "str", "квалификационная категория", "категория", choices=CATEGORIES),
-    C("teaches_advanced", "bool01", "углубленный уровень", "преподает на углубленном уровне"),
-    C("diagnosed", "bool01", "прошел диагностику", "диагностика дефицитов"),
-    C("post_course_support", "bool01", "посткурсовое сопровождение"),
-    C("network_involved", "bool01", "сетевое взаимодействие"),
-    C("has_iom", "bool01", "иом", "наличие иом"),
-), key=("year", "school_id", "teacher_id")))
+_add(
+    Table(
+        "teachers",
+        "Педагогические работники",
+        (
+            C("year", "year", *_YEAR, required=True),
+            C("school_id", "id", *_SCHOOL_ID, required=True),
+            C(
+                "teacher_id",
+                "id",
+                "код педагога",
+                "идентификатор педагога",
+                "код работника",
+                required=True,
+            ),
+            C("subject", "subject", "предмет", "преподаваемый предмет"),
+            C("expert_score", "float", "экспертная оценка", "балл экспертной оценки", lo=0, hi=100),
+            C(
+                "test_score",
+                "float",
+                "тестовая оценка",
+                "балл тестирования",
+                "результат тестирования",
+                lo=0,
+                hi=100,
+            ),
+            C(
+                "pd_last_year",
+                "bool01",
+                "кпк за последний год",
+                "повышение квалификации за год",
+                "удостоверение кпк",
+            ),
+            C("category", "str", "квалификационная категория", "категория", choices=CATEGORIES),
+            C(
+                "teaches_advanced",
+                "bool01",
+                "углубленный уровень",
+                "преподает на углубленном уровне",
+            ),
+            C("diagnosed", "bool01", "прошел диагностику", "диагностика дефицитов"),
+            C("post_course_support", "bool01", "посткурсовое сопровождение"),
+            C("network_involved", "bool01", "сетевое взаимодействие"),
+            C("has_iom", "bool01", "иом", "наличие иом"),
+        ),
+        key=("year", "school_id", "teacher_id"),
+    )
+)
 
-_add(Table("rosobrnadzor", "Перечень Рособрнадзора (признаки необъективности)", (
-    C("year", "year", *_YEAR, required=True),
-    C("school_id", "id", *_SCHOOL_ID, required=True),
-    C("procedure", "str", "процедура", "оценочная процедура"),
-    C("grade", "int", "класс", "параллель", lo=4, hi=11),
-    C("subject", "subject", "предмет", "учебный предмет"),
-), key=("year", "school_id", "procedure", "grade", "subject")))
+_add(
+    Table(
+        "rosobrnadzor",
+        "Перечень Рособрнадзора (признаки необъективности)",
+        (
+            C("year", "year", *_YEAR, required=True),
+            C("school_id", "id", *_SCHOOL_ID, required=True),
+            C("procedure", "str", "процедура", "оценочная процедура"),
+            C("grade", "int", "класс", "параллель", lo=4, hi=11),
+            C("subject", "subject", "предмет", "учебный предмет"),
+        ),
+        key=("year", "school_id", "procedure", "grade", "subject"),
+    )
+)
 
-_add(Table("roadmap", "Дорожная карта", (
-    C("event_id", "id", "№", "номер", "номер мероприятия", "№ п/п", required=True),
-    C("title", "str", "мероприятие", "наименование мероприятия", required=True),
-    C("level", "str", "уровень", choices=ROADMAP_LEVELS),
-    C("form", "str", "форма", "форма проведения"),
-    C("due", "date", "срок", "срок исполнения", "срок выполнения", required=True),
-    C("responsible", "str", "ответственный", "ответственные"),
-    C("done", "date", "выполнено", "дата выполнения", "отметка о выполнении"),
-    C("published_url", "str", "ссылка", "ссылка на сайт", "ссылка на материалы"),
-), key=("event_id",), year_column=None))
+_add(
+    Table(
+        "roadmap",
+        "Дорожная карта",
+        (
+            C("event_id", "id", "№", "номер", "номер мероприятия", "№ п/п", required=True),
+            C("title", "str", "мероприятие", "наименование мероприятия", required=True),
+            C("level", "str", "уровень", choices=ROADMAP_LEVELS),
+            C("form", "str", "форма", "форма проведения"),
+            C("due", "date", "срок", "срок исполнения", "срок выполнения", required=True),
+            C("responsible", "str", "ответственный", "ответственные"),
+            C("done", "date", "выполнено", "дата выполнения", "отметка о выполнении"),
+            C("published_url", "str", "ссылка", "ссылка на сайт", "ссылка на материалы"),
+        ),
+        key=("event_id",),
+        year_column=None,
+    )
+)
 
 REQUIRED_TABLES = tuple(n for n, t in TABLES.items() if t.required)
 
 # Personal data: columns dropped at ingestion with a warning, whatever the table.
 PERSONAL_DATA_PATTERNS = (
-    r"^фио", r"ф\.?и\.?о", r"фамилия", r"^имя", r"отчество", r"дата рождения", r"^др$",
-    r"снилс", r"паспорт", r"телефон", r"адрес", r"e-?mail", r"почта",
-    r"^surname$", r"^last_?name$", r"^first_?name$", r"^middle_?name$", r"^patronymic$",
-    r"^full_?name$", r"^name$", r"birth", r"^dob$", r"snils", r"passport", r"phone", r"address",
+    r"^фио",
+    r"ф\.?и\.?о",
+    r"фамилия",
+    r"^имя",
+    r"отчество",
+    r"дата рождения",
+    r"^др$",
+    r"снилс",
+    r"паспорт",
+    r"телефон",
+    r"адрес",
+    r"e-?mail",
+    r"почта",
+    r"^surname$",
+    r"^last_?name$",
+    r"^first_?name$",
+    r"^middle_?name$",
+    r"^patronymic$",
+    r"^full_?name$",
+    r"^name$",
+    r"birth",
+    r"^dob$",
+    r"snils",
+    r"passport",
+    r"phone",
+    r"address",
 )
 
 # Canonical subject names and the spellings exports use.
-SUBJECTS = ("Русский язык", "Математика", "Математика (базовый уровень)",
-            "Математика (профильный уровень)", "Физика", "Химия", "Биология", "География",
-            "История", "Обществознание", "Литература", "Информатика", "Иностранный язык",
-            "Английский язык", "Немецкий язык", "Французский язык", "Окружающий мир")
+SUBJECTS = (
+    "Русский язык",
+    "Математика",
+    "Математика (базовый уровень)",
+    "Математика (профильный уровень)",
+    "Физика",
+    "Химия",
+    "Биология",
+    "География",
+    "История",
+    "Обществознание",
+    "Литература",
+    "Информатика",
+    "Иностранный язык",
+    "Английский язык",
+    "Немецкий язык",
+    "Французский язык",
+    "Окружающий мир",
+)
 SUBJECT_ALIASES = {
-    "рус яз": "Русский язык", "русский": "Русский язык", "русский язык": "Русский язык",
-    "rus": "Русский язык", "russian": "Русский язык",
-    "математика": "Математика", "матем": "Математика", "math": "Математика", "mathematics": "Математика",
+    "рус яз": "Русский язык",
+    "русский": "Русский язык",
+    "русский язык": "Русский язык",
+    "rus": "Русский язык",
+    "russian": "Русский язык",
+    "математика": "Математика",
+    "матем": "Математика",
+    "math": "Математика",
+    "mathematics": "Математика",
     "математика профильная": "Математика (профильный уровень)",
     "профильная математика": "Математика (профильный уровень)",
     "математика профиль": "Математика (профильный уровень)",
@@ -191,19 +454,47 @@ SUBJECT_ALIASES = {
     "математика базовая": "Математика (базовый уровень)",
     "базовая математика": "Математика (базовый уровень)",
     "математика базовый уровень": "Математика (базовый уровень)",
-    "физика": "Физика", "химия": "Химия", "биология": "Биология", "география": "География",
-    "история": "История", "обществознание": "Обществознание", "литература": "Литература",
-    "информатика": "Информатика", "информатика и икт": "Информатика",
-    "иностранный язык": "Иностранный язык", "ин яз": "Иностранный язык",
-    "английский язык": "Английский язык", "английский": "Английский язык",
-    "немецкий язык": "Немецкий язык", "французский язык": "Французский язык",
+    "физика": "Физика",
+    "химия": "Химия",
+    "биология": "Биология",
+    "география": "География",
+    "история": "История",
+    "обществознание": "Обществознание",
+    "литература": "Литература",
+    "информатика": "Информатика",
+    "информатика и икт": "Информатика",
+    "иностранный язык": "Иностранный язык",
+    "ин яз": "Иностранный язык",
+    "английский язык": "Английский язык",
+    "английский": "Английский язык",
+    "немецкий язык": "Немецкий язык",
+    "французский язык": "Французский язык",
     "окружающий мир": "Окружающий мир",
 }
-EXAM_ALIASES = {"огэ": "ОГЭ", "oge": "ОГЭ", "гиа-9": "ОГЭ", "гиа 9": "ОГЭ",
-                "егэ": "ЕГЭ", "ege": "ЕГЭ", "гиа-11": "ЕГЭ", "гиа 11": "ЕГЭ"}
-LOCALITY_ALIASES = {"город": "город", "городская": "город", "г": "город", "urban": "город",
-                    "село": "село", "сельская": "село", "с": "село", "rural": "село",
-                    "поселок": "село", "посёлок": "село", "станица": "село", "хутор": "село"}
+EXAM_ALIASES = {
+    "огэ": "ОГЭ",
+    "oge": "ОГЭ",
+    "гиа-9": "ОГЭ",
+    "гиа 9": "ОГЭ",
+    "егэ": "ЕГЭ",
+    "ege": "ЕГЭ",
+    "гиа-11": "ЕГЭ",
+    "гиа 11": "ЕГЭ",
+}
+LOCALITY_ALIASES = {
+    "город": "город",
+    "городская": "город",
+    "г": "город",
+    "urban": "город",
+    "село": "село",
+    "сельская": "село",
+    "с": "село",
+    "rural": "село",
+    "поселок": "село",
+    "посёлок": "село",
+    "станица": "село",
+    "хутор": "село",
+}
 
 
 def norm_key(text: object) -> str:

@@ -42,11 +42,16 @@ def _yesno(v: object) -> str:
 
 def schools_overview(res: Results) -> pd.DataFrame:
     s = res.tables["schools"]
-    return pd.DataFrame({
-        "ОО": s["school_name"], "Тип": s.get("school_type"), "Местность": s.get("locality"),
-        "Малокомплектная": s.get("is_small", pd.Series(dtype=object)).map(_yesno),
-        "Обучающихся": s.get("students_total"), "Удалённость, км": s.get("distance_km"),
-    })
+    return pd.DataFrame(
+        {
+            "ОО": s["school_name"],
+            "Тип": s.get("school_type"),
+            "Местность": s.get("locality"),
+            "Малокомплектная": s.get("is_small", pd.Series(dtype=object)).map(_yesno),
+            "Обучающихся": s.get("students_total"),
+            "Удалённость, км": s.get("distance_km"),
+        }
+    )
 
 
 def schools_by_type(res: Results) -> pd.DataFrame:
@@ -60,8 +65,12 @@ def schools_by_type(res: Results) -> pd.DataFrame:
 
 def participants_pivot(res: Results) -> pd.DataFrame:
     p = res.tables["participants"]
-    wide = p.pivot_table(index=["procedure", "grade", "subject"], columns="year",
-                         values="participants", aggfunc="sum").reset_index()
+    wide = p.pivot_table(
+        index=["procedure", "grade", "subject"],
+        columns="year",
+        values="participants",
+        aggfunc="sum",
+    ).reset_index()
     wide.columns = [str(c) for c in wide.columns]
     return wide.rename(columns={"procedure": "Процедура", "grade": "Класс", "subject": "Предмет"})
 
@@ -74,8 +83,14 @@ def input_files(res: Results) -> pd.DataFrame:
     src = pd.DataFrame(res.manifest.get("sources", []))
     if src.empty:
         return src
-    return pd.DataFrame({"Таблица": src["table"], "Файл": src["file"], "Строк": src["rows"],
-                         "SHA-256": src["sha256"]})
+    return pd.DataFrame(
+        {
+            "Таблица": src["table"],
+            "Файл": src["file"],
+            "Строк": src["rows"],
+            "SHA-256": src["sha256"],
+        }
+    )
 
 
 # ---------------------------------------------------------------------------- indicators
@@ -101,8 +116,13 @@ def _is_mean(ids: pd.Series) -> pd.Series:
     return ids.str.startswith("c1_")
 
 
-def indicator_table(res: Results, *, level: str = "municipality", school_id: str | None = None,
-                    year: int | None = None) -> pd.DataFrame:
+def indicator_table(
+    res: Results,
+    *,
+    level: str = "municipality",
+    school_id: str | None = None,
+    year: int | None = None,
+) -> pd.DataFrame:
     """Indicators of one unit and year: value with CI, n, change with CI, statuses."""
     year = year or res.params.year
     ind = res.tables["indicators"]
@@ -112,40 +132,61 @@ def indicator_table(res: Results, *, level: str = "municipality", school_id: str
     names = indicator_names()
     mean = _is_mean(sel["indicator_id"])
     small = sel["target_status"] == SMALL
-    value = [SMALL if s else _value_ci(v, lo, hi, "" if m else "%")
-             for s, m, v, lo, hi in zip(small, mean, sel["value"], sel["ci_low"], sel["ci_high"], strict=True)]
-    change = [SMALL if s else _change_ci(c, lo, hi, "балла" if m else "п.п.")
-              for s, m, c, lo, hi in zip(small, mean, sel["change"], sel["change_ci_low"],
-                                         sel["change_ci_high"], strict=True)]
-    return pd.DataFrame({
-        "Показатель": sel["indicator_id"].map(names).fillna(sel["indicator_id"]),
-        "Значение [95 % ДИ]": value,
-        "n": sel["n"].astype("Int64"),
-        "Динамика к прошлому году [95 % ДИ]": change,
-        "Статус динамики": sel["change_status"].fillna("нет данных"),
-        "Цель": sel["target"].fillna(""),
-        "Статус цели": sel["target_status"].fillna("нет данных"),
-    }).reset_index(drop=True)
+    value = [
+        SMALL if s else _value_ci(v, lo, hi, "" if m else "%")
+        for s, m, v, lo, hi in zip(
+            small, mean, sel["value"], sel["ci_low"], sel["ci_high"], strict=True
+        )
+    ]
+    change = [
+        SMALL if s else _change_ci(c, lo, hi, "балла" if m else "п.п.")
+        for s, m, c, lo, hi in zip(
+            small, mean, sel["change"], sel["change_ci_low"], sel["change_ci_high"], strict=True
+        )
+    ]
+    return pd.DataFrame(
+        {
+            "Показатель": sel["indicator_id"].map(names).fillna(sel["indicator_id"]),
+            "Значение [95 % ДИ]": value,
+            "n": sel["n"].astype("Int64"),
+            "Динамика к прошлому году [95 % ДИ]": change,
+            "Статус динамики": sel["change_status"].fillna("нет данных"),
+            "Цель": sel["target"].fillna(""),
+            "Статус цели": sel["target_status"].fillna("нет данных"),
+        }
+    ).reset_index(drop=True)
 
 
-KEY_SCHOOL_INDICATORS = ("vpr5_passed_all_share", "vpr6_passed_all_share", "vpr7_passed_all_share",
-                         "vpr_confirm_rus_share", "vpr_confirm_math_share",
-                         "ooo_certificate_share", "ege_80_100_share")
+KEY_SCHOOL_INDICATORS = (
+    "vpr5_passed_all_share",
+    "vpr6_passed_all_share",
+    "vpr7_passed_all_share",
+    "vpr_confirm_rus_share",
+    "vpr_confirm_math_share",
+    "ooo_certificate_share",
+    "ege_80_100_share",
+)
 
 
-def indicator_matrix(res: Results, ids: tuple[str, ...] = KEY_SCHOOL_INDICATORS,
-                     year: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def indicator_matrix(
+    res: Results, ids: tuple[str, ...] = KEY_SCHOOL_INDICATORS, year: int | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """School × indicator values (strings) and the matching target statuses (for colour)."""
     year = year or res.params.year
     ind = res.tables["indicators"]
     sel = ind[(ind["level"] == "school") & (ind["year"] == year) & ind["indicator_id"].isin(ids)]
     ids = tuple(i for i in ids if i in set(sel["indicator_id"]))
-    sel = sel.assign(text=[SMALL if s == SMALL else (fmt_percent(v) if pd.notna(v) else "—")
-                           for s, v in zip(sel["target_status"], sel["value"], strict=True)])
+    sel = sel.assign(
+        text=[
+            SMALL if s == SMALL else (fmt_percent(v) if pd.notna(v) else "—")
+            for s, v in zip(sel["target_status"], sel["value"], strict=True)
+        ]
+    )
     names = school_names(res)
     val = sel.pivot_table(index="school_id", columns="indicator_id", values="text", aggfunc="first")
-    st = sel.pivot_table(index="school_id", columns="indicator_id", values="target_status",
-                         aggfunc="first")
+    st = sel.pivot_table(
+        index="school_id", columns="indicator_id", values="target_status", aggfunc="first"
+    )
     refs = indicators.load_catalog().set_index("indicator_id")["ref"]
     val = val.reindex(columns=list(ids)).fillna("—")
     st = st.reindex(index=val.index, columns=list(ids))
@@ -176,10 +217,14 @@ def results_ranking(res: Results) -> pd.DataFrame:
     cur = idx[(idx["year"] == res.params.year) & idx["results_index"].notna()]
     cur = cur.sort_values(["results_index", "school_id"], ascending=[False, True])
     names = school_names(res)
-    out = pd.DataFrame({
-        "Место": np.arange(1, len(cur) + 1), "ОО": cur["school_id"].map(names),
-        "ИОР": cur["results_index"], "Уровень": cur["results_level"],
-    })
+    out = pd.DataFrame(
+        {
+            "Место": np.arange(1, len(cur) + 1),
+            "ОО": cur["school_id"].map(names),
+            "ИОР": cur["results_index"],
+            "Уровень": cur["results_level"],
+        }
+    )
     for comp, label in results_index.COMPONENT_LABELS.items():
         col = f"{comp}_scaled"
         if col in cur:
@@ -193,7 +238,12 @@ def components_raw(res: Results) -> pd.DataFrame:
     cur = idx[idx["year"] == res.params.year].copy()
     names = school_names(res)
     out = pd.DataFrame({"ОО": cur["school_id"].map(names)})
-    units = {"gia_below_min": " (%)", "ege_mean": " (балл)", "oge_mean_mark": "", "vpr_mean_mark": ""}
+    units = {
+        "gia_below_min": " (%)",
+        "ege_mean": " (балл)",
+        "oge_mean_mark": "",
+        "vpr_mean_mark": "",
+    }
     for comp, label in results_index.COMPONENT_LABELS.items():
         col = f"{comp}_value"
         if col in cur:
@@ -205,46 +255,65 @@ def components_raw(res: Results) -> pd.DataFrame:
 def no_index_list(res: Results) -> pd.DataFrame:
     s = res.tables["schools"]
     sel = s[s["results_index"].isna()]
-    return pd.DataFrame({"ОО": sel["school_name"], "Тип": sel.get("school_type"),
-                         "Причина": sel.get("no_index_reason")}).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "ОО": sel["school_name"],
+            "Тип": sel.get("school_type"),
+            "Причина": sel.get("no_index_reason"),
+        }
+    ).reset_index(drop=True)
 
 
 def low_results_list(res: Results) -> pd.DataFrame:
     s = res.tables["schools"]
     sel = s[s["low_results"].fillna(False).astype(bool)].sort_values("results_index")
-    return pd.DataFrame({
-        "ОО": sel["school_name"], "ИОР": sel["results_index"],
-        "Почему в списке ШНОР": sel["low_results_reason"],
-        "Группа риска (М2)": sel["risk_group"].map(_yesno),
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "ОО": sel["school_name"],
+            "ИОР": sel["results_index"],
+            "Почему в списке ШНОР": sel["low_results_reason"],
+            "Группа риска (М2)": sel["risk_group"].map(_yesno),
+        }
+    ).reset_index(drop=True)
 
 
 def risk_group_list(res: Results) -> pd.DataFrame:
     s = res.tables["schools"]
     sel = s[s["risk_group"].fillna(False).astype(bool)]
-    return pd.DataFrame({"ОО": sel["school_name"], "ШНОР": sel["low_results"].map(_yesno),
-                         "Признак риска (доля ниже минимума)": sel["risk_reason"]}).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "ОО": sel["school_name"],
+            "ШНОР": sel["low_results"].map(_yesno),
+            "Признак риска (доля ниже минимума)": sel["risk_reason"],
+        }
+    ).reset_index(drop=True)
 
 
 def leaders_list(res: Results) -> pd.DataFrame:
     s = res.tables["schools"]
     sel = s[s["leader"].fillna(False).astype(bool)].sort_values("results_index", ascending=False)
-    return pd.DataFrame({"ОО": sel["school_name"], "ИОР": sel["results_index"],
-                         "Основание": sel["leader_reason"]}).reset_index(drop=True)
+    return pd.DataFrame(
+        {"ОО": sel["school_name"], "ИОР": sel["results_index"], "Основание": sel["leader_reason"]}
+    ).reset_index(drop=True)
 
 
 def trajectory(res: Results) -> pd.DataFrame:
     """ИОР level per school and year of the window (ШНОР first)."""
     idx = res.tables["results_index"]
     win = idx[idx["year"].isin(res.params.years)]
-    wide = win.pivot_table(index="school_id", columns="year", values="results_level",
-                           aggfunc="first").reindex(columns=res.params.years)
+    wide = win.pivot_table(
+        index="school_id", columns="year", values="results_level", aggfunc="first"
+    ).reindex(columns=res.params.years)
     s = res.tables["schools"].set_index("school_id")
     wide = wide.reindex(s.index)
     order = s["low_results"].fillna(False).astype(bool).map({True: 0, False: 1})
     wide = wide.assign(_o=order, _i=s["results_index"]).sort_values(["_o", "_i"])
-    out = pd.DataFrame({"ОО": s.loc[wide.index, "school_name"].to_numpy(),
-                        "ШНОР": s.loc[wide.index, "low_results"].map(_yesno).to_numpy()})
+    out = pd.DataFrame(
+        {
+            "ОО": s.loc[wide.index, "school_name"].to_numpy(),
+            "ШНОР": s.loc[wide.index, "low_results"].map(_yesno).to_numpy(),
+        }
+    )
     for y in res.params.years:
         out[str(y)] = wide[y].fillna("—").to_numpy()
     return out
@@ -254,13 +323,17 @@ def min_scores_window(res: Results) -> pd.DataFrame:
     m = res.tables["min_scores_window"]
     names = school_names(res)
     m = m.sort_values("share", ascending=False)
-    return pd.DataFrame({
-        "ОО": m["school_id"].map(names), "Результатов ГИА": m["n"],
-        "Ниже минимума": m["below"],
-        "Доля ниже минимума [95 % ДИ]": [
-            SMALL if pd.isna(v) else _value_ci(v, lo, hi)
-            for v, lo, hi in zip(m["share"], m["ci_low"], m["ci_high"], strict=True)],
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "ОО": m["school_id"].map(names),
+            "Результатов ГИА": m["n"],
+            "Ниже минимума": m["below"],
+            "Доля ниже минимума [95 % ДИ]": [
+                SMALL if pd.isna(v) else _value_ci(v, lo, hi)
+                for v, lo, hi in zip(m["share"], m["ci_low"], m["ci_high"], strict=True)
+            ],
+        }
+    ).reset_index(drop=True)
 
 
 def key_numbers(res: Results) -> dict[str, object]:

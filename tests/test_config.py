@@ -46,14 +46,22 @@ def test_unknown_keys_named_with_path(tmp_path):
 
 
 def test_wrong_types_and_ranges(tmp_path):
-    path = _write(tmp_path, "year: '2024'\nconfidence: 1.5\nmin_group_size: 2.5\n"
-                            "social_index:\n  candidates: [low_income, 3]\n"
-                            "results_index:\n  scaling: zscore\n")
+    path = _write(
+        tmp_path,
+        "year: '2024'\nconfidence: 1.5\nmin_group_size: 2.5\n"
+        "social_index:\n  candidates: [low_income, 3]\n"
+        "results_index:\n  scaling: zscore\n",
+    )
     with pytest.raises(ValidationError) as info:
         load_params(path)
     cols = {p.column for p in info.value.problems}
-    assert cols == {"year", "confidence", "min_group_size", "social_index.candidates",
-                    "results_index.scaling"}
+    assert cols == {
+        "year",
+        "confidence",
+        "min_group_size",
+        "social_index.candidates",
+        "results_index.scaling",
+    }
 
 
 def test_int_accepted_for_float_and_null_region(tmp_path):

@@ -43,8 +43,10 @@ def test_journal_agreement_two_meanings_of_confirmed(ind):
 
 def test_dynamics_with_newcombe_interval():
     t = tiny_tables()
-    t["vpr"].loc[(t["vpr"]["year"] == 2024) & (t["vpr"]["school_id"] == "100001")
-                 & (t["vpr"]["mark"] == 2), "mark"] = 3
+    t["vpr"].loc[
+        (t["vpr"]["year"] == 2024) & (t["vpr"]["school_id"] == "100001") & (t["vpr"]["mark"] == 2),
+        "mark",
+    ] = 3
     ind = indicators.compute(t)
     r = _row(ind, "vpr5_passed_all_share", "100001", 2024)
     assert (r["numerator"], r["n"]) == (4, 4)
@@ -65,9 +67,16 @@ def test_ege_80_100_and_absent_indicators_listed_as_no_data(ind):
 
 def test_zero_denominator_gives_no_data_without_warnings():
     t = tiny_tables()
-    t["school_stats"] = pd.DataFrame({"school_id": ["100001", "100002"], "year": [2024, 2024],
-                                      "g9_certificate_awarded": [0, 10], "g9_graduates": [0, 10]})
+    t["school_stats"] = pd.DataFrame(
+        {
+            "school_id": ["100001", "100002"],
+            "year": [2024, 2024],
+            "g9_certificate_awarded": [0, 10],
+            "g9_graduates": [0, 10],
+        }
+    )
     import warnings
+
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ind = indicators.compute(t)
@@ -78,6 +87,8 @@ def test_zero_denominator_gives_no_data_without_warnings():
 
 def test_small_cells_suppressed_for_publication(ind):
     pub = indicators.suppress_small(ind, 10)
-    r = pub[(pub["indicator_id"] == "vpr5_passed_all_share") & (pub["school_id"] == "100001")].iloc[0]
+    r = pub[(pub["indicator_id"] == "vpr5_passed_all_share") & (pub["school_id"] == "100001")].iloc[
+        0
+    ]
     assert pd.isna(r["value"]) and pd.isna(r["numerator"]) and r["n"] == 4
     assert r["target_status"] == "н/д (мало участников)"

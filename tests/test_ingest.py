@@ -51,8 +51,8 @@ def test_wrong_type_mark_6_score_above_max_collected_together(tiny_project):
     root, params = tiny_project
     vpr = tiny_tables()["vpr"]
     vpr["mark"] = vpr["mark"].astype(object)
-    vpr.loc[0, "mark"] = "пять"   # wrong type → row 2
-    vpr.loc[1, "mark"] = 6        # out of range → row 3
+    vpr.loc[0, "mark"] = "пять"  # wrong type → row 2
+    vpr.loc[1, "mark"] = 6  # out of range → row 3
     vpr.loc[2, "primary_score"] = 31  # above max_score 30 → row 4
     write_tables(_raw(root), {"vpr": vpr})
     problems = _problems(params)
@@ -101,9 +101,14 @@ def test_empty_file(tiny_project):
 
 def test_cp1251_semicolon_decimal_comma_russian_headers(tiny_project):
     root, params = tiny_project
-    ctx = tiny_tables()["context"].rename(columns={
-        "school_id": "Код ОО", "year": "Год", "students_total": "Численность обучающихся",
-        "low_income": "Малообеспеченные"})
+    ctx = tiny_tables()["context"].rename(
+        columns={
+            "school_id": "Код ОО",
+            "year": "Год",
+            "students_total": "Численность обучающихся",
+            "low_income": "Малообеспеченные",
+        }
+    )
     ctx["Скорость интернета"] = ["10,5", "2,25", "0,5", "11", "3", "1"]
     text = ctx.to_csv(index=False, sep=";")
     (_raw(root) / "context.csv").write_bytes(text.encode("cp1251"))
@@ -115,10 +120,19 @@ def test_cp1251_semicolon_decimal_comma_russian_headers(tiny_project):
 
 def test_xlsx_with_russian_headers_and_subject_aliases(tiny_project):
     root, params = tiny_project
-    vpr = tiny_tables()["vpr"].rename(columns={
-        "year": "Год", "school_id": "Код ОО", "student_id": "Код участника", "grade": "Класс",
-        "subject": "Предмет", "primary_score": "Первичный балл", "max_score": "Максимальный балл",
-        "mark": "Отметка", "journal_mark": "Отметка по журналу"})
+    vpr = tiny_tables()["vpr"].rename(
+        columns={
+            "year": "Год",
+            "school_id": "Код ОО",
+            "student_id": "Код участника",
+            "grade": "Класс",
+            "subject": "Предмет",
+            "primary_score": "Первичный балл",
+            "max_score": "Максимальный балл",
+            "mark": "Отметка",
+            "journal_mark": "Отметка по журналу",
+        }
+    )
     vpr["Предмет"] = vpr["Предмет"].replace({"Русский язык": "Рус. яз."})
     (_raw(root) / "vpr.csv").unlink()
     vpr.to_excel(_raw(root) / "vpr.xlsx", index=False)
@@ -139,7 +153,9 @@ def test_personal_data_column_dropped_and_never_persisted(tiny_project):
     pipeline.compute(params)
     for path in list(params.processed_dir().rglob("*")) + list(params.output_dir().rglob("*")):
         if path.is_file():
-            assert b"\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd\xd0\xbe\xd0\xb2" not in path.read_bytes(), path  # «Иванов»
+            assert b"\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd\xd0\xbe\xd0\xb2" not in path.read_bytes(), (
+                path
+            )  # «Иванов»
     assert "ФИО" not in pd.read_parquet(params.processed_dir() / "vpr.parquet").columns
 
 

@@ -16,9 +16,15 @@ def _comp(rows):
 
 
 def test_minmax_scaling_orients_lower_is_better():
-    comp = _comp([("a", 2024, "gia_below_min", 10.0, 50), ("b", 2024, "gia_below_min", 20.0, 50),
-                  ("c", 2024, "gia_below_min", 30.0, 50), ("a", 2024, "ege_mean", 60.0, 20),
-                  ("b", 2024, "ege_mean", 70.0, 20)])
+    comp = _comp(
+        [
+            ("a", 2024, "gia_below_min", 10.0, 50),
+            ("b", 2024, "gia_below_min", 20.0, 50),
+            ("c", 2024, "gia_below_min", 30.0, 50),
+            ("a", 2024, "ege_mean", 60.0, 20),
+            ("b", 2024, "ege_mean", 70.0, 20),
+        ]
+    )
     s = results_index.scale(comp)
     assert s.tolist() == pytest.approx([1.0, 0.5, 0.0, 0.0, 1.0])
     p = results_index.scale(comp, "percentile")
@@ -31,12 +37,17 @@ def test_single_school_component_is_not_scaled():
 
 
 def test_index_reweights_over_available_components_and_needs_half_the_weight():
-    comp = _comp([
-        ("a", 2024, "gia_below_min", 10.0, 40), ("b", 2024, "gia_below_min", 30.0, 40),
-        ("a", 2024, "ege_mean", 70.0, 20), ("b", 2024, "ege_mean", 50.0, 20),
-        ("a", 2024, "vpr_mean_mark", 3.0, 30), ("b", 2024, "vpr_mean_mark", 4.0, 30),
-        ("c", 2024, "vpr_mean_mark", 3.5, 30),
-    ])
+    comp = _comp(
+        [
+            ("a", 2024, "gia_below_min", 10.0, 40),
+            ("b", 2024, "gia_below_min", 30.0, 40),
+            ("a", 2024, "ege_mean", 70.0, 20),
+            ("b", 2024, "ege_mean", 50.0, 20),
+            ("a", 2024, "vpr_mean_mark", 3.0, 30),
+            ("b", 2024, "vpr_mean_mark", 4.0, 30),
+            ("c", 2024, "vpr_mean_mark", 3.5, 30),
+        ]
+    )
     idx = results_index.compute_index(comp, W).set_index("school_id")
     # a: below_min best (1), ege best (1), vpr worst (0) → (0.4 + 0.2 + 0) / 0.8
     assert idx.loc["a", "results_index"] == pytest.approx(0.6 / 0.8)
@@ -59,47 +70,92 @@ def _index_frame(quartiles: dict[str, list[int]], years=(2022, 2023, 2024)):
     rows = []
     for sid, qs in quartiles.items():
         for y, q in zip(years, qs, strict=True):
-            rows.append({"school_id": sid, "year": y, "results_index": q / 4.0, "results_quartile": q})
+            rows.append(
+                {"school_id": sid, "year": y, "results_index": q / 4.0, "results_quartile": q}
+            )
     return pd.DataFrame(rows)
 
 
 def test_low_results_and_leader_rules():
-    idx = _index_frame({"a": [1, 2, 1], "b": [2, 1, 2], "c": [1, 1, 2], "d": [4, 4, 3],
-                        "e": [4, 3, 4]})
+    idx = _index_frame(
+        {"a": [1, 2, 1], "b": [2, 1, 2], "c": [1, 1, 2], "d": [4, 4, 3], "e": [4, 3, 4]}
+    )
     risk = pd.DataFrame({"school_id": ["b"], "year": [2023], "risk": [True], "reason": ["x"]})
-    out = results_index.classify(idx, 2024, [2022, 2023, 2024], risk=risk,
-                                 excluded_schools={"e"}).set_index("school_id")
-    assert out["low_results"].to_dict() == {"a": True, "b": False, "c": False, "d": False, "e": False}
+    out = results_index.classify(
+        idx, 2024, [2022, 2023, 2024], risk=risk, excluded_schools={"e"}
+    ).set_index("school_id")
+    assert out["low_results"].to_dict() == {
+        "a": True,
+        "b": False,
+        "c": False,
+        "d": False,
+        "e": False,
+    }
     assert "2022, 2024" in out.loc["a", "low_results_reason"]
     assert out["leader"].to_dict() == {"a": False, "b": False, "c": False, "d": True, "e": False}
     assert out.loc["b", "risk_group"] and not out.loc["a", "risk_group"]
 
 
 def test_exclusions_drop_units_from_vpr_component():
-    vpr = pd.DataFrame({
-        "school_id": ["a"] * 4 + ["b"] * 2, "year": [2024] * 6, "grade": [5, 5, 6, 6, 5, 5],
-        "subject": ["Математика", "Математика", "Математика", "Русский язык", "Математика",
-                    "Математика"],
-        "mark": [5, 5, 3, 3, 4, 4], "student_id": list("pqrstu"),
-    })
+    vpr = pd.DataFrame(
+        {
+            "school_id": ["a"] * 4 + ["b"] * 2,
+            "year": [2024] * 6,
+            "grade": [5, 5, 6, 6, 5, 5],
+            "subject": [
+                "Математика",
+                "Математика",
+                "Математика",
+                "Русский язык",
+                "Математика",
+                "Математика",
+            ],
+            "mark": [5, 5, 3, 3, 4, 4],
+            "student_id": list("pqrstu"),
+        }
+    )
     base = results_index.components({"vpr": vpr}, None, [2024], 3)
     assert base.set_index("school_id").loc["a", "value"] == pytest.approx(4.0)
-    ex = pd.DataFrame({"school_id": ["a"], "year": [2024], "procedure": ["ВПР"], "grade": [5],
-                       "subject": ["Математика"]})
+    ex = pd.DataFrame(
+        {
+            "school_id": ["a"],
+            "year": [2024],
+            "procedure": ["ВПР"],
+            "grade": [5],
+            "subject": ["Математика"],
+        }
+    )
     after = results_index.components({"vpr": vpr}, None, [2024], 3, exclusions=ex)
     assert after.set_index("school_id").loc["a", "value"] == pytest.approx(3.0)
     assert after.set_index("school_id").loc["a", "n"] == 2
 
 
 def test_below_minimum_from_thresholds_and_oge_mark_fallback():
-    gia = pd.DataFrame({
-        "school_id": ["a"] * 5, "year": [2024] * 5, "student_id": list("pqrst"),
-        "exam": ["ЕГЭ", "ЕГЭ", "ЕГЭ", "ОГЭ", "ОГЭ"],
-        "subject": ["Русский язык", "Русский язык", "Математика (профильный уровень)", "Химия", "Химия"],
-        "score": [23, 24, 26, 5, 20], "mark": [pd.NA, pd.NA, pd.NA, 2, 4],
-    })
-    thr = pd.DataFrame({"exam": ["ЕГЭ", "ЕГЭ"], "subject": ["Русский язык", "Математика (профильный уровень)"],
-                        "year": [2024, 2024], "min_score": [24, 27]})
+    gia = pd.DataFrame(
+        {
+            "school_id": ["a"] * 5,
+            "year": [2024] * 5,
+            "student_id": list("pqrst"),
+            "exam": ["ЕГЭ", "ЕГЭ", "ЕГЭ", "ОГЭ", "ОГЭ"],
+            "subject": [
+                "Русский язык",
+                "Русский язык",
+                "Математика (профильный уровень)",
+                "Химия",
+                "Химия",
+            ],
+            "score": [23, 24, 26, 5, 20],
+            "mark": [pd.NA, pd.NA, pd.NA, 2, 4],
+        }
+    )
+    thr = pd.DataFrame(
+        {
+            "exam": ["ЕГЭ", "ЕГЭ"],
+            "subject": ["Русский язык", "Математика (профильный уровень)"],
+            "year": [2024, 2024],
+            "min_score": [24, 27],
+        }
+    )
     marked = min_scores.mark_below_min(gia, thr)
     assert marked["below_min"].tolist() == [True, False, True, True, False]
     pooled = min_scores.pooled_window(marked, [2024])
@@ -108,13 +164,21 @@ def test_below_minimum_from_thresholds_and_oge_mark_fallback():
 
 
 def test_rosobrnadzor_risk_sign_both_conditions():
-    per = pd.DataFrame({
-        "school_id": ["a", "a", "b", "b", "c"], "year": [2024, 2024, 2023, 2024, 2024],
-        "exam": ["ОГЭ", "ОГЭ", "ЕГЭ", "ЕГЭ", "ОГЭ"],
-        "subject": ["Математика", "Русский язык", "Математика (профильный уровень)",
-                    "Математика (профильный уровень)", "Математика"],
-        "share": [35.0, 31.0, 40.0, 30.0, 50.0],
-    })
+    per = pd.DataFrame(
+        {
+            "school_id": ["a", "a", "b", "b", "c"],
+            "year": [2024, 2024, 2023, 2024, 2024],
+            "exam": ["ОГЭ", "ОГЭ", "ЕГЭ", "ЕГЭ", "ОГЭ"],
+            "subject": [
+                "Математика",
+                "Русский язык",
+                "Математика (профильный уровень)",
+                "Математика (профильный уровень)",
+                "Математика",
+            ],
+            "share": [35.0, 31.0, 40.0, 30.0, 50.0],
+        }
+    )
     risk = min_scores.risk_sign(per).set_index(["school_id", "year"])
     assert risk.loc[("a", 2024), "risk"]  # two procedures in one year
     assert risk.loc[("b", 2024), "risk"] and "два года подряд" in risk.loc[("b", 2024), "reason"]
@@ -123,14 +187,23 @@ def test_rosobrnadzor_risk_sign_both_conditions():
 
 
 def test_temryuk_ege_weighted_mean_and_welch_change():
-    gia = pd.DataFrame({
-        "school_id": ["a"] * 6, "year": [2023, 2023, 2023, 2024, 2024, 2024],
-        "student_id": list("pqrstu"), "exam": ["ЕГЭ"] * 6, "subject": ["Русский язык"] * 6,
-        "score": [60.0, 70.0, 80.0, 70.0, 80.0, 90.0], "mark": [pd.NA] * 6,
-    })
+    gia = pd.DataFrame(
+        {
+            "school_id": ["a"] * 6,
+            "year": [2023, 2023, 2023, 2024, 2024, 2024],
+            "student_id": list("pqrstu"),
+            "exam": ["ЕГЭ"] * 6,
+            "subject": ["Русский язык"] * 6,
+            "score": [60.0, 70.0, 80.0, 70.0, 80.0, 90.0],
+            "mark": [pd.NA] * 6,
+        }
+    )
     out = indicators.temryuk_dynamics({"gia": gia})
-    row = out[(out["indicator_id"] == "c1_1_ege_mean_rus") & (out["level"] == "school")
-              & (out["year"] == 2024)].iloc[0]
+    row = out[
+        (out["indicator_id"] == "c1_1_ege_mean_rus")
+        & (out["level"] == "school")
+        & (out["year"] == 2024)
+    ].iloc[0]
     assert row["value"] == pytest.approx(80.0) and row["n"] == 3
     assert row["change"] == pytest.approx(10.0)
     # Welch with equal sd 10 and n 3: se = sqrt(200/3), df = 4

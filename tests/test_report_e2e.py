@@ -1,0 +1,101 @@
+"""End to end on the synthetic demo: synth → compute → notebook → HTML, twice."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from shnor_lib import pipeline, publish, report, synth
+from shnor_lib.config import load_params
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    truth = synth.generate(root / "data" / "raw" / "demo", seed=20240901)
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    shutil.copytree(ROOT / "params", root / "params")
+    params = load_params(root / "params" / "demo.yml")
+    pipeline.compute(params)
+    html = report.render_report(params)
+    return root, params, truth, html
+
+
+def test_synth_is_deterministic(tmp_path):
+    a = synth.generate(tmp_path / "a", seed=7, n_schools=12)
+    b = synth.generate(tmp_path / "b", seed=7, n_schools=12)
+    assert a == b
+    for f in sorted((tmp_path / "a").iterdir()):
+        assert f.read_bytes() == (tmp_path / "b" / f.name).read_bytes(), f.name
+
+
+def test_contract_tables_and_columns(demo):
+    root, params, truth, html = demo
+    tables = params.output_dir() / "tables"
+    schools = pd.read_csv(tables / "schools.csv", dtype={"school_id": str})
+    assert list(schools.columns[: len(publish.SCHOOLS_COLUMNS)]) == publish.SCHOOLS_COLUMNS
+    assert len(schools) == truth["n_schools"]
+    ind = pd.read_csv(tables / "indicators.csv")
+    from shnor_lib.indicators import COLUMNS
+
+    assert list(ind.columns) == COLUMNS
+    assert set(ind["level"]) == {"school", "municipality"}
+    assert (params.output_dir() / "tables.xlsx").exists()
+    text = (tables / "schools.csv").read_text("utf-8")
+    assert "true" in text and "True" not in text
+
+
+def test_low_results_agree_with_planted_truth(demo):
+    """ШНОР (Q1 of ИОР in the reporting year and 2 of 3 years) vs the generator's expected set.
+
+    The generator plants school quality and context; `expected_low_results` is the bottom
+    quartile of the latent school mean by the same rule. ИОР is measured with sampling noise
+    (and, until exclusions, with inflated ВПР), so we ask for a large overlap, not identity.
+    """
+    root, params, truth, html = demo
+    schools = pd.read_csv(params.output_dir() / "tables" / "schools.csv", dtype={"school_id": str})
+    got = set(schools.loc[schools["low_results"], "school_id"])
+    expected = set(truth["expected_low_results"])
+    overlap = len(got & expected)
+    assert overlap >= 0.75 * len(expected), (got, expected)
+    assert len(got - expected) <= max(2, len(expected) // 3), (got, expected)
+    leaders = set(schools.loc[schools["leader"], "school_id"])
+    assert not leaders & got
+
+
+def test_html_is_offline_without_code_and_identical_on_rerun(demo):
+    root, params, truth, html = demo
+    text = html.read_text("utf-8")
+    assert "<title>" in text and params.title in text
+    assert not re.search(r"<script[^>]+src=[\"']?https?://", text)
+    assert not re.search(r"<link[^>]+href=[\"']?https?://", text)
+    assert "load_results(params)" not in text and "params_path" not in text
+    for section in (
+        "Образовательные результаты",
+        "Индекс образовательных результатов и ШНОР",
+        "Участники оценочных процедур",
+        "Качество исходных данных",
+    ):
+        assert section in text
+    first = html.read_bytes()
+    report.render_report(params)
+    assert html.read_bytes() == first
+
+
+def test_no_student_ids_in_outputs(demo):
+    root, params, truth, html = demo
+    vpr = pd.read_csv(root / "data" / "raw" / "demo" / "vpr.csv", dtype=str, nrows=2000)
+    sample = set(vpr["student_id"].head(200))
+    for path in params.output_dir().rglob("*"):
+        if path.is_file() and path.suffix in (".csv", ".html", ".json", ".ipynb"):
+            text = path.read_text("utf-8", errors="ignore")
+            assert not any(s in text for s in sample), path
+    summary = json.loads((params.output_dir() / "summary.json").read_text("utf-8"))
+    assert summary["year"] == 2024
