@@ -40,6 +40,8 @@ COLUMNS = [
 ]
 
 NO_DATA = "нет данных"
+# Counts (not shares of people): never small-cell suppressed.
+COUNT_INDICATORS = frozenset({"objectivity_complaints_absent"})
 
 
 def load_catalog() -> pd.DataFrame:
@@ -264,6 +266,20 @@ def compute(
     for row in complaints.itertuples():
         if stats is not None and row.numerator in stats:
             c = stats[["school_id", "year", row.numerator]].dropna()
+            total = c.groupby("year")[row.numerator].sum()
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "indicator_id": row.indicator_id,
+                        "level": "municipality",
+                        "school_id": pd.Series(pd.NA, index=range(len(total)), dtype="string"),
+                        "year": total.index.astype("int64"),
+                        "value": total.to_numpy(float),
+                        "numerator": total.to_numpy().astype("int64"),
+                        "n": c.groupby("year")["school_id"].nunique().to_numpy(),
+                    }
+                )
+            )
             frames.append(
                 pd.DataFrame(
                     {
@@ -312,7 +328,7 @@ def compute(
 
 def suppress_small(frame: pd.DataFrame, min_n: int) -> pd.DataFrame:
     """M11 for published tables: values from fewer than min_n people left empty, n kept."""
-    small = frame["n"].fillna(0) < min_n
+    small = (frame["n"].fillna(0) < min_n) & ~frame["indicator_id"].isin(COUNT_INDICATORS)
     small &= frame["level"].eq("school") | frame["n"].fillna(0).gt(0)
     out = frame.copy()
     cols = ["value", "ci_low", "ci_high", "numerator", "change", "change_ci_low", "change_ci_high"]

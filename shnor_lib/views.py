@@ -133,9 +133,21 @@ def indicator_table(
     mean = _is_mean(sel["indicator_id"])
     small = sel["target_status"] == SMALL
     value = [
-        SMALL if s else _value_ci(v, lo, hi, "" if m else "%")
-        for s, m, v, lo, hi in zip(
-            small, mean, sel["value"], sel["ci_low"], sel["ci_high"], strict=True
+        SMALL
+        if s
+        else (
+            f"{fmt_number(v, 0)} обращ."
+            if c and pd.notna(v)
+            else _value_ci(v, lo, hi, "" if m else "%")
+        )
+        for s, m, c, v, lo, hi in zip(
+            small,
+            mean,
+            sel["indicator_id"].isin(indicators.COUNT_INDICATORS),
+            sel["value"],
+            sel["ci_low"],
+            sel["ci_high"],
+            strict=True,
         )
     ]
     change = [
@@ -225,7 +237,7 @@ def results_ranking(res: Results) -> pd.DataFrame:
             "Уровень": cur["results_level"],
         }
     )
-    for comp, label in results_index.COMPONENT_LABELS.items():
+    for comp, label in results_index.COMPONENT_SHORT.items():
         col = f"{comp}_scaled"
         if col in cur:
             out[label] = cur[col].to_numpy()

@@ -63,14 +63,14 @@ CELLS: list[tuple[str, str] | tuple[str, str, list[str]]] = [
          "муниципалитете. ШНОР — ОО с низким уровнем (1-й квартиль) в отчётном году и не менее чем в двух "
          "из трёх последних лет."),
     (CODE, 'display.figure(plots.results_ranking(res), alt="Горизонтальная столбчатая диаграмма: ИОР каждой ОО в отчётном году, цвет — уровень (квартиль)")'),
-    (CODE, 'display.table(views.results_ranking(res), caption="Рейтинг ОО по ИОР и компоненты (в шкале 0…1)", sortable=True)'),
-    (CODE, 'display.table(views.components_raw(res), caption="Компоненты ИОР до шкалирования", sortable=True)'),
+    (CODE, 'display.table(views.results_ranking(res), caption="Рейтинг ОО по ИОР и компоненты (в шкале 0…1, 1 — лучший результат)", sortable=True, decimals=2)'),
+    (CODE, 'display.table(views.components_raw(res), caption="Компоненты ИОР до шкалирования (за отчётный год; доля ниже минимума — за три года)", sortable=True, decimals=2)'),
     (MD, "### Школы с низкими образовательными результатами (ШНОР)"),
-    (CODE, 'display.table(views.low_results_list(res), caption="ШНОР и основание включения", empty_text="ШНОР нет")'),
+    (CODE, 'display.table(views.low_results_list(res), caption="ШНОР и основание включения", empty_text="ШНОР нет", decimals=2)'),
     (CODE, 'display.figure(plots.results_trajectory(res), alt="Линейный график: ИОР каждой ОО по годам, ШНОР выделены цветом")'),
     (CODE, 'display.table(views.trajectory(res), caption="Уровень ИОР по годам")'),
     (MD, "### Школы-лидеры"),
-    (CODE, 'display.table(views.leaders_list(res), caption="Школы-лидеры: высокий уровень ИОР не менее чем в двух из трёх лет", empty_text="школ-лидеров нет")'),
+    (CODE, 'display.table(views.leaders_list(res), caption="Школы-лидеры: высокий уровень ИОР не менее чем в двух из трёх лет", empty_text="школ-лидеров нет", decimals=2)'),
     (CODE, 'display.table(views.no_index_list(res), caption="ОО без ИОР", empty_text="ИОР рассчитан для всех ОО")'),
     # --- methods and data
     (MD, "## Методика и данные"),
