@@ -79,6 +79,7 @@ CELLS: list[tuple[str, str] | tuple[str, str, list[str]]] = [
          "Минимальные баллы ГИА — по справочнику (экзамен × предмет × год). Перечень входных файлов с "
          "контрольными суммами SHA-256 позволяет проверить, по каким данным построен отчёт."),
     (CODE, 'display.table(views.input_files(res), caption="Входные файлы")'),
+    (CODE, 'display.table(views.params_table(res), caption="Параметры расчёта (по умолчанию и из файла муниципалитета)")'),
     (CODE, 'display.note(f"Версия библиотеки shnor: {res.manifest[\'library_version\']}; файл параметров: {params.municipality}.yml", kind="info")'),
 ]
 
