@@ -137,18 +137,25 @@ def _as_text(series: pd.Series) -> pd.Series:
         s = str(v).strip()
         return s if s else pd.NA
 
-    if series.dtype == object:
-        return series.map(one).astype("string")
-    return series.astype("string").str.strip().replace("", pd.NA)
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) != "string":
+        return series.map(one).astype("string")  # spreadsheet cells: numbers, dates, text
+    text = series.astype("string").str.strip()
+    return text.mask(text == "")
 
 
 def _to_number(text: pd.Series) -> pd.Series:
-    cleaned = (
-        text.str.replace("\u00a0", "", regex=False)
-        .str.replace(" ", "", regex=False)
-        .str.replace(",", ".", regex=False)
-    )
-    return pd.to_numeric(cleaned, errors="coerce")
+    """Numbers with a decimal point or comma and spaces as thousands separators."""
+    num = pd.to_numeric(text, errors="coerce").astype("float64")
+    retry = (num.isna() & text.notna()).to_numpy(dtype=bool)
+    if retry.any():  # only the cells plain parsing failed on (decimal comma, spaces)
+        cleaned = (
+            text[retry]
+            .str.replace("\u00a0", "", regex=False)
+            .str.replace(" ", "", regex=False)
+            .str.replace(",", ".", regex=False)
+        )
+        num[retry] = pd.to_numeric(cleaned, errors="coerce").astype("float64").to_numpy()
+    return num
 
 
 _BOOL = {
@@ -279,7 +286,8 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
         out.add_mask(present & mapped.isna(), rows, col.name, text, ru, en)
         return mapped.astype("string")
     if col.kind == "exam":
-        mapped = text.map(lambda v: schema.EXAM_ALIASES.get(schema.norm_key(v)), na_action="ignore")
+        uniq = {v: schema.EXAM_ALIASES.get(schema.norm_key(v)) for v in text.dropna().unique()}
+        mapped = text.map(uniq, na_action="ignore")
         out.add_mask(present & mapped.isna(), rows, col.name, text, ru, en)
         return mapped.astype("string")
     # plain string, possibly with a closed set of values
@@ -287,7 +295,8 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
         lookup = {schema.norm_key(c): c for c in col.choices}
         if col.name == "locality":
             lookup.update(schema.LOCALITY_ALIASES)
-        mapped = text.map(lambda v: lookup.get(schema.norm_key(v)), na_action="ignore")
+        uniq = {v: lookup.get(schema.norm_key(v)) for v in text.dropna().unique()}
+        mapped = text.map(uniq, na_action="ignore")
         out.add_mask(
             present & mapped.isna(),
             rows,
