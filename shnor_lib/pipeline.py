@@ -17,7 +17,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__, indicators, ingest, min_scores, publish, reference, results_index
+from . import (
+    __version__,
+    indicators,
+    ingest,
+    min_scores,
+    publish,
+    reference,
+    results_index,
+    social_index,
+)
 from .config import Params
 
 
@@ -150,6 +159,9 @@ def compute_results(
     schools.loc[
         schools["results_index"].notna() & (schools["no_index_reason"] == ""), "no_index_reason"
     ] = ""
+    _stage(progress, "Индекс социального благополучия (M4)…")
+    soc = social_index.stage(data, res["results_index"], res["classes"], params)
+    _merge_school_columns(schools, soc.schools)
     return {
         "schools": schools,
         "indicators": pd.concat([ind, c1], ignore_index=True) if not c1.empty else ind,
@@ -158,7 +170,15 @@ def compute_results(
         "min_scores": res["min_scores"],
         "min_scores_window": res["min_scores_window"],
         "risk": res["risk"],
+        **soc.tables(),
     }
+
+
+def _merge_school_columns(schools: pd.DataFrame, extra: pd.DataFrame) -> None:
+    """Fill (or add) the columns of a per-school stage result into schools, in place."""
+    by_id = extra.set_index("school_id")
+    for col in by_id.columns:
+        schools[col] = schools["school_id"].map(by_id[col])
 
 
 def compute(params: Params, progress: Callable[[str], None] | None = None) -> Path:

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import nbformat
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cells_social import CELLS as SOCIAL_CELLS  # noqa: E402
+
 MD, CODE = "markdown", "code"
 
 CELLS: list[tuple[str, str] | tuple[str, str, list[str]]] = [
@@ -72,6 +75,7 @@ CELLS: list[tuple[str, str] | tuple[str, str, list[str]]] = [
     (MD, "### Школы-лидеры"),
     (CODE, 'display.table(views.leaders_list(res), caption="Школы-лидеры: высокий уровень ИОР не менее чем в двух из трёх лет", empty_text="школ-лидеров нет", decimals=2)'),
     (CODE, 'display.table(views.no_index_list(res), caption="ОО без ИОР", empty_text="ИОР рассчитан для всех ОО")'),
+    *SOCIAL_CELLS,
     # --- methods and data
     (MD, "## Методика и данные"),
     (MD, "Доли приводятся с доверительным интервалом Уилсона, изменения долей — с интервалом Ньюкомба, "
