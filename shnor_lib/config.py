@@ -43,6 +43,7 @@ _NULLABLE: dict[str, type] = {"region": str}
 _LIST_ITEMS: dict[str, type] = {
     "social_index.candidates": str,
     "objectivity.exclusion_rule": str,
+    "objectivity.context_predictors": str,
     "teachers.deficit_cuts": float,
 }
 

@@ -38,6 +38,7 @@ __all__ = [
     "heading",
     "key_numbers",
     "note",
+    "notes",
     "setup",
     "slugify",
     "suppress_small",
@@ -279,6 +280,11 @@ def note(
     head = f"<strong>{_esc(label)}</strong> " if label else ""
     role = "alert" if kind in ("warning", "error") else "note"
     return _Html(f'<div class="shnor-note shnor-note-{kind}" role="{role}">{head}{body}</div>')
+
+
+def notes(items: Iterable[tuple[str, str | None, str]]) -> _Html:
+    """Several note boxes in one output, from (kind, title, text) triples; nothing if empty."""
+    return _Html("".join(note(text, kind, title=title).data for kind, title, text in items))
 
 
 def key_numbers(numbers_: Mapping[str, Any], *, caption: str | None = None) -> _Html:

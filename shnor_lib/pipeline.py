@@ -26,6 +26,8 @@ from . import (
     reference,
     results_index,
     social_index,
+    support,
+    teachers,
 )
 from .config import Params
 
@@ -130,9 +132,16 @@ def results_stage(
 
 
 def compute_results(
-    data: dict[str, pd.DataFrame], params: Params, progress: Callable[[str], None] | None = None
+    data: dict[str, pd.DataFrame],
+    params: Params,
+    progress: Callable[[str], None] | None = None,
+    manifest: dict | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """All computed tables from validated data (no I/O)."""
+    """All computed tables from validated data; forms are read from the raw folder.
+
+    Warnings and input files found along the way are appended to `manifest`.
+    """
+    manifest = manifest if manifest is not None else {"warnings": [], "sources": []}
     _stage(progress, "Расчёт показателей (M1)…")
     ind = indicators.compute(
         data, confidence=params.confidence, ege_high_score=params.indicators.ege_high_score
@@ -162,6 +171,11 @@ def compute_results(
     _stage(progress, "Индекс социального благополучия (M4)…")
     soc = social_index.stage(data, res["results_index"], res["classes"], params)
     _merge_school_columns(schools, soc.schools)
+    _stage(progress, "Педагогические кадры, методическая помощь, МНЦ, МТКП (M6, M7)…")
+    tch = teachers.stage(data, params)
+    sup = support.stage(params.raw_dir(), data, params)
+    manifest["warnings"].extend(sup.warnings)
+    manifest["sources"].extend(dict(source) for source in sup.sources)
     return {
         "schools": schools,
         "indicators": pd.concat([ind, c1], ignore_index=True) if not c1.empty else ind,
@@ -171,6 +185,11 @@ def compute_results(
         "min_scores_window": res["min_scores_window"],
         "risk": res["risk"],
         **soc.tables(),
+        "teachers_by_school": tch.by_school,
+        "teachers_distribution": tch.distribution,
+        "support": sup.table,
+        "roadmap_overdue": sup.overdue,
+        "support_notes": support.notes_table(sup, tch),
     }
 
 
@@ -186,7 +205,8 @@ def compute(params: Params, progress: Callable[[str], None] | None = None) -> Pa
     t0 = _stage(progress, f"Проверка исходных данных: {params.raw_dir()}…")
     result = ingest.run(params)
     data = result.tables
-    tables = compute_results(data, params, progress)
+    found = {"warnings": list(result.warnings), "sources": [s.__dict__ for s in result.sources]}
+    tables = compute_results(data, params, progress, found)
     _stage(progress, "Запись таблиц…")
     manifest = {
         "municipality": params.municipality,
@@ -196,8 +216,8 @@ def compute(params: Params, progress: Callable[[str], None] | None = None) -> Pa
         "library_version": __version__,
         "params_source": params.source,
         "params": params.to_dict(),
-        "sources": [s.__dict__ for s in result.sources],
-        "warnings": result.warnings,
+        "sources": found["sources"],
+        "warnings": found["warnings"],
     }
     out = write_outputs(tables, manifest, params)
     if progress:

@@ -7,6 +7,7 @@ headers.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -123,6 +124,18 @@ SHEET_NAMES = {
 SMALL_CELL = "н/д (мало участников)"
 
 
+def _register_stage_labels() -> None:
+    """Stage modules keep the Russian names of their own columns and sheets."""
+    from . import support
+
+    for key, value in support.RU_HEADERS.items():
+        RU_HEADERS.setdefault(key, value)
+    SHEET_NAMES.update({k: v for k, v in support.SHEET_NAMES.items() if k not in SHEET_NAMES})
+
+
+_register_stage_labels()
+
+
 def for_publication(tables: dict[str, pd.DataFrame], min_n: int) -> dict[str, pd.DataFrame]:
     """Apply M11 to every table that carries an `n` of people."""
     out = dict(tables)
@@ -178,13 +191,23 @@ def _yes_no_column(s: pd.Series) -> pd.Series:
     return s
 
 
+def _sheet_title(title: str, taken: set[str]) -> str:
+    """Excel sheet names: at most 31 characters, none of []:*?/\\, unique."""
+    clean = re.sub(r"[\[\]:*?/\\]", "-", title)[:31]
+    out, k = clean, 2
+    while out in taken:
+        out = f"{clean[:28]}-{k}"
+        k += 1
+    return out
+
+
 def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
     """One sheet per table, Russian headers, frozen header row, sensible widths."""
     from openpyxl.utils import get_column_letter
 
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in tables.items():
-            sheet = SHEET_NAMES.get(name, name)[:31]
+            sheet = _sheet_title(SHEET_NAMES.get(name, name), set(writer.sheets))
             shown = frame.rename(columns=lambda c: RU_HEADERS.get(c, c))
             shown = shown.apply(_yes_no_column)
             shown.to_excel(writer, sheet_name=sheet, index=False)

@@ -1519,6 +1519,16 @@ def generate(
             "fmt": fmt,
         },
     }
+    from . import support  # the filled monitoring forms of seed 001 (METHODS.md M7)
+
+    support.write_filled_forms(
+        out_dir / "forms",
+        seed=int(seed),
+        year=max(int(y) for y in years),
+        schools=muni.truth["expected_low_results"],
+        teachers=muni.tables["teachers"],
+        roadmap=muni.tables["roadmap"],
+    )
     _write_muni(muni, out_dir, fmt)
     return muni.truth
 

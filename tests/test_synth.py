@@ -122,7 +122,7 @@ def test_for_year_picks_latest_version_and_falls_back(tmp_path):
 
 def test_writes_every_table_with_schema_columns(demo):
     d, truth = demo
-    files = sorted(p.name for p in d.iterdir())
+    files = sorted(p.name for p in d.iterdir() if p.is_file())
     assert files == sorted([f"{t}.csv" for t in TABLES] + ["_truth.json"])
     for name in TABLES:
         frame = read(d, name)

@@ -34,9 +34,7 @@ CELLS: list[tuple[str, str] | tuple[str, str, list[str]]] = [
     (CODE, 'display.note(views_social.fit_summary(res), kind="info", title="Модель.")'),
     (
         CODE,
-        "from IPython.display import display as _show\n"
-        "for _kind, _title, _text in views_social.notes(res):\n"
-        "    _show(display.note(_text, kind=_kind, title=_title))",
+        "display.notes(views_social.notes(res))",
     ),
     (MD, "### Какие характеристики вошли в индекс и почему"),
     (

@@ -14,77 +14,149 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cells_social import CELLS as SOCIAL_CELLS  # noqa: E402
+from cells_support import CELLS as SUPPORT_CELLS  # noqa: E402
 
 MD, CODE = "markdown", "code"
 
 CELLS: list[tuple[str, str] | tuple[str, str, list[str]]] = [
     (CODE, 'params_path = None\nmunicipality = "demo"\nyear = 2024\nroot = "."', ["parameters"]),
-    (CODE, "from shnor_lib import display, plots, views\n"
-           "from shnor_lib.config import load_params\n"
-           "from shnor_lib.pipeline import load_results\n\n"
-           "display.setup()\n"
-           "params = load_params(params_path, root=root, overrides={\"municipality\": municipality, \"year\": year})\n"
-           "res = load_results(params)", ["remove-cell"]),
-    (CODE, 'display.heading(f"{params.title}: аналитический отчёт за {params.year} год", 1, toc=False)'),
+    (
+        CODE,
+        "from shnor_lib import display, plots, views\n"
+        "from shnor_lib.config import load_params\n"
+        "from shnor_lib.pipeline import load_results\n\n"
+        "display.setup()\n"
+        'params = load_params(params_path, root=root, overrides={"municipality": municipality, "year": year})\n'
+        "res = load_results(params)",
+        ["remove-cell"],
+    ),
+    (
+        CODE,
+        'display.heading(f"{params.title}: аналитический отчёт за {params.year} год", 1, toc=False)',
+    ),
     (CODE, "display.key_numbers(views.key_numbers(res))"),
-    (MD, "Отчёт построен программой shnor по выгрузкам результатов ВПР, ОГЭ и ЕГЭ, социальным "
-         "паспортам школ и данным мониторингов. Каждая доля и каждое среднее приводится с числом "
-         "участников (n) и 95-процентным доверительным интервалом (ДИ); значения, рассчитанные "
-         "менее чем по 10 участникам, не публикуются («н/д (мало участников)»)."),
+    (
+        MD,
+        "Отчёт построен программой shnor по выгрузкам результатов ВПР, ОГЭ и ЕГЭ, социальным "
+        "паспортам школ и данным мониторингов. Каждая доля и каждое среднее приводится с числом "
+        "участников (n) и 95-процентным доверительным интервалом (ДИ); значения, рассчитанные "
+        "менее чем по 10 участникам, не публикуются («н/д (мало участников)»).",
+    ),
     (CODE, "display.toc()"),
     # --- schools and participants
     (MD, "## Общеобразовательные организации"),
     (CODE, 'display.table(views.schools_by_type(res), caption="Число ОО по типу и местности")'),
     (CODE, 'display.table(views.schools_overview(res), caption="Перечень ОО", sortable=True)'),
     (MD, "## Участники оценочных процедур"),
-    (CODE, 'display.figure(plots.participants_by_year(res), alt="Столбчатая диаграмма: число результатов участников ВПР, ОГЭ и ЕГЭ по годам")'),
-    (CODE, 'display.table(views.participants_pivot(res), caption="Число участников по процедуре, классу, предмету и году")'),
+    (
+        CODE,
+        'display.figure(plots.participants_by_year(res), alt="Столбчатая диаграмма: число результатов участников ВПР, ОГЭ и ЕГЭ по годам")',
+    ),
+    (
+        CODE,
+        'display.table(views.participants_pivot(res), caption="Число участников по процедуре, классу, предмету и году")',
+    ),
     (MD, "## Качество исходных данных"),
-    (CODE, "display.note(\"\\n\".join(views.data_warnings(res)) or \"Замечаний к исходным данным нет.\", "
-           "kind=\"data\", title=\"Замечания, найденные при проверке\")"),
+    (
+        CODE,
+        'display.note("\\n".join(views.data_warnings(res)) or "Замечаний к исходным данным нет.", '
+        'kind="data", title="Замечания, найденные при проверке")',
+    ),
     # --- educational results
-    (MD, "## Образовательные результаты\n\n"
-         "Показатели муниципальной модели (таблица «Критерии и показатели») и динамика результатов "
-         "(положение о системе работы со ШНОР). «Достигнут» — весь доверительный интервал не ниже "
-         "цели или значимый рост; «не достигнут» — интервал ниже цели или значимое снижение; "
-         "«не определён» — интервал включает целевое значение."),
-    (CODE, 'display.table(views.indicator_table(res), caption=f"Показатели муниципалитета, {params.year} г.")'),
-    (CODE, "display.figure(plots.indicator_dynamics(res, [\"vpr5_passed_all_share\", \"vpr6_passed_all_share\", "
-           "\"vpr_confirm_rus_share\", \"vpr_confirm_math_share\"], views.indicator_names()), "
-           "alt=\"Линейный график: динамика долей обучающихся, справившихся с ВПР, и подтвердивших отметки, по годам\")"),
-    (CODE, "matrix, status = views.indicator_matrix(res)\n"
-           "display.table(matrix, caption=f\"Ключевые показатели по ОО, {params.year} г. (цвет — статус цели)\", "
-           "cell_class=views.status_cell_class(status), sortable=True)"),
+    (
+        MD,
+        "## Образовательные результаты\n\n"
+        "Показатели муниципальной модели (таблица «Критерии и показатели») и динамика результатов "
+        "(положение о системе работы со ШНОР). «Достигнут» — весь доверительный интервал не ниже "
+        "цели или значимый рост; «не достигнут» — интервал ниже цели или значимое снижение; "
+        "«не определён» — интервал включает целевое значение.",
+    ),
+    (
+        CODE,
+        'display.table(views.indicator_table(res), caption=f"Показатели муниципалитета, {params.year} г.")',
+    ),
+    (
+        CODE,
+        'display.figure(plots.indicator_dynamics(res, ["vpr5_passed_all_share", "vpr6_passed_all_share", '
+        '"vpr_confirm_rus_share", "vpr_confirm_math_share"], views.indicator_names()), '
+        'alt="Линейный график: динамика долей обучающихся, справившихся с ВПР, и подтвердивших отметки, по годам")',
+    ),
+    (
+        CODE,
+        "matrix, status = views.indicator_matrix(res)\n"
+        'display.table(matrix, caption=f"Ключевые показатели по ОО, {params.year} г. (цвет — статус цели)", '
+        "cell_class=views.status_cell_class(status), sortable=True)",
+    ),
     (MD, "### Результаты ниже минимального балла ГИА"),
-    (CODE, 'display.table(views.min_scores_window(res), caption=f"Доля результатов ОГЭ и ЕГЭ ниже минимального балла за {params.years[0]}–{params.year} гг.", sortable=True)'),
-    (CODE, 'display.table(views.risk_group_list(res), caption="Группа риска: признак Рособрнадзора (не менее 30 % ниже минимума в двух процедурах за год или в одной процедуре два года подряд)")'),
+    (
+        CODE,
+        'display.table(views.min_scores_window(res), caption=f"Доля результатов ОГЭ и ЕГЭ ниже минимального балла за {params.years[0]}–{params.year} гг.", sortable=True)',
+    ),
+    (
+        CODE,
+        'display.table(views.risk_group_list(res), caption="Группа риска: признак Рособрнадзора (не менее 30 % ниже минимума в двух процедурах за год или в одной процедуре два года подряд)")',
+    ),
     # --- ИОР and ШНОР
-    (MD, "## Индекс образовательных результатов и ШНОР\n\n"
-         "ИОР складывается из четырёх компонентов (доля результатов ГИА ниже минимума за три года, "
-         "средний балл ЕГЭ, средняя отметка ОГЭ, средняя отметка ВПР в 5–6 классах), каждый приведён к "
-         "шкале 0…1 среди ОО муниципалитета (1 — лучший результат). Уровень ИОР — квартиль в "
-         "муниципалитете. ШНОР — ОО с низким уровнем (1-й квартиль) в отчётном году и не менее чем в двух "
-         "из трёх последних лет."),
-    (CODE, 'display.figure(plots.results_ranking(res), alt="Горизонтальная столбчатая диаграмма: ИОР каждой ОО в отчётном году, цвет — уровень (квартиль)")'),
-    (CODE, 'display.table(views.results_ranking(res), caption="Рейтинг ОО по ИОР и компоненты (в шкале 0…1, 1 — лучший результат)", sortable=True, decimals=2)'),
-    (CODE, 'display.table(views.components_raw(res), caption="Компоненты ИОР до шкалирования (за отчётный год; доля ниже минимума — за три года)", sortable=True, decimals=2)'),
+    (
+        MD,
+        "## Индекс образовательных результатов и ШНОР\n\n"
+        "ИОР складывается из четырёх компонентов (доля результатов ГИА ниже минимума за три года, "
+        "средний балл ЕГЭ, средняя отметка ОГЭ, средняя отметка ВПР в 5–6 классах), каждый приведён к "
+        "шкале 0…1 среди ОО муниципалитета (1 — лучший результат). Уровень ИОР — квартиль в "
+        "муниципалитете. ШНОР — ОО с низким уровнем (1-й квартиль) в отчётном году и не менее чем в двух "
+        "из трёх последних лет.",
+    ),
+    (
+        CODE,
+        'display.figure(plots.results_ranking(res), alt="Горизонтальная столбчатая диаграмма: ИОР каждой ОО в отчётном году, цвет — уровень (квартиль)")',
+    ),
+    (
+        CODE,
+        'display.table(views.results_ranking(res), caption="Рейтинг ОО по ИОР и компоненты (в шкале 0…1, 1 — лучший результат)", sortable=True, decimals=2)',
+    ),
+    (
+        CODE,
+        'display.table(views.components_raw(res), caption="Компоненты ИОР до шкалирования (за отчётный год; доля ниже минимума — за три года)", sortable=True, decimals=2)',
+    ),
     (MD, "### Школы с низкими образовательными результатами (ШНОР)"),
-    (CODE, 'display.table(views.low_results_list(res), caption="ШНОР и основание включения", empty_text="ШНОР нет", decimals=2)'),
-    (CODE, 'display.figure(plots.results_trajectory(res), alt="Линейный график: ИОР каждой ОО по годам, ШНОР выделены цветом")'),
+    (
+        CODE,
+        'display.table(views.low_results_list(res), caption="ШНОР и основание включения", empty_text="ШНОР нет", decimals=2)',
+    ),
+    (
+        CODE,
+        'display.figure(plots.results_trajectory(res), alt="Линейный график: ИОР каждой ОО по годам, ШНОР выделены цветом")',
+    ),
     (CODE, 'display.table(views.trajectory(res), caption="Уровень ИОР по годам")'),
     (MD, "### Школы-лидеры"),
-    (CODE, 'display.table(views.leaders_list(res), caption="Школы-лидеры: высокий уровень ИОР не менее чем в двух из трёх лет", empty_text="школ-лидеров нет", decimals=2)'),
-    (CODE, 'display.table(views.no_index_list(res), caption="ОО без ИОР", empty_text="ИОР рассчитан для всех ОО")'),
+    (
+        CODE,
+        'display.table(views.leaders_list(res), caption="Школы-лидеры: высокий уровень ИОР не менее чем в двух из трёх лет", empty_text="школ-лидеров нет", decimals=2)',
+    ),
+    (
+        CODE,
+        'display.table(views.no_index_list(res), caption="ОО без ИОР", empty_text="ИОР рассчитан для всех ОО")',
+    ),
     *SOCIAL_CELLS,
+    *SUPPORT_CELLS,
     # --- methods and data
     (MD, "## Методика и данные"),
-    (MD, "Доли приводятся с доверительным интервалом Уилсона, изменения долей — с интервалом Ньюкомба, "
-         "средние — с t-интервалом, изменения средних — с интервалом Уэлча; уровень доверия 95 %. "
-         "Минимальные баллы ГИА — по справочнику (экзамен × предмет × год). Перечень входных файлов с "
-         "контрольными суммами SHA-256 позволяет проверить, по каким данным построен отчёт."),
+    (
+        MD,
+        "Доли приводятся с доверительным интервалом Уилсона, изменения долей — с интервалом Ньюкомба, "
+        "средние — с t-интервалом, изменения средних — с интервалом Уэлча; уровень доверия 95 %. "
+        "Минимальные баллы ГИА — по справочнику (экзамен × предмет × год). Перечень входных файлов с "
+        "контрольными суммами SHA-256 позволяет проверить, по каким данным построен отчёт.",
+    ),
     (CODE, 'display.table(views.input_files(res), caption="Входные файлы")'),
-    (CODE, 'display.table(views.params_table(res), caption="Параметры расчёта (по умолчанию и из файла муниципалитета)")'),
-    (CODE, 'display.note(f"Версия библиотеки shnor: {res.manifest[\'library_version\']}; файл параметров: {params.municipality}.yml", kind="info")'),
+    (
+        CODE,
+        'display.table(views.params_table(res), caption="Параметры расчёта (по умолчанию и из файла муниципалитета)")',
+    ),
+    (
+        CODE,
+        'display.note(f"Версия библиотеки shnor: {res.manifest[\'library_version\']}; файл параметров: {params.municipality}.yml", kind="info")',
+    ),
 ]
 
 
@@ -97,8 +169,11 @@ def build() -> nbformat.NotebookNode:
     for i, cell in enumerate(CELLS):
         kind, source = cell[0], cell[1]
         tags = cell[2] if len(cell) > 2 else []
-        node = (nbformat.v4.new_markdown_cell(source) if kind == MD
-                else nbformat.v4.new_code_cell(source))
+        node = (
+            nbformat.v4.new_markdown_cell(source)
+            if kind == MD
+            else nbformat.v4.new_code_cell(source)
+        )
         node.id = f"cell-{i:03d}"
         if tags:
             node.metadata["tags"] = tags
