@@ -13,13 +13,19 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from test_report_e2e import demo  # noqa: F401  (module-scoped fixture: synth → compute → report)
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "outputs" / "test-artifacts"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _chromium() -> str:
@@ -32,8 +38,12 @@ def _chromium() -> str:
 
 def _run(args: list[str], timeout: int = 120) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory() as profile:
-        return subprocess.run([_chromium(), *FLAGS, f"--user-data-dir={profile}", *args],
-                              capture_output=True, timeout=timeout, check=False)
+        return subprocess.run(
+            [_chromium(), *FLAGS, f"--user-data-dir={profile}", *args],
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
 
 
 def test_report_renders_in_chromium(demo):  # noqa: F811
@@ -57,6 +67,9 @@ def test_report_renders_in_chromium(demo):  # noqa: F811
     assert len(anchors) >= 5
     for anchor in anchors:
         assert f'id="{anchor}"' in dom, anchor
-    for title in ("Образовательные результаты", "Индекс образовательных результатов и ШНОР",
-                  "Методика и данные"):
+    for title in (
+        "Образовательные результаты",
+        "Индекс образовательных результатов и ШНОР",
+        "Методика и данные",
+    ):
         assert title in dom
