@@ -409,6 +409,14 @@ C1_MEANS = (
     ),
 )
 C1_LABELS = {i: label for i, label, *_ in C1_MEANS}
+C1_SHORT = {
+    "c1_1_ege_mean_rus": "C1-1 (ЕГЭ, рус.)",
+    "c1_1_ege_mean_math_profile": "C1-1 (ЕГЭ, проф. мат.)",
+    "c1_2_vpr_mean_g5_rus": "C1-2 (ВПР 5, рус.)",
+    "c1_2_vpr_mean_g5_math": "C1-2 (ВПР 5, мат.)",
+    "c1_2_vpr_mean_g6_rus": "C1-2 (ВПР 6, рус.)",
+    "c1_2_vpr_mean_g6_math": "C1-2 (ВПР 6, мат.)",
+}
 
 
 def _mean_rows(sel: pd.DataFrame, value: str, keys: list[str], confidence: float) -> pd.DataFrame:

@@ -19,12 +19,16 @@ import pandas as pd
 
 from . import (
     __version__,
+    clusters,
     indicators,
     ingest,
     min_scores,
+    pairing,
     publish,
+    recommendations,
     reference,
     results_index,
+    risk_profile,
     social_index,
     support,
     teachers,
@@ -176,9 +180,13 @@ def compute_results(
     sup = support.stage(params.raw_dir(), data, params)
     manifest["warnings"].extend(sup.warnings)
     manifest["sources"].extend(dict(source) for source in sup.sources)
+    _stage(progress, "Риски, кластеры, пары со школами-лидерами, рекомендации (M8–M10)…")
+    ind_all = pd.concat([ind, c1], ignore_index=True) if not c1.empty else ind
+    actions = actions_stage(data, params, schools, tch, res, ind_all, exclusions=None)
+    manifest.setdefault("notes", {})["clusters"] = actions.pop("_cluster_notes")
     return {
         "schools": schools,
-        "indicators": pd.concat([ind, c1], ignore_index=True) if not c1.empty else ind,
+        "indicators": ind_all,
         "participants": indicators.participants(data),
         "results_index": res["results_index"],
         "min_scores": res["min_scores"],
@@ -190,6 +198,87 @@ def compute_results(
         "support": sup.table,
         "roadmap_overdue": sup.overdue,
         "support_notes": support.notes_table(sup, tch),
+        **actions,
+    }
+
+
+def vpr_fail_share(
+    data: dict[str, pd.DataFrame], params: Params, exclusions: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Per school: % of «2» in ВПР in the reporting year (excluded units left out); NaN if small."""
+    vpr = data.get("vpr")
+    if vpr is None:
+        return pd.DataFrame(columns=["school_id", "share", "n"])
+    cur = results_index.drop_excluded(vpr[vpr["year"] == params.year], exclusions, "ВПР")
+    g = cur.assign(two=(cur["mark"] == 2).astype(float)).groupby("school_id")["two"]
+    out = pd.DataFrame({"share": 100 * g.mean(), "n": g.size()}).reset_index()
+    out.loc[out["n"] < params.min_group_size, "share"] = float("nan")
+    return out
+
+
+def actions_stage(
+    data: dict[str, pd.DataFrame],
+    params: Params,
+    schools: pd.DataFrame,
+    tch,
+    res: dict[str, pd.DataFrame],
+    ind: pd.DataFrame,
+    exclusions: pd.DataFrame | None,
+) -> dict:
+    """M8–M10: risk profile, clusters, leader pairs and recommendations; fills `schools`."""
+    ctx = data["context"]
+    dist = tch.distribution
+    ab = None
+    if dist is not None and not dist.empty and "share_ab" in dist:
+        cur = dist[(dist["level"] == "school") & (dist["year"] == params.year)]
+        ab = cur.set_index("school_id")["share_ab"]
+    window = res["min_scores_window"]
+    below = window.assign(share=window["share"].where(window["n"] >= params.min_group_size))
+    values = risk_profile.factor_values(
+        schools,
+        ctx[ctx["year"] == params.year],
+        teachers_ab_share=ab,
+        vpr_fail_share=vpr_fail_share(data, params, exclusions)[["school_id", "share"]],
+        below_min_share=below[["school_id", "share"]],
+    )
+    levels = risk_profile.levels(values, method=params.clusters.risk_levels)
+    top = risk_profile.top_risks(levels)
+    schools["top_risks"] = schools["school_id"].map(top).fillna("")
+    cres = clusters.cluster(
+        clusters.profile_frame(values, schools),
+        k_min=params.clusters.k_min,
+        k_max=params.clusters.k_max,
+        method=params.clusters.method,
+    )
+    schools["cluster"] = schools["school_id"].map(cres.labels).astype("Int64")
+    pres = pairing.pair(schools, max_pairs_per_leader=params.pairing.max_pairs_per_leader)
+    cur_ind = ind[(ind["level"] == "municipality") & (ind["year"] == params.year)]
+    names = indicators.load_catalog().set_index("indicator_id")["name_ru"]
+    unmet = [
+        names.get(i, i)
+        for i in cur_ind.loc[cur_ind["target_status"] == "не достигнут", "indicator_id"]
+    ]
+    municipal = {"year": params.year, "unmet_targets": unmet}
+    if dist is not None and not dist.empty and "share_ab" in dist:
+        m = dist[(dist["level"] == "municipality") & (dist["year"] == params.year)]
+        if not m.empty and pd.notna(m["share_ab"].iloc[0]):
+            municipal["teachers_ab_share"] = float(m["share_ab"].iloc[0])
+    frame = schools.merge(risk_profile.school_columns(values, levels), on="school_id", how="left")
+    recs = recommendations.generate(
+        frame,
+        clusters=cres.table(),
+        pairs=pres.pairs,
+        unpaired=pres.unpaired,
+        exclusions=exclusions,
+        municipal=municipal,
+    )
+    return {
+        "risk_levels": risk_profile.long_table(values, levels),
+        "clusters": cres.table(),
+        "pairs": pres.pairs,
+        "pairs_unpaired": pres.unpaired,
+        "recommendations": recs,
+        "_cluster_notes": list(cres.notes),
     }
 
 

@@ -350,14 +350,32 @@ def min_scores_window(res: Results) -> pd.DataFrame:
 
 def key_numbers(res: Results) -> dict[str, object]:
     s = res.tables["schools"]
-    n_idx = int(s["results_index"].notna().sum())
-    return {
+
+    def count(col: str) -> int:
+        return int(s[col].fillna(False).astype(bool).sum()) if col in s else 0
+
+    out: dict[str, object] = {
         "ОО": len(s),
-        "ОО с ИОР": n_idx,
-        "ШНОР": int(s["low_results"].fillna(False).astype(bool).sum()),
-        "Группа риска": int(s["risk_group"].fillna(False).astype(bool).sum()),
-        "Школы-лидеры": int(s["leader"].fillna(False).astype(bool).sum()),
+        "ОО с ИОР": int(s["results_index"].notna().sum()),
+        "ШНОР": count("low_results"),
+        "ШССУ": count("hard_context"),
+        "ШНОР и ШССУ": int(
+            (s.get("low_results", False) & s.get("hard_context", False))
+            .fillna(False)
+            .astype(bool)
+            .sum()
+        )
+        if "hard_context" in s
+        else 0,
+        "Школы-лидеры": count("leader"),
     }
+    obj = res.tables.get("objectivity")
+    if obj is not None and "excluded" in obj:
+        ex = obj[obj["excluded"].fillna(False).astype(bool)]
+        out["Исключения"] = len(
+            ex.drop_duplicates(["school_id", "year", "procedure", "grade", "subject"])
+        )
+    return out
 
 
 PARAM_LABELS = {
@@ -402,3 +420,65 @@ def params_table(res: Results) -> pd.DataFrame:
             ],
         }
     )
+
+
+def _names(s: pd.DataFrame, mask: pd.Series, limit: int = 12) -> str:
+    names = s.loc[mask.fillna(False).astype(bool), "school_name"].tolist()
+    if len(names) > limit:
+        return "; ".join(names[:limit]) + f" и ещё {len(names) - limit}"
+    return "; ".join(names) if names else "—"
+
+
+def summary(res: Results) -> pd.DataFrame:
+    """Краткие выводы: every group of schools with its count and names, on one screen."""
+    s = res.tables["schools"]
+
+    def col(name: str) -> pd.Series:
+        return s[name].fillna(False).astype(bool) if name in s else pd.Series(False, index=s.index)
+
+    groups = [
+        ("ШНОР (низкие образовательные результаты)", col("low_results")),
+        ("ШССУ (сложные социальные условия)", col("hard_context")),
+        (
+            "ШНОР и ШССУ одновременно — приоритет адресной помощи",
+            col("low_results") & col("hard_context"),
+        ),
+        ("Группа риска (признак Рособрнадзора по минимальным баллам)", col("risk_group")),
+        ("Школы-лидеры", col("leader")),
+        (
+            "Резильентные (результаты выше ожидаемых при неблагоприятных условиях)",
+            col("resilient_contextual"),
+        ),
+        ("Резильентные в строгом смысле (ИСБ в 1-м и ИОР в 4-м квартиле)", col("resilient_strict")),
+    ]
+    obj = res.tables.get("objectivity")
+    if obj is not None and "excluded" in obj:
+        ex = obj[obj["excluded"].fillna(False).astype(bool)]
+        units = ex.drop_duplicates(["school_id", "year", "procedure", "grade", "subject"])
+        groups.append(
+            (
+                f"ОО с исключёнными результатами (необъективность), единиц: {len(units)}",
+                s["school_id"].isin(set(ex["school_id"])),
+            )
+        )
+    return pd.DataFrame(
+        {
+            "Группа": [g for g, _ in groups],
+            "Число ОО": [int(m.sum()) for _, m in groups],
+            "ОО": [_names(s, m) for _, m in groups],
+        }
+    )
+
+
+def targets_summary(res: Results) -> pd.DataFrame:
+    """Municipal indicators of the reporting year by target status."""
+    ind = res.tables["indicators"]
+    cur = ind[(ind["level"] == "municipality") & (ind["year"] == res.params.year)]
+    names = indicator_names()
+    order = ["достигнут", "не достигнут", "не определён", "нет данных"]
+    rows = []
+    for status in order:
+        ids = cur.loc[cur["target_status"] == status, "indicator_id"]
+        shown = [indicators.C1_SHORT.get(i) or names.get(i, i).split(". ", 1)[0] for i in ids]
+        rows.append((status, len(ids), ", ".join(shown) if shown else "—"))
+    return pd.DataFrame(rows, columns=["Статус цели", "Показателей", "Показатели (номера)"])

@@ -13,10 +13,39 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cells_actions import CELLS as ACTIONS_CELLS  # noqa: E402
 from cells_social import CELLS as SOCIAL_CELLS  # noqa: E402
 from cells_support import CELLS as SUPPORT_CELLS  # noqa: E402
 
 MD, CODE = "markdown", "code"
+
+
+def section(cells: list, title: str) -> list:
+    """The cells of one `## title` section of a helper cell list, with its import cells.
+
+    Import cells (tagged remove-cell before the first heading) are repeated: harmless, and
+    each section stays runnable on its own.
+    """
+    head = []
+    for cell in cells:
+        if cell[0] == MD and cell[1].startswith("## "):
+            break
+        head.append(cell)
+    out, inside = [], False
+    for cell in cells:
+        if cell[0] == MD and cell[1].startswith("## "):
+            inside = cell[1][3:].split("\n", 1)[0].strip() == title
+        if inside:
+            out.append(cell)
+    if not out:
+        raise KeyError(title)
+    return head + out
+
+
+try:
+    from cells_objectivity import CELLS as OBJECTIVITY_CELLS  # noqa: E402
+except ImportError:  # the objectivity section is optional while it is developed
+    OBJECTIVITY_CELLS = []
 
 CELLS: list[tuple[str, str] | tuple[str, str, list[str]]] = [
     (CODE, 'params_path = None\nmunicipality = "demo"\nyear = 2024\nroot = "."', ["parameters"]),
@@ -43,25 +72,13 @@ CELLS: list[tuple[str, str] | tuple[str, str, list[str]]] = [
         "менее чем по 10 участникам, не публикуются («н/д (мало участников)»).",
     ),
     (CODE, "display.toc()"),
-    # --- schools and participants
-    (MD, "## Общеобразовательные организации"),
-    (CODE, 'display.table(views.schools_by_type(res), caption="Число ОО по типу и местности")'),
-    (CODE, 'display.table(views.schools_overview(res), caption="Перечень ОО", sortable=True)'),
-    (MD, "## Участники оценочных процедур"),
+    (MD, "## Краткие выводы"),
+    (CODE, 'display.table(views.summary(res), caption=f"Группы ОО, {params.year} г.")'),
     (
         CODE,
-        'display.figure(plots.participants_by_year(res), alt="Столбчатая диаграмма: число результатов участников ВПР, ОГЭ и ЕГЭ по годам")',
+        'display.table(views.targets_summary(res), caption="Показатели муниципалитета: статус целей")',
     ),
-    (
-        CODE,
-        'display.table(views.participants_pivot(res), caption="Число участников по процедуре, классу, предмету и году")',
-    ),
-    (MD, "## Качество исходных данных"),
-    (
-        CODE,
-        'display.note("\\n".join(views.data_warnings(res)) or "Замечаний к исходным данным нет.", '
-        'kind="data", title="Замечания, найденные при проверке")',
-    ),
+    *OBJECTIVITY_CELLS,
     # --- educational results
     (
         MD,
@@ -138,9 +155,31 @@ CELLS: list[tuple[str, str] | tuple[str, str, list[str]]] = [
         'display.table(views.no_index_list(res), caption="ОО без ИОР", empty_text="ИОР рассчитан для всех ОО")',
     ),
     *SOCIAL_CELLS,
+    *section(ACTIONS_CELLS, "Риски и кластеры"),
     *SUPPORT_CELLS,
+    *section(ACTIONS_CELLS, "Сетевое взаимодействие"),
+    *section(ACTIONS_CELLS, "Адресные рекомендации"),
     # --- methods and data
     (MD, "## Методика и данные"),
+    (MD, "### Общеобразовательные организации"),
+    (CODE, 'display.table(views.schools_by_type(res), caption="Число ОО по типу и местности")'),
+    (CODE, 'display.table(views.schools_overview(res), caption="Перечень ОО", sortable=True)'),
+    (MD, "### Участники оценочных процедур"),
+    (
+        CODE,
+        'display.figure(plots.participants_by_year(res), alt="Столбчатая диаграмма: число результатов участников ВПР, ОГЭ и ЕГЭ по годам")',
+    ),
+    (
+        CODE,
+        'display.table(views.participants_pivot(res), caption="Число участников по процедуре, классу, предмету и году")',
+    ),
+    (MD, "### Качество исходных данных"),
+    (
+        CODE,
+        'display.note("\\n".join(views.data_warnings(res)) or "Замечаний к исходным данным нет.", '
+        'kind="data", title="Замечания, найденные при проверке")',
+    ),
+    (MD, "### Методы и происхождение данных"),
     (
         MD,
         "Доли приводятся с доверительным интервалом Уилсона, изменения долей — с интервалом Ньюкомба, "
