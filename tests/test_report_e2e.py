@@ -19,13 +19,54 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
-    truth = synth.generate(root / "data" / "raw" / "demo", seed=20240901)
+    raw = root / "data" / "raw" / "demo"
+    truth = synth.generate(raw, seed=20240901)
+    _plant_names(raw)
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
     shutil.copytree(ROOT / "params", root / "params")
     params = load_params(root / "params" / "demo.yml")
     pipeline.compute(params)
     html = report.render_report(params)
     return root, params, truth, html
+
+
+NAMES = ("Иванова Мария Петровна", "Сидоров Алексей Иванович", "Кузнецова Ольга Сергеевна")
+
+
+def _plant_names(raw: Path) -> None:
+    """Personal data as real exports carry it: a ФИО column in pupil and teacher tables."""
+    for name, column in (
+        ("vpr", "ФИО"),
+        ("teachers", "ФИО педагога"),
+        ("gia", "Фамилия Имя Отчество"),
+    ):
+        frame = pd.read_csv(raw / f"{name}.csv", dtype=str)
+        frame.insert(2, column, [NAMES[i % len(NAMES)] for i in range(len(frame))])
+        frame.to_csv(raw / f"{name}.csv", index=False)
+
+
+def test_personal_data_reaches_no_output(demo):
+    root, params, truth, html = demo
+    checked = 0
+    for folder in (params.output_dir(), params.processed_dir()):
+        for path in folder.rglob("*"):
+            if not path.is_file():
+                continue
+            data = path.read_bytes()
+            if path.suffix == ".xlsx":  # zipped XML: look inside
+                import zipfile
+
+                with zipfile.ZipFile(path) as z:
+                    data = b"".join(z.read(n) for n in z.namelist())
+            if path.suffix == ".parquet":
+                data = pd.read_parquet(path).to_csv().encode("utf-8")
+            for name in NAMES:
+                for part in name.split()[:1]:  # the surname alone must not appear either
+                    assert part.encode("utf-8") not in data, (path, part)
+            checked += 1
+    assert checked > 20
+    warnings = json.loads((params.output_dir() / "results.json").read_text("utf-8"))["warnings"]
+    assert any("ФИО" in w for w in warnings)
 
 
 def test_synth_is_deterministic(tmp_path):
