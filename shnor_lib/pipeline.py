@@ -23,6 +23,7 @@ from . import (
     indicators,
     ingest,
     min_scores,
+    objectivity,
     pairing,
     publish,
     recommendations,
@@ -84,16 +85,24 @@ def data_years(data: dict[str, pd.DataFrame], params: Params) -> list[int]:
     return sorted(y for y in years if y <= params.year) or [params.year]
 
 
-def results_stage(
-    data: dict[str, pd.DataFrame], params: Params, exclusions: pd.DataFrame | None = None
-) -> dict[str, pd.DataFrame]:
-    """M2 and M3: minimum scores, risk sign, ИОР components, index and classes."""
-    conf = params.confidence
-    years = data_years(data, params)
+def gia_marked(data: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
+    """ГИА results with the reference minimum score and the below-minimum flag (M2)."""
     gia = data.get("gia")
-    marked = (
+    return (
         min_scores.mark_below_min(gia, reference.load_gia_min_scores()) if gia is not None else None
     )
+
+
+def results_stage(
+    data: dict[str, pd.DataFrame],
+    params: Params,
+    exclusions: pd.DataFrame | None = None,
+    marked: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame]:
+    """M2 and M3: minimum scores, risk sign, ИОР components (after exclusions), classes."""
+    conf = params.confidence
+    years = data_years(data, params)
+    marked = gia_marked(data) if marked is None else marked
     per_proc = min_scores.by_procedure(marked, conf) if marked is not None else pd.DataFrame()
     risk = min_scores.risk_sign(
         per_proc,
@@ -109,9 +118,7 @@ def results_stage(
         method=params.results_index.scaling,
         min_weight_share=params.results_index.min_weight_share,
     )
-    excluded = (
-        set(exclusions["school_id"]) if exclusions is not None and not exclusions.empty else set()
-    )
+    excluded = results_index.leader_disqualified(exclusions, params.years)
     classes = results_index.classify(
         index,
         params.year,
@@ -151,8 +158,11 @@ def compute_results(
         data, confidence=params.confidence, ege_high_score=params.indicators.ege_high_score
     )
     c1 = indicators.temryuk_dynamics(data, confidence=params.confidence)
-    _stage(progress, "Минимальные баллы ГИА и ИОР (M2, M3)…")
-    res = results_stage(data, params)
+    marked = gia_marked(data)
+    _stage(progress, "Объективность результатов ВПР (M5)…")
+    obj = objectivity.stage(data, marked, params)
+    _stage(progress, "Минимальные баллы ГИА и ИОР после исключений (M2, M3)…")
+    res = results_stage(data, params, obj.exclusions, marked)
     schools = schools_table(data, params)
     cls = res["classes"].set_index("school_id")
     for col in ("results_index", "results_quartile"):
@@ -182,7 +192,7 @@ def compute_results(
     manifest["sources"].extend(dict(source) for source in sup.sources)
     _stage(progress, "Риски, кластеры, пары со школами-лидерами, рекомендации (M8–M10)…")
     ind_all = pd.concat([ind, c1], ignore_index=True) if not c1.empty else ind
-    actions = actions_stage(data, params, schools, tch, res, ind_all, exclusions=None)
+    actions = actions_stage(data, params, schools, tch, res, ind_all, exclusions=obj.exclusions)
     manifest.setdefault("notes", {})["clusters"] = actions.pop("_cluster_notes")
     return {
         "schools": schools,
@@ -192,6 +202,7 @@ def compute_results(
         "min_scores": res["min_scores"],
         "min_scores_window": res["min_scores_window"],
         "risk": res["risk"],
+        **obj.tables(),
         **soc.tables(),
         "teachers_by_school": tch.by_school,
         "teachers_distribution": tch.distribution,

@@ -104,6 +104,8 @@ RU_HEADERS = {
     "score": "Балл",
     "max_score": "Максимум",
     "share_of_max": "Доля от максимума, %",
+    "observed": "Наблюдаемое",
+    "basis": "Основа ожидаемого",
     "addressee": "Адресат",
     "kind": "Направление",
     "text": "Рекомендация",
@@ -118,6 +120,11 @@ SHEET_NAMES = {
     "social_model": "Модель ИСБ",
     "pairs": "Пары",
     "support": "Методическая помощь",
+    "objectivity_exclusions": "Исключения",
+    "objectivity_journal": "Журнал и ВПР",
+    "objectivity_models": "Модель объективности",
+    "objectivity_funnel": "Воронка",
+    "objectivity_effect": "Исключения и ИОР",
     "recommendations": "Рекомендации",
 }
 

@@ -199,6 +199,29 @@ def compute_index(
     return out.sort_values(["year", "school_id"]).reset_index(drop=True)
 
 
+FEDERAL_REASON = "Рособрнадзор"
+
+
+def leader_disqualified(exclusions: pd.DataFrame | None, years: list[int]) -> set[str]:
+    """Schools that cannot be leaders: an exclusion in the window that touches ИОР.
+
+    M3 says "no objectivity exclusion in the window". Read literally over every ВПР unit
+    (≈ 60 per school in 3 years), an honest school is almost sure to have one false flag at
+    a 2 % false-positive rate (1 − 0.98^60 ≈ 70 %). We count the units that enter ИОР
+    (ВПР grades 5–6, Russian and maths) and any unit on the Rosobrnadzor list.
+    """
+    if exclusions is None or exclusions.empty:
+        return set()
+    ex = exclusions[exclusions["year"].isin(years)]
+    in_index = (
+        (ex["procedure"] == "ВПР") & ex["grade"].isin([5, 6]) & ex["subject"].isin(CORE_SUBJECTS)
+    )
+    federal = (
+        ex.get("reason", pd.Series("", index=ex.index)).fillna("").str.contains(FEDERAL_REASON)
+    )
+    return set(ex.loc[in_index | federal, "school_id"])
+
+
 def classify(
     index: pd.DataFrame,
     year: int,

@@ -42,10 +42,7 @@ def section(cells: list, title: str) -> list:
     return head + out
 
 
-try:
-    from cells_objectivity import CELLS as OBJECTIVITY_CELLS  # noqa: E402
-except ImportError:  # the objectivity section is optional while it is developed
-    OBJECTIVITY_CELLS = []
+from cells_objectivity import CELLS as OBJECTIVITY_CELLS  # noqa: E402
 
 CELLS: list[tuple[str, str] | tuple[str, str, list[str]]] = [
     (CODE, 'params_path = None\nmunicipality = "demo"\nyear = 2024\nroot = "."', ["parameters"]),
