@@ -121,6 +121,17 @@ SHEET_NAMES = {
     "pairs": "Пары",
     "support": "Методическая помощь",
     "objectivity_exclusions": "Исключения",
+    "results_index": "ИОР по годам",
+    "min_scores": "Ниже минимума ГИА",
+    "min_scores_window": "Ниже минимума за 3 года",
+    "risk": "Признак риска",
+    "social_selection": "Отбор характеристик ИСБ",
+    "social_fit": "Качество модели ИСБ",
+    "social_notes": "Примечания ИСБ",
+    "social_index": "ИСБ по годам",
+    "risk_levels": "Риски",
+    "clusters": "Кластеры",
+    "pairs_unpaired": "ШНОР без пары",
     "objectivity_journal": "Журнал и ВПР",
     "objectivity_models": "Модель объективности",
     "objectivity_funnel": "Воронка",
@@ -209,25 +220,28 @@ def _sheet_title(title: str, taken: set[str]) -> str:
 
 
 def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
-    """One sheet per table, Russian headers, frozen header row, sensible widths."""
-    from openpyxl.utils import get_column_letter
+    """One sheet per table, Russian headers, frozen header row, sensible widths.
 
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+    XlsxWriter rather than openpyxl: the objectivity table alone has ~15 000 rows and
+    openpyxl spent most of `shnor compute` writing it.
+    """
+    fixed = pd.Timestamp("2000-01-01").to_pydatetime()
+    with pd.ExcelWriter(
+        path, engine="xlsxwriter", engine_kwargs={"options": {"strings_to_urls": False}}
+    ) as writer:
+        writer.book.set_properties({"created": fixed, "author": "shnor"})
         for name, frame in tables.items():
             sheet = _sheet_title(SHEET_NAMES.get(name, name), set(writer.sheets))
             shown = frame.rename(columns=lambda c: RU_HEADERS.get(c, c))
             shown = shown.apply(_yes_no_column)
             shown.to_excel(writer, sheet_name=sheet, index=False)
             ws = writer.sheets[sheet]
-            ws.freeze_panes = "A2"
-            for i, col in enumerate(shown.columns, start=1):
+            ws.freeze_panes(1, 0)
+            for i, col in enumerate(shown.columns):
+                head = shown[col].head(200)
                 width = (
-                    max(len(str(col)), *(len(str(v)) for v in shown[col].head(200)))
-                    if len(shown)
+                    max([len(str(col)), *(len(str(v)) for v in head)])
+                    if len(head)
                     else len(str(col))
                 )
-                ws.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 60)
-        wb = writer.book
-        fixed = pd.Timestamp("2000-01-01").to_pydatetime()
-        wb.properties.created = fixed
-        wb.properties.modified = fixed
+                ws.set_column(i, i, min(max(10, width + 2), 60))
