@@ -50,7 +50,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats as sps
 
-from . import results_index, stats
+from . import results_index, schema, stats
 
 __all__ = [
     "ABOVE",
@@ -70,17 +70,7 @@ BELOW = "ниже ожидаемого"
 LEVEL = "на уровне ожидаемого"
 
 # Pupil counts of the social passport: share of students_total.
-STUDENT_SHARES = (
-    "low_income",
-    "single_parent",
-    "large_family",
-    "disabled",
-    "non_native_russian",
-    "at_risk_registered",
-    "difficult_situation",
-    "parents_higher_ed",
-    "parents_unemployed",
-)
+STUDENT_SHARES = schema.CONTEXT_STUDENT_COUNTS
 # Staff counts: share of teachers_total.
 STAFF_SHARES = {
     "vacancies_share": "vacancies",
