@@ -94,6 +94,18 @@ def test_contract_tables_and_columns(demo):
     assert (params.output_dir() / "tables.xlsx").exists()
     text = (tables / "schools.csv").read_text("utf-8")
     assert "true" in text and "True" not in text
+    contract = {  # DESIGN.md §6: file names and their leading columns
+        "objectivity": "school_id,year,procedure,grade,subject,check,n,statistic,expected,"
+        "ci_low,ci_high,flagged,excluded,reason",
+        "social_model": "term,coef,se,pvalue,ci_low,ci_high,lmg,weight,sign",
+        "pairs": "low_results_school_id,leader_school_id,model,social_distance",
+        "support": "block,indicator_id,unit,score,max_score,share_of_max",
+        "recommendations": "school_id,cluster,addressee,kind,text,evidence",
+    }
+    for name, head in contract.items():
+        first = (tables / f"{name}.csv").read_text("utf-8").split("\n", 1)[0]
+        assert first.startswith(head), name
+        assert len(pd.read_csv(tables / f"{name}.csv")) > 0, name
 
 
 def test_low_results_agree_with_planted_truth(demo):
