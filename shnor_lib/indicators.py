@@ -37,6 +37,7 @@ COLUMNS = [
     "change_status",
     "target",
     "target_status",
+    "n_prev",  # participants in the previous year: the change is published only if both are large
 ]
 
 NO_DATA = "нет данных"
@@ -202,7 +203,7 @@ def _with_change(frame: pd.DataFrame, keys: list[str], confidence: float) -> pd.
     merged["change_status"] = change_status(
         merged["change_ci_low"].to_numpy(), merged["change_ci_high"].to_numpy()
     )
-    return merged.drop(columns=["numerator_prev", "n_prev"])
+    return merged.drop(columns=["numerator_prev"])
 
 
 def _with_targets(frame: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
@@ -334,6 +335,17 @@ def suppress_small(frame: pd.DataFrame, min_n: int) -> pd.DataFrame:
     cols = ["value", "ci_low", "ci_high", "numerator", "change", "change_ci_low", "change_ci_high"]
     out.loc[small, cols] = np.nan
     out.loc[small, ["change_status", "target_status"]] = "н/д (мало участников)"
+    # The change reveals last year's value: hide it when last year's group was small too.
+    small_prev = (
+        ~small
+        & out["n_prev"].notna()
+        & (out["n_prev"] < min_n)
+        & ~out["indicator_id"].isin(COUNT_INDICATORS)
+    )
+    out.loc[small_prev, ["change", "change_ci_low", "change_ci_high"]] = np.nan
+    out.loc[small_prev, "change_status"] = "н/д (мало участников)"
+    dyn = small_prev & (out["target"] == "положительная динамика")
+    out.loc[dyn, "target_status"] = "н/д (мало участников)"
     return out
 
 
@@ -442,7 +454,7 @@ def _mean_rows(sel: pd.DataFrame, value: str, keys: list[str], confidence: float
     m["change_ci_low"], m["change_ci_high"] = clo, chi
     m["change_status"] = change_status(np.asarray(clo, dtype=float), np.asarray(chi, dtype=float))
     m.loc[m["value_prev"].isna(), "change_status"] = NO_DATA
-    return m.drop(columns=["sd", "value_prev", "sd_prev", "n_prev"])
+    return m.drop(columns=["sd", "value_prev", "sd_prev"])
 
 
 def temryuk_dynamics(tables: dict[str, pd.DataFrame], *, confidence: float = 0.95) -> pd.DataFrame:

@@ -31,6 +31,20 @@ def mark_below_min(gia: pd.DataFrame, thresholds: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def unknown_thresholds(marked: pd.DataFrame) -> list[str]:
+    """Russian warnings for results that could not be compared with a minimum score."""
+    unknown = marked[marked["below_min"].isna()]
+    if unknown.empty:
+        return []
+    counts = unknown.groupby(["exam", "subject", "year"]).size()
+    return [
+        f"ГИА: нет минимального балла в справочнике для {exam}, «{subject}», {year} г. — "
+        f"{n} результатов не учтены в доле ниже минимума (справочник: "
+        "shnor_lib/data/gia_min_scores.csv)"
+        for (exam, subject, year), n in counts.items()
+    ]
+
+
 def shares(marked: pd.DataFrame, keys: list[str], confidence: float = 0.95) -> pd.DataFrame:
     """Share of results below the minimum per group, in percent with a Wilson interval."""
     known = marked[marked["below_min"].notna()]

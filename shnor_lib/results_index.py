@@ -80,6 +80,7 @@ def components(
     years: list[int],
     window: int,
     exclusions: pd.DataFrame | None = None,
+    min_n: int = 1,
 ) -> pd.DataFrame:
     """Long table school_id, year, component, value, n (raw, unscaled)."""
     parts = []
@@ -117,10 +118,13 @@ def components(
                     }
                 )
             )
+    parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(columns=["school_id", "year", "component", "value", "n"])
-    out = pd.concat([p for p in parts if not p.empty], ignore_index=True)
-    out = out[out["year"].isin(years)]
+    out = pd.concat(parts, ignore_index=True)
+    # A component from fewer than min_n results is noise (and would publish a small cell):
+    # it is left out and the school's other components carry the weight.
+    out = out[out["year"].isin(years) & (out["n"] >= min_n)]
     out["year"] = out["year"].astype("int64")
     out["n"] = out["n"].astype("int64")
     return (
@@ -281,7 +285,7 @@ def classify(
     out["leader_reason"] = [
         (
             f"ИОР в 4-м квартиле в {len(y4)} из {n_years} лет ({', '.join(map(str, y4))}), "
-            "без исключений по объективности"
+            "без исключённых по объективности результатов, входящих в ИОР (ВПР 5–6 кл., русский язык и математика), и без классов в перечне Рособрнадзора"
         )
         if lead
         else ""

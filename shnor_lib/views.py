@@ -371,7 +371,7 @@ def key_numbers(res: Results) -> dict[str, object]:
     }
     obj = res.tables.get("objectivity")
     if obj is not None and "excluded" in obj:
-        ex = obj[obj["excluded"].fillna(False).astype(bool)]
+        ex = obj[obj["excluded"].fillna(False).astype(bool) & obj["year"].isin(res.params.years)]
         out["Исключения"] = len(
             ex.drop_duplicates(["school_id", "year", "procedure", "grade", "subject"])
         )
@@ -453,7 +453,7 @@ def summary(res: Results) -> pd.DataFrame:
     ]
     obj = res.tables.get("objectivity")
     if obj is not None and "excluded" in obj:
-        ex = obj[obj["excluded"].fillna(False).astype(bool)]
+        ex = obj[obj["excluded"].fillna(False).astype(bool) & obj["year"].isin(res.params.years)]
         units = ex.drop_duplicates(["school_id", "year", "procedure", "grade", "subject"])
         groups.append(
             (

@@ -92,3 +92,34 @@ def test_small_cells_suppressed_for_publication(ind):
     ]
     assert pd.isna(r["value"]) and pd.isna(r["numerator"]) and r["n"] == 4
     assert r["target_status"] == "н/д (мало участников)"
+
+
+def test_change_hidden_when_last_year_was_small():
+    # this year 12 pupils, last year 4: the change would reveal last year's small cell
+    rows = []
+    for year, n in ((2023, 4), (2024, 12)):
+        for j in range(n):
+            for subject in ("Русский язык", "Математика"):
+                rows.append(
+                    {
+                        "year": year,
+                        "school_id": "100001",
+                        "student_id": f"S{year}{j}",
+                        "grade": 5,
+                        "subject": subject,
+                        "primary_score": 10,
+                        "max_score": 30,
+                        "mark": 3 if j % 3 else 2,
+                        "journal_mark": 3,
+                    }
+                )
+    t = tiny_tables()
+    t["vpr"] = pd.DataFrame(rows)
+    pub = indicators.suppress_small(indicators.compute(t), 10)
+    r = pub[
+        (pub["indicator_id"] == "vpr5_passed_all_share")
+        & (pub["school_id"] == "100001")
+        & (pub["year"] == 2024)
+    ].iloc[0]
+    assert r["n"] == 12 and pd.notna(r["value"]) and r["n_prev"] == 4
+    assert pd.isna(r["change"]) and r["change_status"] == "н/д (мало участников)"

@@ -210,3 +210,18 @@ def test_temryuk_ege_weighted_mean_and_welch_change():
     half = 2.7764451051977987 * np.sqrt(200 / 3)
     assert row["change_ci_low"] == pytest.approx(10 - half)
     assert row["change_status"] == "без значимых изменений"
+
+
+def test_components_from_small_groups_are_left_out():
+    vpr = pd.DataFrame(
+        {
+            "school_id": ["a"] * 12 + ["b"] * 3,
+            "year": [2024] * 15,
+            "grade": [5] * 15,
+            "subject": ["Математика"] * 15,
+            "mark": [4] * 12 + [5] * 3,
+            "student_id": [f"s{i}" for i in range(15)],
+        }
+    )
+    comp = results_index.components({"vpr": vpr}, None, [2024], 3, min_n=10)
+    assert comp["school_id"].tolist() == ["a"]
