@@ -119,7 +119,7 @@ def _gia_ege_high(gia: pd.DataFrame | None, threshold: float) -> pd.DataFrame | 
 def _teachers(teachers: pd.DataFrame | None, col: str) -> pd.DataFrame | None:
     if teachers is None or col not in teachers or teachers[col].isna().all():
         return None
-    t = teachers.assign(_flag=teachers[col].fillna(False).astype(int))
+    t = teachers.assign(_flag=teachers[col].astype("boolean").fillna(False).astype(int))
     agg = t.groupby(["school_id", "year"], observed=True)["_flag"].agg(["sum", "size"])
     return agg.rename(columns={"sum": "numerator", "size": "n"}).reset_index()
 
@@ -225,7 +225,7 @@ def _with_targets(frame: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
     status[zero] = np.where(
         frame.loc[zero, "numerator"].to_numpy() == 0, "достигнут", "не достигнут"
     )
-    status[frame["n"].fillna(0).to_numpy() == 0] = NO_DATA
+    status[pd.to_numeric(frame["n"], errors="coerce").fillna(0).to_numpy() == 0] = NO_DATA
     target_text = np.where(
         kind == "dynamics",
         "положительная динамика",
