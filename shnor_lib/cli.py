@@ -1,4 +1,4 @@
-"""`shnor` console script: synth, validate, compute, report, reports, site, forms."""
+"""`shnor` console script: synth, validate, compute, report, reports, region, site, forms."""
 
 from __future__ import annotations
 
@@ -97,6 +97,28 @@ def cmd_reports(args: argparse.Namespace) -> None:
         _say(f"Отчёт готов: {html}")
 
 
+def cmd_region(args: argparse.Namespace) -> None:
+    from . import region
+    from .config import load_params
+
+    root = Path.cwd()
+    year = args.year or load_params(None, root=root).year
+    t0 = time.perf_counter()
+    params_list = region.region_params(Path(args.raw), args.region, year, root=root)
+    _say(
+        f"Регион {args.region}, {year} г.: {len(params_list)} муниципалитетов из {args.raw}; "
+        f"процессов: {args.workers or region.default_workers()}"
+    )
+    region.compute_region(params_list, progress=_say, workers=args.workers)
+    _say(f"Все муниципалитеты рассчитаны за {time.perf_counter() - t0:.1f} с")
+    summary = region.write_summary(params_list, args.region)
+    _say(f"Сводка по региону: {summary}")
+    if args.no_report:
+        return
+    html = region.render_region(root, args.region, year)
+    _say(f"Страница региона готова: {html}")
+
+
 def cmd_site(args: argparse.Namespace) -> None:
     from . import report
 
@@ -153,6 +175,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reports", help="отчёты по всем файлам параметров в одном процессе")
     p.add_argument("--dir", default="params")
     p.set_defaults(func=cmd_reports)
+    p = sub.add_parser(
+        "region",
+        help="все муниципалитеты региона за один запуск и сводка по региону",
+        description="Рассчитывает каждый муниципалитет из папки --raw (папки <муниципалитет>/ "
+        "с выгрузками), пишет outputs/<region>/<год>/region_summary.csv и страницу "
+        "outputs/<region>/<год>/region.html.",
+    )
+    p.add_argument("--raw", required=True, help="папка региона: <raw>/<муниципалитет>/*.csv")
+    p.add_argument("--region", required=True, help="идентификатор региона (папка в outputs/)")
+    p.add_argument("--year", type=int, default=None, help="отчётный год (по умолчанию 2024)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="число рабочих процессов (по умолчанию число ядер, но не больше 2)",
+    )
+    p.add_argument("--no-report", action="store_true", help="без страницы region.html")
+    p.set_defaults(func=cmd_region)
     p = sub.add_parser("site", help="собрать сайт outputs/site")
     p.add_argument("--outputs", default="outputs")
     p.set_defaults(func=cmd_site)

@@ -8,6 +8,7 @@ the key (dotted path), so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,15 @@ _TYPE_RU = {
 
 
 def _load_defaults() -> dict[str, Any]:
-    text = (DATA_DIR / "defaults.yml").read_text("utf-8")
-    return yaml.safe_load(text)
+    """The package defaults (a fresh copy: callers merge into it)."""
+    return copy.deepcopy(_parsed_defaults(DATA_DIR / "defaults.yml"))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_defaults(path: Path) -> dict[str, Any]:
+    # parsed once per process: a region run loads params for every municipality
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text("utf-8"), Loader=loader)
 
 
 def _type_ok(value: Any, expected: type) -> bool:

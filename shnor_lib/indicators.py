@@ -8,6 +8,8 @@ targets) is the data file `data/indicators_catalog.csv`.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -46,7 +48,14 @@ COUNT_INDICATORS = frozenset({"objectivity_complaints_absent"})
 
 
 def load_catalog() -> pd.DataFrame:
-    cat = pd.read_csv(DATA_DIR / "indicators_catalog.csv", dtype=str, keep_default_na=False)
+    path = DATA_DIR / "indicators_catalog.csv"
+    st = path.stat()
+    return _parse_catalog(str(path), st.st_mtime_ns, st.st_size).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_catalog(path: str, _mtime_ns: int, _size: int) -> pd.DataFrame:
+    cat = pd.read_csv(path, dtype=str, keep_default_na=False)
     cat["target_value"] = pd.to_numeric(cat["target_value"].replace("", np.nan))
     return cat
 
@@ -93,15 +102,38 @@ def journal_agreement(vpr: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out.reset_index()
 
 
-def _vpr_journal(vpr: pd.DataFrame | None, what: str, flt: dict[str, str]) -> pd.DataFrame | None:
+JOURNAL_UNIT = ["school_id", "year", "grade", "subject"]
+
+
+def journal_regroup(units: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """:func:`journal_agreement` over coarser ``keys`` from its output per finer unit
+    (:data:`JOURNAL_UNIT`): the same integer counts, without regrouping every pupil row
+    again for each indicator's subset of grades and subjects."""
+    out = units.groupby(keys, observed=True)[["lowered", "confirmed", "raised"]].sum()
+    out["n"] = out[["lowered", "confirmed", "raised"]].sum(axis=1)
+    out["not_lower"] = out["confirmed"] + out["raised"]
+    return out.reset_index()
+
+
+def journal_scope(units: pd.DataFrame, subjects, grades: tuple[int, int]) -> pd.DataFrame:
+    """The unit counts of a subset of subjects and an inclusive range of grades."""
+    return units[units["subject"].isin(list(subjects)) & units["grade"].between(*grades)]
+
+
+def _vpr_journal(
+    vpr: pd.DataFrame | None, what: str, flt: dict[str, str], units: pd.DataFrame | None = None
+) -> pd.DataFrame | None:
     if vpr is None or "journal_mark" not in vpr or vpr["journal_mark"].isna().all():
         return None
     lo, hi = (int(x) for x in flt["grades"].split("-"))
     subjects = flt["subject"].split("|")
-    sel = vpr[vpr["subject"].isin(subjects) & vpr["grade"].between(lo, hi)]
-    if sel.empty or sel["journal_mark"].isna().all():
+    if units is None:
+        units = journal_agreement(vpr, JOURNAL_UNIT)
+    # pupils of the scope with a journal mark are exactly the units of the scope
+    sel = journal_scope(units, subjects, (lo, hi))
+    if sel.empty:
         return None
-    agg = journal_agreement(sel, ["school_id", "year"])
+    agg = journal_regroup(sel, ["school_id", "year"])
     return agg.rename(columns={what: "numerator"})[["school_id", "year", "numerator", "n"]]
 
 
@@ -130,6 +162,7 @@ def school_counts(
     """Long table: indicator_id, school_id, year, numerator, n (school level)."""
     stats = tables.get("school_stats")
     parts = []
+    units = None  # journal agreement per school × year × grade × subject, computed once
     for row in catalog.itertuples():
         flt = _parse_filter(row.filter)
         if row.source == "stats":
@@ -137,7 +170,10 @@ def school_counts(
         elif row.source == "vpr_passed_all":
             part = _vpr_passed_all(tables.get("vpr"), int(flt["grade"]))
         elif row.source == "vpr_journal":
-            part = _vpr_journal(tables.get("vpr"), row.numerator, flt)
+            vpr = tables.get("vpr")
+            if units is None and vpr is not None and "journal_mark" in vpr:
+                units = journal_agreement(vpr, JOURNAL_UNIT)
+            part = _vpr_journal(vpr, row.numerator, flt, units)
         elif row.source == "gia_ege_high":
             part = _gia_ege_high(tables.get("gia"), ege_high_score)
         elif row.source == "teachers":

@@ -71,10 +71,14 @@ def _sniff_sep(first_line: str) -> str:
     return max(counts, key=lambda s: (counts[s], s == ";"))
 
 
-def read_raw(path: Path) -> pd.DataFrame:
-    """Read a .csv (UTF-8 or cp1251; `,` `;` or tab) or .xlsx (first sheet) as object columns.
+def read_raw(path: Path, engine: str = "auto") -> pd.DataFrame:
+    """Read a .csv (UTF-8 or cp1251; `,` `;` or tab) or .xlsx (first sheet) as text columns.
 
     Cells stay as text (or the spreadsheet's native numbers); parsing happens per column kind.
+    A CSV is read by pyarrow's multithreaded reader into Arrow-backed string columns (the
+    common case: a clean export); anything it does not take exactly as pandas would (a
+    ragged row, a duplicate header, an odd quote) goes through the pandas C reader, so the
+    problems reported are the same either way. ``engine="pandas"`` forces the latter.
     """
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
@@ -87,11 +91,22 @@ def read_raw(path: Path) -> pd.DataFrame:
         frame = frame.dropna(how="all")
         frame.columns = [str(c).strip() for c in frame.columns]
         return frame
-    text = _decode(path.read_bytes())
-    if not text.strip():
+    raw = path.read_bytes()
+    text = _decode(raw)
+    if not text or text.isspace():
         return pd.DataFrame()
-    first = text.lstrip("\ufeff").splitlines()[0]
+    head = text[:65536].lstrip("\ufeff")
+    if len(head) >= 65530 and not any(c in head for c in "\n\r"):
+        head = text.lstrip("\ufeff")  # a first line longer than the sample
+    lines = head.splitlines()
+    if not lines:
+        return pd.DataFrame()
+    first = lines[0]
     sep = _sniff_sep(first)
+    if engine == "auto":
+        frame = _read_csv_arrow(raw, text, first, sep)
+        if frame is not None:
+            return frame
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -111,6 +126,52 @@ def read_raw(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _read_csv_arrow(raw: bytes, text: str, first: str, sep: str) -> pd.DataFrame | None:
+    """The CSV as Arrow-backed string columns, or None when pandas must read it."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if ' "' in text or '\t"' in text:
+        return None  # a space before a quote: pandas' skipinitialspace unquotes the cell
+    header = next(csv.reader([first.strip("\r\n")], delimiter=sep, skipinitialspace=True), [])
+    names = [str(h) for h in header]
+    if not names or len(set(names)) != len(names) or any(n.strip() == "" for n in names):
+        return None  # pandas renames duplicate / blank headers: keep its behaviour
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raw = text.lstrip("\ufeff").encode("utf-8")  # cp1251 decoded above
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(raw),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(
+                delimiter=sep, quote_char='"', double_quote=True, newlines_in_values='"' in text
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
+        return None
+    if table.num_columns != len(names) or any(
+        not pa.types.is_string(t) for t in table.schema.types
+    ):
+        return None
+    columns = {
+        name.strip(): pd.arrays.ArrowStringArray(col)
+        for name, col in zip(names, table.columns, strict=True)
+    }
+    if len(columns) != len(names):
+        return None
+    return pd.DataFrame(columns)
+
+
 def find_files(raw_dir: Path, table: str) -> list[Path]:
     """`<table>.csv|xlsx` and `<table>_<anything>.csv|xlsx` (e.g. per-year exports)."""
     out = []
@@ -126,8 +187,15 @@ def find_files(raw_dir: Path, table: str) -> list[Path]:
 # ---------------------------------------------------------------------------- parsing
 
 
+def _is_arrow_text(series: pd.Series) -> bool:
+    return isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow"
+
+
 def _as_text(series: pd.Series) -> pd.Series:
-    """Cells as stripped strings; spreadsheet floats like 230101.0 become '230101'; blanks NA."""
+    """Cells as stripped strings; spreadsheet floats like 230101.0 become '230101'; blanks NA.
+
+    Arrow-backed columns (CSV) stay Arrow-backed here (trimmed in C++); see :func:`_python_text`.
+    """
 
     def one(v: object) -> object:
         if v is None or (isinstance(v, float) and np.isnan(v)):
@@ -137,14 +205,31 @@ def _as_text(series: pd.Series) -> pd.Series:
         s = str(v).strip()
         return s if s else pd.NA
 
+    if _is_arrow_text(series):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = pc.utf8_trim_whitespace(series.array._pa_array)
+        arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+        return pd.Series(pd.arrays.ArrowStringArray(arr), index=series.index)
     if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) != "string":
         return series.map(one).astype("string")  # spreadsheet cells: numbers, dates, text
     text = series.astype("string").str.strip()
     return text.mask(text == "")
 
 
+def _python_text(text: pd.Series) -> pd.Series:
+    """The canonical text dtype of validated tables ("string", Python storage)."""
+    return text.astype("string") if _is_arrow_text(text) else text
+
+
 def _to_number(text: pd.Series) -> pd.Series:
     """Numbers with a decimal point or comma and spaces as thousands separators."""
+    if _is_arrow_text(text):
+        num = _to_number_arrow(text)
+        if num is not None:
+            return num
+        text = _python_text(text)
     num = pd.to_numeric(text, errors="coerce").astype("float64")
     retry = (num.isna() & text.notna()).to_numpy(dtype=bool)
     if retry.any():  # only the cells plain parsing failed on (decimal comma, spaces)
@@ -156,6 +241,39 @@ def _to_number(text: pd.Series) -> pd.Series:
         )
         num[retry] = pd.to_numeric(cleaned, errors="coerce").astype("float64").to_numpy()
     return num
+
+
+def _to_number_arrow(text: pd.Series) -> pd.Series | None:
+    """All cells parsed by Arrow (after removing spaces and reading a decimal comma as a
+    point, which is what the slow path does to the cells plain parsing fails on), or None
+    when some cell is not a number: then the slow path finds exactly which."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = text.array._pa_array
+    for attempt in range(2):
+        try:
+            num = pc.cast(arr, pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            if attempt:
+                return None
+            arr = pc.replace_substring(arr, "\u00a0", "")
+            arr = pc.replace_substring(arr, " ", "")
+            arr = pc.replace_substring(arr, ",", ".")
+            continue
+        values = num.to_numpy() if num.num_chunks != 1 else num.chunk(0).to_numpy(False)
+        return pd.Series(np.asarray(values, dtype="float64"), index=text.index)
+    return None
+
+
+def _lookup(text: pd.Series, mapping) -> pd.Series:
+    """``text.map(mapping)`` for few distinct values: each value is looked up once."""
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    values = np.array(
+        [mapping(u) for u in np.asarray(uniques, dtype=object)] + [None], dtype=object
+    )
+    out = values[codes]  # code -1 (missing) takes the trailing None
+    return pd.Series(out, index=text.index, dtype=object)
 
 
 _BOOL = {
@@ -244,7 +362,7 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
         )
     ru, en = _KIND_RU[col.kind]
     if col.kind == "id":
-        return text
+        return _python_text(text)
     if col.kind in ("int", "float", "year"):
         num = _to_number(text)
         bad = present & num.isna()
@@ -273,7 +391,7 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
             return num.astype("float64")
         return num.round().astype("Int64")
     if col.kind == "bool01":
-        mapped = text.str.lower().map(_BOOL)
+        mapped = _lookup(text, lambda v: _BOOL.get(v.lower()))
         out.add_mask(present & mapped.isna(), rows, col.name, text, ru, en)
         return mapped.astype("boolean")
     if col.kind == "date":
@@ -281,13 +399,11 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
         out.add_mask(present & parsed.isna(), rows, col.name, text, ru, en)
         return parsed
     if col.kind == "subject":
-        uniq = {v: schema.subject_canonical(v) for v in text.dropna().unique()}
-        mapped = text.map(uniq, na_action="ignore")
+        mapped = _lookup(text, schema.subject_canonical)
         out.add_mask(present & mapped.isna(), rows, col.name, text, ru, en)
         return mapped.astype("string")
     if col.kind == "exam":
-        uniq = {v: schema.EXAM_ALIASES.get(schema.norm_key(v)) for v in text.dropna().unique()}
-        mapped = text.map(uniq, na_action="ignore")
+        mapped = _lookup(text, lambda v: schema.EXAM_ALIASES.get(schema.norm_key(v)))
         out.add_mask(present & mapped.isna(), rows, col.name, text, ru, en)
         return mapped.astype("string")
     # plain string, possibly with a closed set of values
@@ -295,8 +411,7 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
         lookup = {schema.norm_key(c): c for c in col.choices}
         if col.name == "locality":
             lookup.update(schema.LOCALITY_ALIASES)
-        uniq = {v: lookup.get(schema.norm_key(v)) for v in text.dropna().unique()}
-        mapped = text.map(uniq, na_action="ignore")
+        mapped = _lookup(text, lambda v: lookup.get(schema.norm_key(v)))
         out.add_mask(
             present & mapped.isna(),
             rows,
@@ -306,7 +421,7 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
             "one of: " + ", ".join(col.choices),
         )
         return mapped.astype("string")
-    return text
+    return _python_text(text)
 
 
 def _parse_dates(raw: pd.Series, text: pd.Series) -> pd.Series:

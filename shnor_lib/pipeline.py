@@ -98,8 +98,13 @@ def results_stage(
     params: Params,
     exclusions: pd.DataFrame | None = None,
     marked: pd.DataFrame | None = None,
+    reuse: tuple | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """M2 and M3: minimum scores, risk sign, ИОР components (after exclusions), classes."""
+    """M2 and M3: minimum scores, risk sign, ИОР components (after exclusions), classes.
+
+    ``reuse``: ``ObjectivityResult.index_after`` — M5 computed ИОР after the exclusions for
+    its effect table; when it did so with the same years and window (and this call's
+    defaults) its components and index are taken instead of being computed again."""
     conf = params.confidence
     years = data_years(data, params)
     marked = gia_marked(data) if marked is None else marked
@@ -110,14 +115,17 @@ def results_stage(
         procedures=params.min_scores.risk_procedures,
         min_results=params.min_scores.min_results,
     )
-    comps = results_index.components(data, marked, years, params.window, exclusions)
     weights = {k: v.weight for k, v in params.results_index.components.items()}
-    index = results_index.compute_index(
-        comps,
-        weights,
-        method=params.results_index.scaling,
-        min_weight_share=params.results_index.min_weight_share,
-    )
+    if reuse is not None and reuse[:2] == (tuple(years), int(params.window)):
+        comps, index = reuse[2], reuse[3]
+    else:
+        comps = results_index.components(data, marked, years, params.window, exclusions)
+        index = results_index.compute_index(
+            comps,
+            weights,
+            method=params.results_index.scaling,
+            min_weight_share=params.results_index.min_weight_share,
+        )
     excluded = results_index.leader_disqualified(exclusions, params.years)
     classes = results_index.classify(
         index,
@@ -142,17 +150,25 @@ def results_stage(
     }
 
 
-def compute_results(
-    data: dict[str, pd.DataFrame],
-    params: Params,
-    progress: Callable[[str], None] | None = None,
-    manifest: dict | None = None,
-) -> dict[str, pd.DataFrame]:
-    """All computed tables from validated data; forms are read from the raw folder.
+@dataclass
+class Early:
+    """The stages before ИСБ (M1, M5, M2, M3) and the schools table they fill.
 
-    Warnings and input files found along the way are appended to `manifest`.
+    A region run computes these for every municipality first, pools the school-years of
+    the region for the ИСБ fit, then finishes each municipality (:func:`compute_late`).
     """
-    manifest = manifest if manifest is not None else {"warnings": [], "sources": []}
+
+    ind: pd.DataFrame
+    c1: pd.DataFrame
+    obj: objectivity.ObjectivityResult
+    res: dict[str, pd.DataFrame]
+    schools: pd.DataFrame
+
+
+def compute_early(
+    data: dict[str, pd.DataFrame], params: Params, progress: Callable[[str], None] | None = None
+) -> Early:
+    """M1 indicators, M5 objectivity, M2/M3 after exclusions, and the schools table."""
     _stage(progress, "Расчёт показателей (M1)…")
     ind = indicators.compute(
         data, confidence=params.confidence, ege_high_score=params.indicators.ege_high_score
@@ -162,7 +178,7 @@ def compute_results(
     _stage(progress, "Объективность результатов ВПР (M5)…")
     obj = objectivity.stage(data, marked, params)
     _stage(progress, "Минимальные баллы ГИА и ИОР после исключений (M2, M3)…")
-    res = results_stage(data, params, obj.exclusions, marked)
+    res = results_stage(data, params, obj.exclusions, marked, reuse=obj.index_after)
     schools = schools_table(data, params)
     cls = res["classes"].set_index("school_id")
     for col in ("results_index", "results_quartile"):
@@ -182,8 +198,26 @@ def compute_results(
     schools.loc[
         schools["results_index"].notna() & (schools["no_index_reason"] == ""), "no_index_reason"
     ] = ""
+    return Early(ind=ind, c1=c1, obj=obj, res=res, schools=schools)
+
+
+def compute_late(
+    data: dict[str, pd.DataFrame],
+    params: Params,
+    early: Early,
+    progress: Callable[[str], None] | None = None,
+    manifest: dict | None = None,
+    *,
+    region_sample: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame]:
+    """ИСБ (M4; with `region_sample`, the other municipalities' school-years, when its fit
+    scope resolves to the region), M6–M10; all computed tables."""
+    manifest = manifest if manifest is not None else {"warnings": [], "sources": []}
+    obj, res, schools = early.obj, early.res, early.schools
     _stage(progress, "Индекс социального благополучия (M4)…")
-    soc = social_index.stage(data, res["results_index"], res["classes"], params)
+    soc = social_index.stage(
+        data, res["results_index"], res["classes"], params, region_sample=region_sample
+    )
     _merge_school_columns(schools, soc.schools)
     _stage(progress, "Педагогические кадры, методическая помощь, МНЦ, МТКП (M6, M7)…")
     tch = teachers.stage(data, params)
@@ -191,9 +225,11 @@ def compute_results(
     manifest["warnings"].extend(sup.warnings)
     manifest["sources"].extend(dict(source) for source in sup.sources)
     _stage(progress, "Риски, кластеры, пары со школами-лидерами, рекомендации (M8–M10)…")
+    ind, c1 = early.ind, early.c1
     ind_all = pd.concat([ind, c1], ignore_index=True) if not c1.empty else ind
     actions = actions_stage(data, params, schools, tch, res, ind_all, exclusions=obj.exclusions)
     manifest.setdefault("notes", {})["clusters"] = actions.pop("_cluster_notes")
+    manifest["social_scope"] = soc.summary.get("scope")
     return {
         "schools": schools,
         "indicators": ind_all,
@@ -211,6 +247,22 @@ def compute_results(
         "support_notes": support.notes_table(sup, tch),
         **actions,
     }
+
+
+def compute_results(
+    data: dict[str, pd.DataFrame],
+    params: Params,
+    progress: Callable[[str], None] | None = None,
+    manifest: dict | None = None,
+    *,
+    region_sample: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame]:
+    """All computed tables from validated data; forms are read from the raw folder.
+
+    Warnings and input files found along the way are appended to `manifest`.
+    """
+    early = compute_early(data, params, progress)
+    return compute_late(data, params, early, progress, manifest, region_sample=region_sample)
 
 
 def vpr_fail_share(
@@ -300,13 +352,38 @@ def _merge_school_columns(schools: pd.DataFrame, extra: pd.DataFrame) -> None:
         schools[col] = schools["school_id"].map(by_id[col])
 
 
-def compute(params: Params, progress: Callable[[str], None] | None = None) -> Path:
-    """Ingest, validate, compute and write all tables; return the tables folder."""
+@dataclass
+class Prepared:
+    """A municipality after ingest and the stages before ИСБ (see :func:`prepare`)."""
+
+    params: Params
+    data: dict[str, pd.DataFrame]
+    found: dict
+    early: Early
+    t0: float
+
+
+def prepare(params: Params, progress: Callable[[str], None] | None = None) -> Prepared:
+    """Ingest and validate (writing data/processed), then M1, M5, M2, M3."""
     t0 = _stage(progress, f"Проверка исходных данных: {params.raw_dir()}…")
     result = ingest.run(params)
     data = result.tables
     found = {"warnings": list(result.warnings), "sources": [s.__dict__ for s in result.sources]}
-    tables = compute_results(data, params, progress, found)
+    early = compute_early(data, params, progress)
+    return Prepared(params=params, data=data, found=found, early=early, t0=t0)
+
+
+def finish(
+    prep: Prepared,
+    progress: Callable[[str], None] | None = None,
+    *,
+    region_sample: pd.DataFrame | None = None,
+) -> Path:
+    """ИСБ and the later stages, then write every table; return the tables folder."""
+    params, found = prep.params, prep.found
+    tables = compute_late(
+        prep.data, params, prep.early, progress, found, region_sample=region_sample
+    )
     _stage(progress, "Запись таблиц…")
     manifest = {
         "municipality": params.municipality,
@@ -319,10 +396,28 @@ def compute(params: Params, progress: Callable[[str], None] | None = None) -> Pa
         "sources": found["sources"],
         "warnings": found["warnings"],
     }
+    if region_sample is not None and found.get("social_scope") == "region":
+        manifest["region_sample"] = {
+            "schools": int(region_sample["school_id"].nunique()),
+            "school_years": len(region_sample),
+        }
     out = write_outputs(tables, manifest, params)
     if progress:
-        progress(f"Расчёт завершён за {time.perf_counter() - t0:.1f} с")
+        progress(f"Расчёт завершён за {time.perf_counter() - prep.t0:.1f} с")
     return out
+
+
+def compute(
+    params: Params,
+    progress: Callable[[str], None] | None = None,
+    *,
+    region_sample: pd.DataFrame | None = None,
+) -> Path:
+    """Ingest, validate, compute and write all tables; return the tables folder.
+
+    `region_sample`: school-years of the other municipalities of the region for the ИСБ fit
+    (see :func:`shnor_lib.region.compute_region`)."""
+    return finish(prepare(params, progress), progress, region_sample=region_sample)
 
 
 def write_outputs(tables: dict[str, pd.DataFrame], manifest: dict, params: Params) -> Path:

@@ -14,6 +14,7 @@ when a year's scale differs. Subjects are canonical names from `schema.SUBJECTS`
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pandas as pd
@@ -50,6 +51,14 @@ _KEYS = {
 
 def _load(name: str, path: Path | str | None) -> pd.DataFrame:
     file = Path(path) if path is not None else DATA_DIR / f"{name}.csv"
+    st = file.stat()
+    # parsed once per process and file version (a region run reads them per municipality)
+    return _parse(name, str(file), st.st_mtime_ns, st.st_size).copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _parse(name: str, file_name: str, _mtime_ns: int, _size: int) -> pd.DataFrame:
+    file = Path(file_name)
     cols = _COLUMNS[name]
     df = pd.read_csv(file, encoding="utf-8", dtype=str, keep_default_na=False)
     df.columns = [c.strip() for c in df.columns]

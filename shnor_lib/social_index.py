@@ -793,6 +793,43 @@ def _reason_frame(
     return g
 
 
+def _own_population(
+    data: Mapping[str, pd.DataFrame], index: pd.DataFrame, params: Any
+) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
+    """The municipality's schools, candidate rows (window years) and ИОР rows."""
+    years = [int(y) for y in params.years]
+    cand_names = list(_param(params, "candidates", list(KNOWN_CANDIDATES)))
+    schools = data["schools"]["school_id"].astype(str).drop_duplicates().sort_values()
+    cand = candidate_frame(data, cand_names)
+    cand = cand[cand["year"].isin(years) & cand["school_id"].isin(set(schools))]
+    idx = index[["school_id", "year", "results_index", "results_quartile"]].copy()
+    idx["school_id"] = idx["school_id"].astype(str)
+    idx["year"] = _num(idx["year"]).astype(int)
+    idx = idx[idx["year"].isin(years)]
+    return schools, cand, idx
+
+
+def region_rows(data: Mapping[str, pd.DataFrame], index: pd.DataFrame, params: Any) -> pd.DataFrame:
+    """This municipality's share of a region sample for :func:`stage` (``region_sample=``):
+    its school-years of the window with the candidates and ИОР (after its exclusions)."""
+    _, cand, idx = _own_population(data, index, params)
+    rows = cand.merge(idx.drop(columns="results_quartile"), on=["school_id", "year"], how="left")
+    return rows.reset_index(drop=True)
+
+
+def fit_scope(params: Any, n_schools: int, has_region: bool) -> str:
+    """«municipality» or «region»: where :func:`stage` fits the model (see ``scope``)."""
+    return _resolve_scope(params, n_schools, has_region)[0]
+
+
+def fit_schools(index: pd.DataFrame, data: Mapping[str, pd.DataFrame], params: Any) -> int:
+    """Schools of the municipality with ИОР and a context row in the window (the count that
+    ``scope: auto`` compares with ``min_schools``)."""
+    _, cand, idx = _own_population(data, index, params)
+    pop = cand.merge(idx, on=["school_id", "year"], how="left")
+    return int(pop.loc[pop["results_index"].notna(), "school_id"].nunique())
+
+
 def stage(
     data: Mapping[str, pd.DataFrame],
     index: pd.DataFrame,
@@ -817,9 +854,7 @@ def stage(
     conf = float(getattr(params, "confidence", 0.95))
     messages: list[Note] = []
 
-    schools = data["schools"]["school_id"].astype(str).drop_duplicates().sort_values()
-    cand = candidate_frame(data, cand_names)
-    cand = cand[cand["year"].isin(years) & cand["school_id"].isin(set(schools))]
+    schools, cand, idx = _own_population(data, index, params)
     unknown = [t for t in cand_names if t not in cand.columns]
     if unknown:
         messages.append(
@@ -832,11 +867,6 @@ def stage(
             )
         )
     cand_names = [t for t in cand_names if t in cand.columns]
-
-    idx = index[["school_id", "year", "results_index", "results_quartile"]].copy()
-    idx["school_id"] = idx["school_id"].astype(str)
-    idx["year"] = _num(idx["year"]).astype(int)
-    idx = idx[idx["year"].isin(years)]
     pop = cand.merge(idx, on=["school_id", "year"], how="left")
     pop["_own"] = True
 

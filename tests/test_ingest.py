@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import pytest
 from conftest import tiny_tables, write_tables
 
 from shnor_lib import ingest, pipeline
 from shnor_lib.cli import main
-from shnor_lib.errors import ValidationError
+from shnor_lib.errors import ShnorError, ValidationError
 
 
 def _problems(params) -> list:
@@ -204,3 +206,73 @@ def test_cli_bad_input_exits_nonzero_and_writes_nothing(tiny_project, capsys, mo
     assert (params.processed_dir() / "vpr.parquet").read_bytes() == processed_before
     leftovers = [p.name for p in params.output_dir().iterdir() if p.name.startswith(".")]
     assert leftovers == []
+
+
+_READ_RAW = ingest.read_raw
+
+
+def _ingest_with(params, monkeypatch, engine: str):
+    """ingest() with the given CSV reader: ("ok", tables) or ("problems", [...]) or error."""
+    monkeypatch.setattr(ingest, "read_raw", functools.partial(_READ_RAW, engine=engine))
+    try:
+        return "ok", ingest.ingest(params).tables
+    except ValidationError as exc:
+        return "problems", [p.__dict__ for p in exc.problems]
+    except ShnorError as exc:
+        return "error", exc.format()
+    finally:
+        monkeypatch.setattr(ingest, "read_raw", _READ_RAW)
+
+
+@pytest.mark.parametrize("case", ["clean", "messy", "bad", "ragged", "cp1251"])
+def test_arrow_and_pandas_csv_readers_agree(tiny_project, monkeypatch, case):
+    """The fast (Arrow) CSV path gives the same tables and the same problems as pandas."""
+    root, params = tiny_project
+    t = tiny_tables()
+    raw = _raw(root)
+    if case == "messy":  # decimal commas, thousands spaces, padded cells, blank lines, quotes
+        ctx = t["context"].astype(object)
+        ctx["students_total"] = ["500", " 120 ", "40", "5 10", "118", "38"]
+        ctx["internet_mbps"] = ["10,5", "", "  ", "11", "3.5", "1"]
+        ctx.to_csv(raw / "context.csv", index=False)
+        s = t["schools"].astype(object)
+        s["school_name"] = ['МБОУ "СОШ № 1", корпус 2', "МБОУ ООШ № 2", " МБОУ НОШ № 3 "]
+        s["is_small"] = ["нет", "Да", "1"]
+        s["locality"] = ["Город", "сельская", "село"]
+        s.to_csv(raw / "schools.csv", index=False)
+        text = (raw / "gia.csv").read_text("utf-8").replace("\n", "\n\n", 2)
+        (raw / "gia.csv").write_text("\ufeff" + text, "utf-8")
+    if case == "bad":  # wrong types, out of range, unknown subject, empty required cell
+        vpr = t["vpr"].astype(object)
+        vpr.loc[0, "mark"] = "пять"
+        vpr.loc[1, "mark"] = 6
+        vpr.loc[2, "subject"] = "Астрология"
+        vpr.loc[3, "student_id"] = ""
+        vpr.loc[4, "primary_score"] = "1,5"
+        vpr.to_csv(raw / "vpr.csv", index=False)
+    if case == "ragged":  # a row with a missing field and one with an extra field
+        lines = (raw / "gia.csv").read_text("utf-8").splitlines()
+        lines[2] = lines[2].rsplit(",", 1)[0]
+        (raw / "gia.csv").write_text("\n".join(lines) + "\n", "utf-8")
+        lines = (raw / "context.csv").read_text("utf-8").splitlines()
+        lines[3] += ",7"
+        (raw / "context.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    if case == "cp1251":
+        text = t["vpr"].to_csv(index=False, sep=";")
+        (raw / "vpr.csv").write_bytes(text.encode("cp1251"))
+    fast = _ingest_with(params, monkeypatch, "auto")
+    slow = _ingest_with(params, monkeypatch, "pandas")
+    assert fast[0] == slow[0] == {"bad": "problems", "ragged": "error"}.get(case, "ok")
+    if fast[0] != "ok":
+        assert fast[1] == slow[1]
+        return
+    assert fast[1].keys() == slow[1].keys()
+    for name in fast[1]:
+        pd.testing.assert_frame_equal(fast[1][name], slow[1][name], check_exact=True)
+
+
+def test_arrow_reader_is_used_for_clean_csv(tiny_project):
+    root, _ = tiny_project
+    frame = ingest.read_raw(_raw(root) / "vpr.csv")
+    assert all(isinstance(frame[c].dtype, pd.StringDtype) for c in frame.columns)
+    assert frame["school_id"].dtype.storage == "pyarrow"

@@ -1,0 +1,569 @@
+"""A whole region in one run: every municipality's tables, then a comparison between them.
+
+A region is a folder of municipality folders (``<raw>/<municipality>/…``, as ``shnor synth
+--region`` writes). Each municipality is computed exactly as ``shnor compute`` computes it,
+with one difference that only a region run can make: the ИСБ fit scope. With
+``social_index.scope: auto`` (the default) a municipality with fewer than
+``social_index.min_schools`` schools with ИОР is fitted on the school-years of the whole
+region — its own and every other municipality's (context candidates and ИОР after each
+municipality's own objectivity exclusions) — instead of its own few schools; ``scope:
+region`` does that for every municipality and ``scope: municipality`` for none. ИОР is
+scaled within each municipality (``results_index.reference: municipality``), so the pooled
+outcome is each school's position in its own municipality.
+
+How the run goes (:func:`compute_region`): phase 1 ingests every municipality and computes
+the stages before ИСБ (M1, M5, M2, M3); a municipality whose fit scope stays municipal is
+finished at once. Phase 2 finishes the others with the region sample (pooled in
+municipality order, so the result does not depend on which process finished first). Both
+phases run in a pool of worker processes (``workers``, default: the number of CPUs, at
+most 2 unless asked); each municipality's tables are written atomically as by ``shnor
+compute``.
+
+The regional summary (:func:`write_summary`) compares the municipalities — shares of ШНОР
+and ШССУ, objectivity exclusions, indicator targets met — from their published tables and
+feeds ``notebooks/region.ipynb`` (:func:`render_region` → ``outputs/<region>/<year>/
+region.html``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from . import __version__, pipeline, publish
+from .config import Params, load_params
+from .errors import ShnorError
+
+SUMMARY_COLUMNS = [
+    "municipality",
+    "title",
+    "year",
+    "n_schools",
+    "n_with_index",
+    "n_low_results",
+    "share_low_results",
+    "n_hard_context",
+    "share_hard_context",
+    "n_low_and_hard",
+    "n_leaders",
+    "n_resilient",
+    "n_units_tested",
+    "n_excluded_units",
+    "share_excluded_units",
+    "n_excluded_schools",
+    "targets_met",
+    "targets_not_met",
+    "targets_undetermined",
+    "targets_defined",
+    "share_targets_met",
+    "social_scope",
+    "social_r2",
+    "vpr_results",
+    "gia_results",
+]
+TARGET_COLUMNS = ["municipality", "indicator_id", "value", "target", "target_status"]
+STATUS_MET, STATUS_NOT_MET, STATUS_UNDETERMINED = "достигнут", "не достигнут", "не определён"
+DEFAULT_NOTEBOOK = "notebooks/region.ipynb"
+
+
+# Params ------------------------------------------------------------------------------------
+
+
+def municipality_folders(raw_root: Path) -> list[Path]:
+    """Folders under ``raw_root`` holding a municipality (a schools.csv or schools.xlsx)."""
+    raw_root = Path(raw_root)
+    if not raw_root.is_dir():
+        raise ShnorError(
+            f"Папка региона не найдена: {raw_root}", f"Region folder not found: {raw_root}"
+        )
+    folders = sorted(
+        p
+        for p in raw_root.iterdir()
+        if p.is_dir() and any((p / f"schools.{ext}").exists() for ext in ("csv", "xlsx"))
+    )
+    if not folders:
+        raise ShnorError(
+            f"В папке {raw_root} нет муниципалитетов (папок с schools.csv)",
+            f"No municipality folders (with schools.csv) in {raw_root}",
+        )
+    return folders
+
+
+def params_dir(root: Path, region: str, year: int, outputs: str = "outputs") -> Path:
+    """Where a region run keeps the params files it generates for its municipalities."""
+    return summary_dir(root, region, year, outputs) / "params"
+
+
+def region_params(
+    raw_root: Path,
+    region: str,
+    year: int,
+    *,
+    root: Path,
+    paths: dict[str, str] | None = None,
+    params_source: Path | None = None,
+) -> list[Params]:
+    """Params for every municipality folder under ``raw_root`` (sorted by id).
+
+    A municipality with ``<params_source>/<id>.yml`` (default ``<root>/params``) uses that
+    file; the others get the package defaults. Either way ``region``, ``year`` and the raw
+    folder are set here, and the effective overrides are written to
+    ``outputs/<region>/<year>/params/<id>.yml`` (the report notebook reloads params from
+    that file). ``paths`` overrides ``paths.processed`` / ``paths.outputs`` (the benchmark
+    keeps everything under outputs/bench).
+    """
+    root = Path(root).resolve()
+    raw_root = Path(raw_root).resolve()
+    folders = municipality_folders(raw_root)
+    raw = str(raw_root.relative_to(root)) if raw_root.is_relative_to(root) else str(raw_root)
+    source_dir = Path(params_source) if params_source is not None else root / "params"
+    common = {"region": region, "year": int(year), "paths": {**(paths or {}), "raw": raw}}
+    out_dir = params_dir(root, region, int(year), (paths or {}).get("outputs", "outputs"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = []
+    for folder in folders:
+        own = source_dir / f"{folder.name}.yml"
+        if own.is_file():
+            result.append(load_params(own, root=root, overrides=common))
+            continue
+        overrides = {
+            "municipality": folder.name,
+            "title": f"Муниципалитет {folder.name}",
+            **common,
+        }
+        load_params(None, root=root, overrides=overrides)  # validate before writing
+        path = out_dir / f"{folder.name}.yml"
+        text = (
+            "# Параметры, созданные shnor region для муниципалитета без своего файла params/.\n"
+            + yaml.safe_dump(overrides, allow_unicode=True, sort_keys=False)
+        )
+        if not path.is_file() or path.read_text("utf-8") != text:
+            path.write_text(text, "utf-8")
+        result.append(load_params(path, root=root))
+    return result
+
+
+def params_for_region(params_dir_: Path, region: str) -> list[Params]:
+    """Params files of ``params_dir_`` whose ``region:`` is ``region``."""
+    out = [
+        p for p in (load_params(f) for f in sorted(params_dir_.glob("*.yml"))) if p.region == region
+    ]
+    if not out:
+        raise ShnorError(
+            f"Нет файлов параметров с region: {region} в {params_dir_}",
+            f"No params files with region: {region} in {params_dir_}",
+        )
+    return out
+
+
+# Compute -----------------------------------------------------------------------------------
+
+
+class StageTimes:
+    """A ``progress`` callback that adds up the time between stage messages (by stage)."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+        self._label: str | None = None
+        self._t = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        self.stop()
+        self._label = _STAGE_KEYS.get(message.split("…")[0].split(":")[0].strip())
+        self._t = time.perf_counter()
+
+    def stop(self) -> None:
+        now = time.perf_counter()
+        if self._label:
+            self.times[self._label] = self.times.get(self._label, 0.0) + now - self._t
+        self._label, self._t = None, now
+
+
+# pipeline progress messages → short stage names (bench table)
+_STAGE_KEYS = {
+    "Проверка исходных данных": "ingest",
+    "Расчёт показателей (M1)": "M1 indicators",
+    "Объективность результатов ВПР (M5)": "M5 objectivity",
+    "Минимальные баллы ГИА и ИОР после исключений (M2, M3)": "M2-M3 ИОР",
+    "Индекс социального благополучия (M4)": "M4 ИСБ",
+    "Педагогические кадры, методическая помощь, МНЦ, МТКП (M6, M7)": "M6-M7",
+    "Риски, кластеры, пары со школами-лидерами, рекомендации (M8–M10)": "M8-M10",
+    "Запись таблиц": "write tables",
+}
+
+
+def _phase1(
+    params: Params, pooled: bool, state_dir: str
+) -> tuple[str, pd.DataFrame, str | None, dict[str, float]]:
+    """Worker: ingest + stages before ИСБ; finish now unless the ИСБ fit needs the region.
+
+    Returns (municipality, its region rows, path of the saved state or None if finished,
+    seconds by stage)."""
+    from . import social_index
+
+    clock = StageTimes()
+    prep = pipeline.prepare(params, progress=clock)
+    index = prep.early.res["results_index"]
+    rows = social_index.region_rows(prep.data, index, params)
+    n_fit = social_index.fit_schools(index, prep.data, params)
+    if not pooled or social_index.fit_scope(params, n_fit, has_region=True) != "region":
+        pipeline.finish(prep, progress=clock)
+        clock.stop()
+        return params.municipality, rows, None, clock.times
+    clock.stop()
+    path = Path(state_dir) / f"{params.municipality}.pkl"
+    with open(path, "wb") as fh:
+        pickle.dump(prep, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return params.municipality, rows, str(path), clock.times
+
+
+def _phase2(state: str, region_sample: pd.DataFrame) -> tuple[str, dict[str, float]]:
+    """Worker: the saved municipality with the region sample for its ИСБ fit."""
+    with open(state, "rb") as fh:
+        prep = pickle.load(fh)
+    os.unlink(state)
+    clock = StageTimes()
+    pipeline.finish(prep, progress=clock, region_sample=region_sample)
+    clock.stop()
+    return prep.params.municipality, clock.times
+
+
+def default_workers() -> int:
+    """Worker processes for a region run: the CPUs this process may use, at most 2.
+
+    Two because the measured gain stops there on the 2-core reference machine and each
+    worker holds one municipality in memory; ``--workers`` asks for more."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        n = os.cpu_count() or 1
+    return max(1, min(2, n))
+
+
+def _executor(workers: int):
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["shnor_lib.pipeline", "shnor_lib.region"])
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
+class _Serial:
+    """The executor interface, run in this process (workers=1: no pickling, no forks)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, fn, *args):
+        import concurrent.futures as cf
+
+        fut: cf.Future = cf.Future()
+        try:
+            fut.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 (re-raised by fut.result())
+            fut.set_exception(exc)
+        return fut
+
+
+def compute_region(
+    params_list: list[Params],
+    progress: Callable[[str], None] | None = None,
+    *,
+    workers: int | None = None,
+    pooled: bool = True,
+    stage_times: dict[str, float] | None = None,
+) -> list[Path]:
+    """``shnor compute`` for every municipality (see the module docstring); returns the
+    tables folders in the order of ``params_list``.
+
+    ``pooled=False`` never passes a region sample (every ИСБ fit stays municipal).
+    ``stage_times``: filled with the seconds spent in each stage, summed over the
+    municipalities (CPU-side time in the workers, not wall time). Failures are collected; after all municipalities were tried, one ShnorError lists them.
+    """
+    import concurrent.futures as cf
+
+    if not params_list:
+        raise ShnorError("Нет муниципалитетов для расчёта", "No municipalities to compute")
+    workers = default_workers() if workers is None else max(1, int(workers))
+    say = progress or (lambda _msg: None)
+    first = params_list[0]
+    base = summary_dir(first.root, first.region or "region", first.year, first.paths.outputs)
+    base.mkdir(parents=True, exist_ok=True)
+    state_dir = tempfile.mkdtemp(prefix=".region-state-", dir=base)
+    # the largest municipalities first: the pool then ends with small ones (less idle time)
+    order = sorted(range(len(params_list)), key=lambda i: -_raw_size(params_list[i]))
+    failures: list[tuple[str, str, str]] = []
+    rows: dict[str, pd.DataFrame] = {}
+    deferred: dict[str, str] = {}
+    t0 = time.perf_counter()
+    try:
+        with _executor(workers) if workers > 1 else _Serial() as pool:
+            futures = {
+                pool.submit(_phase1, params_list[i], pooled, state_dir): params_list[i]
+                for i in order
+            }
+            for k, fut in enumerate(_as_completed(futures), start=1):
+                m = futures[fut].municipality
+                try:
+                    _, sample, state, times = fut.result()
+                except ShnorError as exc:
+                    failures.append((m, exc.message_ru, exc.message_en or exc.message_ru))
+                    say(f"[{k}/{len(futures)}] {m}: ошибка")
+                    continue
+                rows[m] = sample
+                _add_times(stage_times, times)
+                if state:
+                    deferred[m] = state
+                say(
+                    f"[{k}/{len(futures)}] {m}: "
+                    + ("ИСБ — по региону, после всех" if state else "готово")
+                    + f" ({time.perf_counter() - t0:.1f} с)"
+                )
+            if deferred and not failures:
+                sample = region_sample(rows)
+                futures2 = {pool.submit(_phase2, deferred[m], sample): m for m in sorted(deferred)}
+                for fut in _as_completed(futures2):
+                    m = futures2[fut]
+                    try:
+                        _add_times(stage_times, fut.result()[1])
+                    except ShnorError as exc:
+                        failures.append((m, exc.message_ru, exc.message_en or exc.message_ru))
+                        continue
+                    say(f"{m}: ИСБ по региону, готово ({time.perf_counter() - t0:.1f} с)")
+    except cf.process.BrokenProcessPool:
+        raise ShnorError(
+            "Рабочий процесс расчёта региона аварийно завершился (нехватка памяти?); "
+            "попробуйте --workers 1",
+            "A worker process of the region run died (out of memory?); try --workers 1",
+        ) from None
+    finally:
+        shutil.rmtree(state_dir, ignore_errors=True)
+    if failures:
+        ru = "\n".join(f"- {m}: {r}" for m, r, _ in sorted(failures))
+        en = "; ".join(f"{m}: {e}" for m, _, e in sorted(failures))
+        raise ShnorError(
+            f"Не рассчитано муниципалитетов: {len(failures)} из {len(params_list)}\n{ru}",
+            f"{len(failures)} of {len(params_list)} municipalities failed: {en}",
+        )
+    return [p.output_dir() / "tables" for p in params_list]
+
+
+def _add_times(total: dict[str, float] | None, times: dict[str, float]) -> None:
+    if total is not None:
+        for k, v in times.items():
+            total[k] = total.get(k, 0.0) + v
+
+
+def _as_completed(futures):
+    import concurrent.futures as cf
+
+    return cf.as_completed(futures)
+
+
+def region_sample(rows: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every municipality's region rows, in municipality order, with a ``municipality``
+    column (the pooled sample an ИСБ fit with region scope uses)."""
+    parts = [frame.assign(municipality=m) for m, frame in sorted(rows.items()) if len(frame)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _raw_size(params: Params) -> int:
+    folder = params.raw_dir()
+    return sum(p.stat().st_size for p in folder.glob("*") if p.is_file()) if folder.is_dir() else 0
+
+
+# Summary -----------------------------------------------------------------------------------
+
+
+def _flag(s: pd.DataFrame, col: str) -> pd.Series:
+    if col not in s:
+        return pd.Series(False, index=s.index)
+    return s[col].astype("boolean").fillna(False).astype(bool)
+
+
+def municipality_summary(params: Params) -> tuple[dict, pd.DataFrame]:
+    """One row of the regional comparison and the municipality's indicator targets, from
+    its published tables (reporting year)."""
+    res = pipeline.load_results(params)
+    t = res.tables
+    s = t["schools"]
+    year = int(params.year)
+    n = len(s)
+    low, hard = _flag(s, "low_results"), _flag(s, "hard_context")
+    obj = t.get("objectivity")
+    n_tested = n_units = n_ex_schools = 0
+    if obj is not None and not obj.empty:
+        cur = obj[obj["year"] == year]
+        share = cur[cur["check"] == "share_4_5"]
+        n_tested = int((share["n"] >= params.min_group_size).sum())
+        ex = cur[_flag(cur, "excluded")]
+        units = ex.drop_duplicates(["school_id", "year", "procedure", "grade", "subject"])
+        n_units, n_ex_schools = len(units), int(units["school_id"].nunique())
+    ind = t["indicators"]
+    targets = ind[(ind["level"] == "municipality") & (ind["year"] == year)]
+    targets = targets[targets["target"].notna()]
+    status = targets["target_status"].value_counts()
+    met = int(status.get(STATUS_MET, 0))
+    not_met = int(status.get(STATUS_NOT_MET, 0))
+    undetermined = int(status.get(STATUS_UNDETERMINED, 0))
+    defined = met + not_met + undetermined
+    fit = t.get("social_fit")
+    scope = str(fit["scope"].iloc[0]) if fit is not None and len(fit) else ""
+    r2 = float(fit["r2"].iloc[0]) if fit is not None and len(fit) else float("nan")
+    part = t.get("participants")
+    vpr = gia = 0
+    if part is not None and not part.empty:
+        cur = part[part["year"] == year]
+        vpr = int(cur.loc[cur["procedure"] == "ВПР", "participants"].sum())
+        gia = int(cur.loc[cur["procedure"].isin(["ОГЭ", "ЕГЭ"]), "participants"].sum())
+    row = {
+        "municipality": params.municipality,
+        "title": params.title,
+        "year": year,
+        "n_schools": n,
+        "n_with_index": int(s["results_index"].notna().sum()) if "results_index" in s else 0,
+        "n_low_results": int(low.sum()),
+        "share_low_results": 100 * low.mean() if n else float("nan"),
+        "n_hard_context": int(hard.sum()),
+        "share_hard_context": 100 * hard.mean() if n else float("nan"),
+        "n_low_and_hard": int((low & hard).sum()),
+        "n_leaders": int(_flag(s, "leader").sum()),
+        "n_resilient": int(_flag(s, "resilient_contextual").sum()),
+        "n_units_tested": n_tested,
+        "n_excluded_units": n_units,
+        "share_excluded_units": 100 * n_units / n_tested if n_tested else float("nan"),
+        "n_excluded_schools": n_ex_schools,
+        "targets_met": met,
+        "targets_not_met": not_met,
+        "targets_undetermined": undetermined,
+        "targets_defined": defined,
+        "share_targets_met": 100 * met / defined if defined else float("nan"),
+        "social_scope": scope,
+        "social_r2": r2,
+        "vpr_results": vpr,
+        "gia_results": gia,
+    }
+    tg = targets.assign(municipality=params.municipality)[TARGET_COLUMNS]
+    return row, tg.reset_index(drop=True)
+
+
+def summary_dir(root: Path, region: str, year: int, outputs: str = "outputs") -> Path:
+    """``<root>/<outputs>/<region>/<year>``: the regional summary and page."""
+    return Path(root) / outputs / region / str(year)
+
+
+def write_summary(params_list: list[Params], region: str) -> Path:
+    """outputs/<region>/<year>/region_summary.csv, region_targets.csv and region.json,
+    replaced together; returns the path of region_summary.csv."""
+    first = params_list[0]
+    rows, targets = [], []
+    for p in params_list:
+        row, tg = municipality_summary(p)
+        rows.append(row)
+        targets.append(tg)
+    frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS).sort_values("municipality")
+    tg = pd.concat(targets, ignore_index=True) if targets else pd.DataFrame(columns=TARGET_COLUMNS)
+    tg = tg.sort_values(["indicator_id", "municipality"], kind="stable")
+    out = summary_dir(first.root, region, first.year, first.paths.outputs)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "region": region,
+        "year": int(first.year),
+        "municipalities": sorted(p.municipality for p in params_list),
+        "titles": {p.municipality: p.title for p in params_list},
+        "library_version": __version__,
+        "outputs": first.paths.outputs,
+    }
+    tmp = Path(tempfile.mkdtemp(prefix=".summary-", dir=out))
+    try:
+        publish.write_csv(frame.reset_index(drop=True), tmp / "region_summary.csv")
+        publish.write_csv(tg.reset_index(drop=True), tmp / "region_targets.csv")
+        (tmp / "region.json").write_text(
+            json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True) + "\n", "utf-8"
+        )
+        for name in ("region_targets.csv", "region.json", "region_summary.csv"):
+            os.replace(tmp / name, out / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out / "region_summary.csv"
+
+
+def load_summary(root: Path, region: str, year: int, outputs: str = "outputs") -> pd.DataFrame:
+    """The regional summary written by :func:`write_summary`."""
+    path = summary_dir(Path(root), region, year, outputs) / "region_summary.csv"
+    if not path.exists():
+        raise ShnorError(
+            f"Нет сводки по региону: {path} (выполните shnor region)",
+            f"No regional summary: {path} (run shnor region)",
+        )
+    return publish.read_csv(path)
+
+
+def load_targets(root: Path, region: str, year: int, outputs: str = "outputs") -> pd.DataFrame:
+    """Indicator × municipality target statuses written by :func:`write_summary`."""
+    path = summary_dir(Path(root), region, year, outputs) / "region_targets.csv"
+    return publish.read_csv(path) if path.exists() else pd.DataFrame(columns=TARGET_COLUMNS)
+
+
+def load_meta(root: Path, region: str, year: int, outputs: str = "outputs") -> dict:
+    path = summary_dir(Path(root), region, year, outputs) / "region.json"
+    return json.loads(path.read_text("utf-8")) if path.exists() else {}
+
+
+# Page --------------------------------------------------------------------------------------
+
+
+def region_title(region: str, year: int) -> str:
+    return f"Регион {region}: сравнение муниципалитетов, {year} год"
+
+
+def render_region(
+    root: Path,
+    region: str,
+    year: int,
+    *,
+    outputs: str = "outputs",
+    notebook: str = DEFAULT_NOTEBOOK,
+    timeout: int = 600,
+) -> Path:
+    """Execute notebooks/region.ipynb for the region and publish region.html/.ipynb in
+    ``outputs/<region>/<year>/`` only when execution and conversion both succeed."""
+    from . import report
+
+    root = Path(root).resolve()
+    out_dir = summary_dir(root, region, year, outputs)
+    if not (out_dir / "region_summary.csv").exists():
+        load_summary(root, region, year, outputs)  # raises the explanatory error
+    nb_path = root / notebook
+    if not nb_path.is_file():  # a project without its own copy: the package's notebook
+        nb_path = Path(__file__).resolve().parent.parent / notebook
+    parameters = {"region": region, "year": int(year), "root": str(root), "outputs": outputs}
+    tmp = Path(tempfile.mkdtemp(prefix=".region-", dir=out_dir))
+    try:
+        report.execute_notebook(
+            nb_path, tmp / "region.ipynb", parameters, cwd=root, timeout=timeout
+        )
+        report.notebook_to_html(
+            tmp / "region.ipynb",
+            tmp / "region.html",
+            title=region_title(region, year),
+            resources_dir=nb_path.parent,
+        )
+        for name in ("region.ipynb", "region.html"):  # the page last
+            os.replace(tmp / name, out_dir / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir / "region.html"
