@@ -674,8 +674,27 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
     problems.extend(_check_school_ids(result.tables))
     if problems:
         raise ValidationError(problems)
+    _check_reporting_year(result, params)
     _finish(result, params)
     return result
+
+
+def _check_reporting_year(result: IngestResult, params: Params) -> None:
+    """The reporting year must have results: a typo in `year` must not give an empty report."""
+    years: set[int] = set()
+    for name in ("vpr", "gia"):
+        if name in result.tables:
+            years |= {int(y) for y in result.tables[name]["year"].dropna().unique()}
+    if params.year in years:
+        return
+    found = ", ".join(map(str, sorted(years))) or "нет"
+    raise ShnorError(
+        f"В исходных данных нет результатов ВПР и ГИА за отчётный год {params.year} "
+        f"(годы в данных: {found}). Проверьте параметр year в {params.source} или "
+        "укажите год: make report YEAR=<год>.",
+        f"No ВПР or ГИА results for the reporting year {params.year} (years found: {found}); "
+        f"check `year` in {params.source}.",
+    )
 
 
 def _rel(path: Path, root: Path) -> str:

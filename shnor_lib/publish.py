@@ -194,6 +194,8 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def read_csv(path: Path) -> pd.DataFrame:
     id_cols = {"school_id": str, "low_results_school_id": str, "leader_school_id": str}
+    if not Path(path).read_text("utf-8").strip():
+        return pd.DataFrame()  # a stage with nothing to report (e.g. a tiny municipality)
     frame = pd.read_csv(path, dtype=id_cols, keep_default_na=False, na_values=[""])
     for col in frame.columns:
         vals = set(frame[col].dropna().unique()) if frame[col].dtype == object else set()

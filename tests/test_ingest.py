@@ -276,3 +276,11 @@ def test_arrow_reader_is_used_for_clean_csv(tiny_project):
     frame = ingest.read_raw(_raw(root) / "vpr.csv")
     assert all(isinstance(frame[c].dtype, pd.StringDtype) for c in frame.columns)
     assert frame["school_id"].dtype.storage == "pyarrow"
+
+
+def test_reporting_year_without_results_is_an_error(tiny_project, capsys, monkeypatch):
+    root, params = tiny_project
+    monkeypatch.chdir(root)
+    assert main(["compute", "--params", "params/tiny.yml", "--year", "2030"]) == 2
+    err = capsys.readouterr().err
+    assert "2030" in err and "2023, 2024" in err and "Traceback" not in err

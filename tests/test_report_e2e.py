@@ -155,3 +155,13 @@ def test_no_student_ids_in_outputs(demo):
             assert not any(s in text for s in sample), path
     summary = json.loads((params.output_dir() / "summary.json").read_text("utf-8"))
     assert summary["year"] == 2024
+
+
+def test_tiny_municipality_gets_a_report(tiny_project):
+    """Three schools, two years: every section degrades to notes, nothing crashes."""
+    root, params = tiny_project
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    pipeline.compute(params)
+    html = report.render_report(params)
+    text = html.read_text("utf-8")
+    assert "Индекс социального благополучия и ШССУ" in text and "Traceback" not in text
