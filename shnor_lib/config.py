@@ -37,6 +37,19 @@ _RANGES: dict[str, tuple[float, float]] = {
     "objectivity.heaping_delta": (0.0, 0.5),
     "clusters.k_min": (2, 20),
     "clusters.k_max": (2, 20),
+    "results_index.components.gia_below_min.weight": (0.0, 100.0),
+    "results_index.components.ege_mean.weight": (0.0, 100.0),
+    "results_index.components.oge_mean_mark.weight": (0.0, 100.0),
+    "results_index.components.vpr_mean_mark.weight": (0.0, 100.0),
+    "results_index.low_results_years": (1, 10),
+    "results_index.leader_years": (1, 10),
+    "min_scores.risk_share": (0.0, 100.0),
+    "min_scores.risk_procedures": (1, 50),
+    "min_scores.min_results": (1, 1000),
+    "social_index.hard_context_quartile": (1, 4),
+    "social_index.min_schools": (1, 100000),
+    "objectivity.min_excess": (0.0, 100.0),
+    "pairing.max_pairs_per_leader": (1, 100),
 }
 # Keys whose default is null: the accepted non-null type.
 _NULLABLE: dict[str, type] = {"region": str}
@@ -213,6 +226,47 @@ class Params(Mapping[str, Any]):
         return self.root / self.paths.outputs / self.municipality / str(self.year)
 
 
+def _cross_checks(merged: dict[str, Any], source: str) -> list[Problem]:
+    """Rules that involve more than one key."""
+    out: list[Problem] = []
+
+    def bad(key: str, value: Any, ru: str, en: str) -> None:
+        out.append(Problem(source, ru, en, column=key, value=value, column_label=_KEY))
+
+    ri = merged["results_index"]
+    weights = [c.get("weight", 0) for c in ri["components"].values()]
+    if all(isinstance(w, int | float) for w in weights) and sum(weights) <= 0:
+        bad(
+            "results_index.components",
+            weights,
+            "хотя бы один положительный вес компонента ИОР",
+            "at least one positive ИОР component weight",
+        )
+    for key in ("low_results_years", "leader_years"):
+        if isinstance(ri[key], int) and ri[key] > merged["window"]:
+            bad(
+                f"results_index.{key}",
+                ri[key],
+                f"не больше окна анализа (window = {merged['window']})",
+                f"at most the window ({merged['window']})",
+            )
+    cuts = merged["teachers"]["deficit_cuts"]
+    ok = (
+        isinstance(cuts, list)
+        and len(cuts) == 3
+        and all(isinstance(c, int | float) and 0 <= c <= 100 for c in cuts)
+        and cuts[0] < cuts[1] < cuts[2]
+    )
+    if not ok:
+        bad(
+            "teachers.deficit_cuts",
+            cuts,
+            "три возрастающих порога от 0 до 100 (A|B|C|D)",
+            "three increasing cut scores within 0..100",
+        )
+    return out
+
+
 def validate(data: Mapping[str, Any], source: str = "<params>") -> list[Problem]:
     """All problems of a params mapping against the defaults schema."""
     problems: list[Problem] = []
@@ -253,6 +307,7 @@ def load_params(
         user = _merge(user, overrides)
     problems = validate(user, source)
     merged = _merge(defaults, user)
+    problems.extend(_cross_checks(merged, source))
     if merged["clusters"]["k_min"] > merged["clusters"]["k_max"]:
         problems.append(
             Problem(

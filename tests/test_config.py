@@ -76,3 +76,31 @@ def test_missing_file_and_bad_yaml(tmp_path):
     path = _write(tmp_path, "year: [2024\n")
     with pytest.raises(ShnorError, match="YAML"):
         load_params(path)
+
+
+def test_cross_key_rules_and_ranges(tmp_path):
+    path = _write(
+        tmp_path,
+        "results_index:\n  components:\n    gia_below_min: {weight: -0.4}\n"
+        "  low_results_years: 5\nteachers:\n  deficit_cuts: [70, 50, 85]\n"
+        "social_index:\n  hard_context_quartile: 7\n"
+        "pairing:\n  max_pairs_per_leader: 0\n",
+    )
+    with pytest.raises(ValidationError) as info:
+        load_params(path)
+    cols = {p.column for p in info.value.problems}
+    assert cols == {
+        "results_index.components.gia_below_min.weight",
+        "results_index.low_results_years",
+        "teachers.deficit_cuts",
+        "social_index.hard_context_quartile",
+        "pairing.max_pairs_per_leader",
+    }
+    zero = _write(
+        tmp_path,
+        "results_index:\n  components:\n    gia_below_min: {weight: 0}\n"
+        "    ege_mean: {weight: 0}\n    oge_mean_mark: {weight: 0}\n"
+        "    vpr_mean_mark: {weight: 0}\n",
+    )
+    with pytest.raises(ValidationError, match="положительный вес"):
+        load_params(zero)
