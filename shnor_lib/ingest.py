@@ -411,7 +411,10 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
         lookup = {schema.norm_key(c): c for c in col.choices}
         if col.name == "locality":
             lookup.update(schema.LOCALITY_ALIASES)
-        mapped = _lookup(text, lambda v: lookup.get(schema.norm_key(v)))
+        if col.name == "procedure":
+            mapped = _lookup(text, lambda v: lookup.get(schema.procedure_key(v)))
+        else:
+            mapped = _lookup(text, lambda v: lookup.get(schema.norm_key(v)))
         out.add_mask(
             present & mapped.isna(),
             rows,

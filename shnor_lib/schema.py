@@ -48,6 +48,7 @@ def C(
 SCHOOL_TYPES = ("НОШ", "ООШ", "СОШ", "СОШ с УИОП", "лицей", "гимназия")
 LOCALITIES = ("город", "село")
 EXAMS = ("ОГЭ", "ЕГЭ")
+PROCEDURES = ("ВПР", "ОГЭ", "ЕГЭ", "НИКО", "КДР")
 CATEGORIES = ("высшая", "первая", "соответствие", "нет")
 ROADMAP_LEVELS = ("край", "муниципалитет", "ОО")
 VPR_GRADES = (4, 5, 6, 7, 8, 10, 11)
@@ -357,7 +358,7 @@ _add(
         (
             C("year", "year", *_YEAR, required=True),
             C("school_id", "id", *_SCHOOL_ID, required=True),
-            C("procedure", "str", "процедура", "оценочная процедура"),
+            C("procedure", "str", "процедура", "оценочная процедура", choices=PROCEDURES),
             C("grade", "int", "класс", "параллель", lo=4, hi=11),
             C("subject", "subject", "предмет", "учебный предмет"),
         ),
@@ -504,6 +505,12 @@ LOCALITY_ALIASES = {
     "рабочий поселок": "город",
     "городская местность": "город",
 }
+
+
+def procedure_key(text: object) -> str:
+    """«ВПР-2024», «впр 2024 г.», «VPR» → «впр»: the procedure without its year."""
+    key = re.sub(r"[\d\s\-–—]+|г$", "", norm_key(text))
+    return {"vpr": "впр", "oge": "огэ", "ege": "егэ"}.get(key, key)
 
 
 def norm_key(text: object) -> str:

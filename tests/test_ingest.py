@@ -284,3 +284,22 @@ def test_reporting_year_without_results_is_an_error(tiny_project, capsys, monkey
     assert main(["compute", "--params", "params/tiny.yml", "--year", "2030"]) == 2
     err = capsys.readouterr().err
     assert "2030" in err and "2023, 2024" in err and "Traceback" not in err
+
+
+def test_federal_list_procedure_spellings(tiny_project):
+    root, params = tiny_project
+    ros = pd.DataFrame(
+        {
+            "year": [2024, 2024, 2024],
+            "school_id": ["100001"] * 3,
+            "procedure": ["ВПР-2024", "впр", "ВсОКО"],
+            "grade": [5, 5, 5],
+            "subject": ["Математика", "Русский язык", "Математика"],
+        }
+    )
+    write_tables(_raw(root), {"rosobrnadzor": ros})
+    problems = _problems(params)
+    assert [(p.row, p.column, p.value) for p in problems] == [(4, "procedure", "ВсОКО")]
+    ros = ros.iloc[:2]
+    write_tables(_raw(root), {"rosobrnadzor": ros})
+    assert ingest.ingest(params).tables["rosobrnadzor"]["procedure"].tolist() == ["ВПР", "ВПР"]
