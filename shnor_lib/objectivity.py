@@ -1268,9 +1268,15 @@ def index_effect(
         "min_weight_share": params.results_index.min_weight_share,
     }
     before = results_index.compute_index(
-        results_index.components(data, gia_marked, years, params.window, None), weights, **kw
+        results_index.components(
+            data, gia_marked, years, params.window, None, min_n=params.min_group_size
+        ),
+        weights,
+        **kw,
     )
-    comps_after = results_index.components(data, gia_marked, years, params.window, exclusions)
+    comps_after = results_index.components(
+        data, gia_marked, years, params.window, exclusions, min_n=params.min_group_size
+    )
     after = results_index.compute_index(comps_after, weights, **kw)
     if keep is not None:
         keep.extend([comps_after, after])

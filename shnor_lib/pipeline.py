@@ -93,6 +93,16 @@ def gia_marked(data: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
     )
 
 
+def _gia_warnings(marked: pd.DataFrame | None, params: Params) -> list[str]:
+    """Data-quality notes on ГИА: no results in the reporting year, unknown minimum scores."""
+    if marked is None or not (marked["year"] == params.year).any():
+        return [
+            f"ГИА: нет результатов ОГЭ и ЕГЭ за {params.year} г.; ИОР отчётного года "
+            "построен без компонентов ГИА этого года (доля ниже минимума — по прошлым годам окна)"
+        ]
+    return min_scores.unknown_thresholds(marked[marked["year"].isin(params.years)])
+
+
 def results_stage(
     data: dict[str, pd.DataFrame],
     params: Params,
@@ -119,7 +129,9 @@ def results_stage(
     if reuse is not None and reuse[:2] == (tuple(years), int(params.window)):
         comps, index = reuse[2], reuse[3]
     else:
-        comps = results_index.components(data, marked, years, params.window, exclusions)
+        comps = results_index.components(
+            data, marked, years, params.window, exclusions, min_n=params.min_group_size
+        )
         index = results_index.compute_index(
             comps,
             weights,
@@ -213,6 +225,7 @@ def compute_late(
     """ИСБ (M4; with `region_sample`, the other municipalities' school-years, when its fit
     scope resolves to the region), M6–M10; all computed tables."""
     manifest = manifest if manifest is not None else {"warnings": [], "sources": []}
+    manifest["warnings"].extend(_gia_warnings(gia_marked(data), params))
     obj, res, schools = early.obj, early.res, early.schools
     _stage(progress, "Индекс социального благополучия (M4)…")
     soc = social_index.stage(

@@ -88,17 +88,16 @@ def _col_letter(i: int) -> str:
     return out
 
 
+_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _esc(text: str) -> str:
-    text = _ILLEGAL.sub("", text)
     if len(text) > MAX_STRING:
         text = text[:MAX_STRING]
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    return text
+    if _SPECIAL.search(text) is None:
+        return text
+    text = _ILLEGAL.sub("", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _num(x: float) -> str | None:
@@ -145,10 +144,9 @@ def _string_cell(ref: str, text: str) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_esc(text)}</t></is></c>'
 
 
-def _cells(series: pd.Series, letter: str) -> list[str]:
-    """The <c> elements of one column (row 2 onwards); '' for an empty cell."""
-    n = len(series)
-    refs = [f"{letter}{r}" for r in range(2, n + 2)]
+def _cells(series: pd.Series, letter: str, rows: list[str]) -> list[str]:
+    """The <c> elements of one column (``rows``: the row numbers, from 2); '' for an empty
+    cell."""
     dtype = series.dtype
     if pd.api.types.is_datetime64_any_dtype(dtype):
         s = series.dt.tz_localize(None) if getattr(dtype, "tz", None) is not None else series
@@ -156,37 +154,45 @@ def _cells(series: pd.Series, letter: str) -> list[str]:
         days = (vals - _EXCEL_EPOCH) / np.timedelta64(1, "D")
         ok = ~np.isnat(vals)
         return [
-            f'<c r="{ref}" s="{_STYLE_DATE}"><v>{_num(d)}</v></c>' if good else ""
-            for ref, d, good in zip(refs, days.tolist(), ok.tolist(), strict=True)
+            f'<c r="{letter}{r}" s="{_STYLE_DATE}"><v>{_num(d)}</v></c>' if good else ""
+            for r, d, good in zip(rows, days.tolist(), ok.tolist(), strict=True)
         ]
     if pd.api.types.is_integer_dtype(dtype) and not series.hasnans:
         return [
-            f'<c r="{ref}"><v>{v}</v></c>'
-            for ref, v in zip(refs, series.to_numpy().tolist(), strict=True)
+            f'<c r="{letter}{r}"><v>{v}</v></c>'
+            for r, v in zip(rows, series.to_numpy().tolist(), strict=True)
         ]
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
         vals = series.to_numpy(dtype="float64", na_value=np.nan)
         return [
-            f'<c r="{ref}"><v>{t}</v></c>' if t is not None and t[-1] != "f" else _inf(ref, t)
-            for ref, t in zip(refs, _number_texts(vals), strict=True)
+            f'<c r="{letter}{r}"><v>{t}</v></c>'
+            if t is not None and t[-1] != "f"
+            else _inf(f"{letter}{r}", t)
+            for r, t in zip(rows, _number_texts(vals), strict=True)
         ]
-    bodies: dict[object, str] = {}  # text of each distinct string, escaped once
+    values = series.astype(object)
+    kinds = pd.api.types.infer_dtype(values, skipna=True)
+    if kinds in ("string", "boolean", "empty"):  # text (or да/нет): each distinct value once
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        bodies = [
+            None if (isinstance(u, str) and u == "") else _esc(_text(u)) for u in uniques.tolist()
+        ]
+        bodies.append(None)  # code -1: missing
+        return [
+            ""
+            if (b := bodies[c]) is None
+            else f'<c r="{letter}{r}" t="inlineStr"><is><t xml:space="preserve">{b}</t></is></c>'
+            for r, c in zip(rows, codes.tolist(), strict=True)
+        ]
     out = []
-    for ref, v in zip(refs, series.astype(object).tolist(), strict=True):
+    for r, v in zip(rows, values.tolist(), strict=True):
+        ref = f"{letter}{r}"
         if isinstance(v, str):
-            if v == "":
-                out.append("")
-                continue
-            body = bodies.get(v)
-            if body is None:
-                body = bodies[v] = _esc(v)
-            out.append(
-                f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{body}</t></is></c>'
-            )
+            out.append(_string_cell(ref, v) if v != "" else "")
         elif v is None or v is pd.NA or v is pd.NaT:
             out.append("")
         elif isinstance(v, bool | np.bool_):
-            out.append(_string_cell(ref, "да" if v else "нет"))
+            out.append(_string_cell(ref, _text(v)))
         elif isinstance(v, int | float | np.integer | np.floating):
             out.append(_number_cell(ref, float(v)))
         elif isinstance(v, pd.Timestamp | np.datetime64):
@@ -199,6 +205,12 @@ def _cells(series: pd.Series, letter: str) -> list[str]:
         else:
             out.append(_string_cell(ref, str(v)))
     return out
+
+
+def _text(v: object) -> str:
+    if isinstance(v, bool | np.bool_):
+        return "да" if v else "нет"
+    return str(v)
 
 
 def _width(header: str, values: Iterable[object]) -> float:
@@ -238,7 +250,8 @@ def sheet_xml(frame: pd.DataFrame) -> str:
             for letter, name in zip(letters, columns, strict=True)
         )
         parts.append(f'<row r="1">{header}</row>')
-        cols = [_cells(frame.iloc[:, i], letters[i]) for i in range(len(columns))]
+        rows = [str(r) for r in range(2, len(frame) + 2)]
+        cols = [_cells(frame.iloc[:, i], letters[i], rows) for i in range(len(columns))]
         parts.extend(
             f'<row r="{r}">{"".join(cells)}</row>'
             for r, cells in enumerate(zip(*cols, strict=True), start=2)
