@@ -372,7 +372,7 @@ def key_numbers(res: Results) -> dict[str, object]:
     obj = res.tables.get("objectivity")
     if obj is not None and "excluded" in obj:
         ex = obj[obj["excluded"].fillna(False).astype(bool) & obj["year"].isin(res.params.years)]
-        out["Исключения"] = len(
+        out["Исключено единиц ВПР за 3 года"] = len(
             ex.drop_duplicates(["school_id", "year", "procedure", "grade", "subject"])
         )
     return out
