@@ -511,7 +511,9 @@ def _read_table(
     if missing:
         return None
     # Row numbers as the user sees them: header is row 1.
-    rows = pd.Series(np.arange(2, len(frame) + 2), index=frame.index)
+    # Row numbers as the user sees them (header = row 1); Excel's blank rows were dropped with
+    # their index kept, so the index still points at the sheet row.
+    rows = pd.Series(np.asarray(frame.index, dtype="int64") + 2, index=frame.index)
     data = {}
     for header, canon in mapping.items():
         col = table.by_name.get(canon) or Column(canon, "int", lo=0)  # extra counts

@@ -303,3 +303,15 @@ def test_federal_list_procedure_spellings(tiny_project):
     ros = ros.iloc[:2]
     write_tables(_raw(root), {"rosobrnadzor": ros})
     assert ingest.ingest(params).tables["rosobrnadzor"]["procedure"].tolist() == ["ВПР", "ВПР"]
+
+
+def test_xlsx_row_numbers_count_blank_rows(tiny_project):
+    root, params = tiny_project
+    schools = tiny_tables()["schools"].astype(object)
+    blank = pd.DataFrame([[None] * schools.shape[1]] * 2, columns=schools.columns)
+    schools = pd.concat([schools.iloc[:1], blank, schools.iloc[1:]], ignore_index=True)
+    schools.loc[3, "locality"] = "луна"  # sheet row 5 (header 1, data 2, blanks 3–4)
+    (_raw(root) / "schools.csv").unlink()
+    schools.to_excel(_raw(root) / "schools.xlsx", index=False)
+    problems = _problems(params)
+    assert [(p.row, p.column) for p in problems] == [(5, "locality")]
