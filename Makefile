@@ -12,13 +12,19 @@ PARAMS       ?= params/$(MUNICIPALITY).yml
 YEAR         ?=
 YEAR_ARG     := $(if $(YEAR),--year $(YEAR),)
 DEMO_DATA    := $(if $(filter demo,$(MUNICIPALITY)),data/raw/demo/_truth.json,)
+REGION       ?= demo_region
+RAW          ?= data/raw/$(REGION)
+WORKERS      ?=
+WORKERS_ARG  := $(if $(WORKERS),--workers $(WORKERS),)
+DEMO_REGION  := $(if $(filter data/raw/demo_region,$(RAW)),data/raw/demo_region/.complete,)
 
-.PHONY: help venv synth validate compute report reports site forms lab test lint format bench freeze clean
+.PHONY: help venv synth validate compute report reports region site forms lab test lint format bench freeze clean
 
 help: ## show this list of targets
 	@echo "shnor — аналитический отчёт о ШНОР/ШССУ. Цели (targets):"
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "Параметры: MUNICIPALITY=demo (файл params/<m>.yml), YEAR=<отчётный год>"
+	@echo "Регион: make region RAW=data/raw/<регион> REGION=<id> [WORKERS=2] (по умолчанию — демо-регион)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@echo "Подготовка окружения $(VENV) (Python: $(PYTHON))…"
@@ -48,7 +54,14 @@ report: $(STAMP) $(DEMO_DATA) ## the report: outputs/<m>/<year>/report.html (dem
 reports: $(STAMP) data/raw/demo/_truth.json ## reports for every params/*.yml in one process
 	$(BIN)/shnor reports --dir params
 
-site: $(STAMP) ## outputs/site/index.html linking every report, ready to upload
+data/raw/demo_region/.complete: | $(STAMP)
+	$(BIN)/shnor synth --region demo_region --municipalities 6 --schools 240 --out data/raw/demo_region
+	@touch $@
+
+region: $(STAMP) $(DEMO_REGION) ## a whole region: RAW=data/raw/<region> REGION=<id> → outputs/<REGION>/<year>/region.html
+	$(BIN)/shnor region --raw $(RAW) --region $(REGION) $(YEAR_ARG) $(WORKERS_ARG)
+
+site: $(STAMP) ## outputs/site/index.html linking every report and region page, ready to upload
 	$(BIN)/shnor site --outputs outputs
 
 forms: $(STAMP) ## blank Excel monitoring forms → outputs/forms/
@@ -62,14 +75,14 @@ test: $(STAMP) ## run the whole test suite
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check shnor_lib tests
+	$(BIN)/ruff format --check shnor_lib tests tools
 
 format: $(STAMP) ## format the code with ruff
 	$(BIN)/ruff format shnor_lib tests
 	$(BIN)/ruff check --fix shnor_lib tests
 
 bench: $(STAMP) ## performance benchmark (not part of make test) → outputs/bench/bench.md
-	$(BIN)/python -m shnor_lib.bench
+	$(BIN)/python -m shnor_lib.bench $(BENCH_ARGS)
 
 freeze: $(STAMP) ## re-pin requirements.txt from the current .venv
 	@{ echo "# Pinned environment for shnor (Python 3.11). Regenerate with: make freeze"; \

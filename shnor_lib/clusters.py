@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.cluster.hierarchy import cut_tree, linkage
-from scipy.spatial.distance import cdist, pdist, squareform
 
 from .display import fmt_number
 from .risk_profile import features as feature_meta
@@ -142,6 +140,8 @@ def silhouette_samples(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
     labs = np.unique(labels)
     if len(labs) < 2 or len(labs) >= len(labels):
         raise ValueError("silhouette needs 2 <= number of clusters < number of points")
+    from scipy.spatial.distance import pdist, squareform
+
     d = squareform(pdist(x))
     own = np.searchsorted(labs, labels)
     member = own[:, None] == np.arange(len(labs))[None, :]
@@ -166,6 +166,13 @@ def silhouette(x: np.ndarray, labels: np.ndarray) -> float:
 
 
 # ---------------------------------------------------------------------------- methods
+
+
+def cdist(*args, **kwargs):
+    """scipy's cdist, imported when first needed (report kernels start faster)."""
+    from scipy.spatial.distance import cdist as _cdist
+
+    return _cdist(*args, **kwargs)
 
 
 def _kmeans_pp(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -213,6 +220,8 @@ def kmeans(x: np.ndarray, k: int, seed: int = 0, starts: int = KMEANS_STARTS) ->
 
 def _labelings(x: np.ndarray, ks: list[int], method: str, seed: int) -> dict[int, np.ndarray]:
     if method == "ward":
+        from scipy.cluster.hierarchy import cut_tree, linkage
+
         tree = linkage(x, method="ward")
         cut = cut_tree(tree, n_clusters=ks)
         return {k: cut[:, i] for i, k in enumerate(ks)}

@@ -93,8 +93,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
-from scipy import stats as sps
 
 from . import indicators, reference, results_index
 from .errors import ShnorError
@@ -190,7 +188,7 @@ class ObjectivityResult:
     effect: pd.DataFrame  # ИОР with and without the exclusions, per affected school × year
     params: dict = field(default_factory=dict)
     # ИОР after the exclusions as index_effect computed it, with the arguments it used:
-    # (years, window, components, index); M3 reuses it when its arguments are the same
+    # (years, window, min_n, components, index); M3 reuses it when its arguments are the same
     index_after: tuple | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -457,6 +455,9 @@ def _estimate_variance(d, v, sp2) -> tuple[float, float]:
     rather than means: inflated units, one-sided outliers, barely move them. With fewer
     than 40 residuals κ = 1.
     """
+    from scipy import optimize
+    from scipy import stats as sps
+
     q = sps.norm.ppf(0.75)
     ok = np.isfinite(d) & np.isfinite(v) & np.isfinite(sp2)
     d, v, sp2 = np.abs(d[ok]), v[ok], sp2[ok]
@@ -626,6 +627,8 @@ def robust_expected(
 
 
 def _z(confidence: float) -> float:
+    from scipy import stats as sps
+
     return float(sps.norm.ppf(0.5 + confidence / 2))
 
 
@@ -717,6 +720,8 @@ def excess_tests(
     mean["model"] = fit_m["model"].to_numpy()
     mean["observed"] = ym
     se_obs = np.sqrt(t["var"].to_numpy(float) / n)
+    from scipy import stats as sps
+
     tq = sps.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
     mean["observed_ci_low"] = ym - tq * se_obs
     mean["observed_ci_high"] = ym + tq * se_obs
@@ -1470,7 +1475,9 @@ def stage(
             "min_group_size": min_n,
             "min_schools": int(obj.min_schools),
         },
-        index_after=(tuple(years), int(params.window), *kept) if kept else None,
+        index_after=(tuple(years), int(params.window), int(params.min_group_size), *kept)
+        if kept
+        else None,
     )
 
 

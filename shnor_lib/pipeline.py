@@ -126,8 +126,12 @@ def results_stage(
         min_results=params.min_scores.min_results,
     )
     weights = {k: v.weight for k, v in params.results_index.components.items()}
-    if reuse is not None and reuse[:2] == (tuple(years), int(params.window)):
-        comps, index = reuse[2], reuse[3]
+    if reuse is not None and reuse[:3] == (
+        tuple(years),
+        int(params.window),
+        int(params.min_group_size),
+    ):
+        comps, index = reuse[3], reuse[4]
     else:
         comps = results_index.components(
             data, marked, years, params.window, exclusions, min_n=params.min_group_size
@@ -175,6 +179,7 @@ class Early:
     obj: objectivity.ObjectivityResult
     res: dict[str, pd.DataFrame]
     schools: pd.DataFrame
+    marked: pd.DataFrame | None = None  # ГИА with the minimum-score flags (M2)
 
 
 def compute_early(
@@ -210,7 +215,7 @@ def compute_early(
     schools.loc[
         schools["results_index"].notna() & (schools["no_index_reason"] == ""), "no_index_reason"
     ] = ""
-    return Early(ind=ind, c1=c1, obj=obj, res=res, schools=schools)
+    return Early(ind=ind, c1=c1, obj=obj, res=res, schools=schools, marked=marked)
 
 
 def compute_late(
@@ -221,15 +226,23 @@ def compute_late(
     manifest: dict | None = None,
     *,
     region_sample: pd.DataFrame | None = None,
+    region_fit=None,
 ) -> dict[str, pd.DataFrame]:
     """ИСБ (M4; with `region_sample`, the other municipalities' school-years, when its fit
-    scope resolves to the region), M6–M10; all computed tables."""
+    scope resolves to the region — `region_fit`: the model already fitted on it), M6–M10;
+    all computed tables."""
     manifest = manifest if manifest is not None else {"warnings": [], "sources": []}
-    manifest["warnings"].extend(_gia_warnings(gia_marked(data), params))
+    marked = early.marked if early.marked is not None else gia_marked(data)
+    manifest["warnings"].extend(_gia_warnings(marked, params))
     obj, res, schools = early.obj, early.res, early.schools
     _stage(progress, "Индекс социального благополучия (M4)…")
     soc = social_index.stage(
-        data, res["results_index"], res["classes"], params, region_sample=region_sample
+        data,
+        res["results_index"],
+        res["classes"],
+        params,
+        region_sample=region_sample,
+        region_fit=region_fit,
     )
     _merge_school_columns(schools, soc.schools)
     _stage(progress, "Педагогические кадры, методическая помощь, МНЦ, МТКП (M6, M7)…")
@@ -391,11 +404,18 @@ def finish(
     progress: Callable[[str], None] | None = None,
     *,
     region_sample: pd.DataFrame | None = None,
+    region_fit=None,
 ) -> Path:
     """ИСБ and the later stages, then write every table; return the tables folder."""
     params, found = prep.params, prep.found
     tables = compute_late(
-        prep.data, params, prep.early, progress, found, region_sample=region_sample
+        prep.data,
+        params,
+        prep.early,
+        progress,
+        found,
+        region_sample=region_sample,
+        region_fit=region_fit,
     )
     _stage(progress, "Запись таблиц…")
     manifest = {

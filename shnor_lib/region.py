@@ -13,11 +13,13 @@ outcome is each school's position in its own municipality.
 
 How the run goes (:func:`compute_region`): phase 1 ingests every municipality and computes
 the stages before ИСБ (M1, M5, M2, M3); a municipality whose fit scope stays municipal is
-finished at once. Phase 2 finishes the others with the region sample (pooled in
-municipality order, so the result does not depend on which process finished first). Both
-phases run in a pool of worker processes (``workers``, default: the number of CPUs, at
-most 2 unless asked); each municipality's tables are written atomically as by ``shnor
-compute``.
+finished at once. Then the region sample is pooled (in municipality order, so the result
+does not depend on which process finished first) and the regional ИСБ model is fitted
+once — every municipality with region scope would fit the same rows. Phase 2 finishes
+those municipalities with it. Both phases run in a pool of worker processes (``workers``,
+default: the number of CPUs, at most 2 unless asked; ``workers=1`` runs in this process
+and gives byte-identical tables); each municipality's tables are written atomically as by
+``shnor compute``.
 
 The regional summary (:func:`write_summary`) compares the municipalities — shares of ШНОР
 and ШССУ, objectivity exclusions, indicator targets met — from their published tables and
@@ -100,7 +102,8 @@ def municipality_folders(raw_root: Path) -> list[Path]:
 
 def params_dir(root: Path, region: str, year: int, outputs: str = "outputs") -> Path:
     """Where a region run keeps the params files it generates for its municipalities."""
-    return summary_dir(root, region, year, outputs) / "params"
+    # not "params": load_params would take the folder above it for the project root
+    return summary_dir(root, region, year, outputs) / "municipality_params"
 
 
 def region_params(
@@ -117,8 +120,8 @@ def region_params(
     A municipality with ``<params_source>/<id>.yml`` (default ``<root>/params``) uses that
     file; the others get the package defaults. Either way ``region``, ``year`` and the raw
     folder are set here, and the effective overrides are written to
-    ``outputs/<region>/<year>/params/<id>.yml`` (the report notebook reloads params from
-    that file). ``paths`` overrides ``paths.processed`` / ``paths.outputs`` (the benchmark
+    ``outputs/<region>/<year>/municipality_params/<id>.yml`` (the report notebook reloads
+    params from that file). ``paths`` overrides ``paths.processed`` / ``paths.outputs`` (the benchmark
     keeps everything under outputs/bench).
     """
     root = Path(root).resolve()
@@ -226,13 +229,13 @@ def _phase1(
     return params.municipality, rows, str(path), clock.times
 
 
-def _phase2(state: str, region_sample: pd.DataFrame) -> tuple[str, dict[str, float]]:
-    """Worker: the saved municipality with the region sample for its ИСБ fit."""
+def _phase2(state: str, region_sample: pd.DataFrame, region_fit) -> tuple[str, dict[str, float]]:
+    """Worker: the saved municipality with the region sample (and the regional ИСБ model)."""
     with open(state, "rb") as fh:
         prep = pickle.load(fh)
     os.unlink(state)
     clock = StageTimes()
-    pipeline.finish(prep, progress=clock, region_sample=region_sample)
+    pipeline.finish(prep, progress=clock, region_sample=region_sample, region_fit=region_fit)
     clock.stop()
     return prep.params.municipality, clock.times
 
@@ -333,8 +336,27 @@ def compute_region(
                     + f" ({time.perf_counter() - t0:.1f} с)"
                 )
             if deferred and not failures:
+                from . import social_index
+
                 sample = region_sample(rows)
-                futures2 = {pool.submit(_phase2, deferred[m], sample): m for m in sorted(deferred)}
+                by_name = {p.municipality: p for p in params_list}
+                fits: dict[str, object] = {}  # one regional model per distinct M4 params
+                t_fit = time.perf_counter()
+                for m in sorted(deferred):
+                    key = social_index.social_key(by_name[m])
+                    if key not in fits:
+                        fits[key] = social_index.fit_region(sample, by_name[m])
+                _add_times(stage_times, {"M4 ИСБ": time.perf_counter() - t_fit})
+                say(f"Модель ИСБ региона оценена ({time.perf_counter() - t0:.1f} с)")
+                futures2 = {
+                    pool.submit(
+                        _phase2,
+                        deferred[m],
+                        sample,
+                        fits[social_index.social_key(by_name[m])],
+                    ): m
+                    for m in sorted(deferred)
+                }
                 for fut in _as_completed(futures2):
                     m = futures2[fut]
                     try:

@@ -220,10 +220,48 @@ def _cleanup_preprocessor_class():
     return CleanupOutputs
 
 
+def _single_pass_class():
+    """nbconvert's HTMLExporter without its own BeautifulSoup round trip: it parses the whole
+    page only to add missing alt texts and tabindex attributes, which :func:`_postprocess`
+    does in its parse (one parse of a multi-megabyte page instead of two)."""
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class SinglePassHTMLExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            highlight_code = self.filters.get(
+                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)
+            )
+            resources = self._init_resources(resources)
+            filter_data_type = WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources
+            )
+            self.register_filter("highlight_code", highlight_code)
+            self.register_filter("filter_data_type", filter_data_type)
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return SinglePassHTMLExporter
+
+
+def _nbconvert_soup_fixes(soup) -> None:
+    """What HTMLExporter.from_notebook_node does to the page after rendering."""
+    for elem in soup.select("img:not([alt])"):
+        elem.attrs["alt"] = "No description has been provided for this image"
+    for elem in soup.select(".jp-Notebook div.jp-Cell-inputWrapper"):
+        elem.attrs["tabindex"] = "0"
+    for elem in soup.select(".jp-Notebook div.jp-OutputArea-output"):
+        elem.attrs["tabindex"] = "0"
+
+
 @functools.lru_cache(maxsize=1)
 def _exporter():
-    from nbconvert import HTMLExporter
     from traitlets.config import Config
+
+    _SinglePassHTMLExporter = _single_pass_class()  # noqa: N806 (a class)
 
     c = Config()
     c.TagRemovePreprocessor.enabled = True
@@ -236,7 +274,7 @@ def _exporter():
     c.HTMLExporter.embed_images = True
     c.HTMLExporter.sanitize_html = False
     c.HTMLExporter.language_code = "ru"
-    exporter = HTMLExporter(
+    exporter = _SinglePassHTMLExporter(
         config=c, template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATES_DIR)]
     )
     exporter.register_preprocessor(_cleanup_preprocessor_class()(), enabled=True)
@@ -276,6 +314,7 @@ def _postprocess(html_text: str) -> str:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html_text, features="html.parser")
+    _nbconvert_soup_fixes(soup)
     main = soup.find("main") or soup
     # Markdown headings get percent-encoded ids; decode them (and their anchor links).
     for tag in main.find_all(["h1", "h2", "h3", "h4", "h5", "h6"]):
@@ -419,7 +458,7 @@ def report_title(params) -> str:
     return f"{params.title}: аналитический отчёт, {params.year} год"
 
 
-def render_report(params, *, tables_ready: bool = True) -> Path:
+def render_report(params, *, tables_ready: bool = True, timings: dict | None = None) -> Path:
     """Execute the report notebook for ``params`` and publish report.html/.ipynb.
 
     The notebook (``params.report.notebook``, relative to ``params.root``) receives
@@ -427,8 +466,9 @@ def render_report(params, *, tables_ready: bool = True) -> Path:
     temporary folder next to the output folder and moved into ``params.output_dir()`` only
     when execution and conversion both succeed, so a failed run never replaces a previous
     good report. On failure the executed notebook is kept as ``report.failed.ipynb`` in the
-    output folder. ``tables_ready=False`` runs ``pipeline.compute`` first.
-    Returns the path of report.html.
+    output folder. ``tables_ready=False`` runs ``pipeline.compute`` first. ``timings``
+    (optional) receives the seconds spent executing (``execute``) and converting
+    (``html``, with publishing). Returns the path of report.html.
     """
     label = f"[{params.municipality} {params.year}]"
     root = Path(params.root).resolve()
@@ -476,6 +516,8 @@ def render_report(params, *, tables_ready: bool = True) -> Path:
             raise
         _say(f"{label} Блокнот выполнен за {_secs(t0)}; сборка HTML…")
         t1 = time.perf_counter()
+        if timings is not None:
+            timings["execute"] = timings.get("execute", 0.0) + t1 - t0
         notebook_to_html(
             tmp / "report.ipynb",
             tmp / "report.html",
@@ -500,20 +542,25 @@ def render_report(params, *, tables_ready: bool = True) -> Path:
         size = html.stat().st_size
         size_ru = f"{size / 1e6:.1f} МБ" if size >= 1e6 else f"{size / 1e3:.0f} КБ"
         _say(f"{label} HTML за {_secs(t1)}: {html} ({size_ru.replace('.', ',')})")
+        if timings is not None:
+            timings["html"] = timings.get("html", 0.0) + time.perf_counter() - t1
         return html
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def render_many(params_list: Iterable[Any]) -> list[Path]:
-    """Render every municipality in one process; go on past failures, then report them."""
+def render_many(params_list: Iterable[Any], *, timings: dict | None = None) -> list[Path]:
+    """Render every municipality in one process; go on past failures, then report them.
+
+    ``timings``: summed over the reports (see :func:`render_report`)."""
     done: list[Path] = []
     failures: list[tuple[str, str, str]] = []
     items = list(params_list)
     for params in items:
         name = f"{params.municipality} {params.year}"
         try:
-            done.append(render_report(params))
+            kw = {"timings": timings} if timings is not None else {}
+            done.append(render_report(params, **kw))
         except ShnorError as exc:
             failures.append((name, exc.message_ru, exc.message_en or exc.message_ru))
             _say(f"[{name}] Ошибка: {exc.message_ru}")
@@ -557,10 +604,33 @@ def _read_summary(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _region_pages(outputs_root: Path, site_res: Path) -> list[dict[str, Any]]:
+    """``<outputs_root>/<region>/<year>/region.html`` pages (``shnor region``), sorted."""
+    pages = []
+    for html in outputs_root.glob("*/*/region.html"):
+        year_dir, r_dir = html.parent, html.parent.parent
+        if not year_dir.name.isdigit() or r_dir.name.startswith("."):
+            continue
+        if site_res == r_dir.resolve() or site_res in r_dir.resolve().parents:
+            continue
+        meta = _read_summary(year_dir / "region.json")
+        munis = meta.get("municipalities") if isinstance(meta.get("municipalities"), list) else []
+        pages.append(
+            {
+                "region": r_dir.name,
+                "year": int(year_dir.name),
+                "municipalities": len(munis) or None,
+                "src": html,
+            }
+        )
+    return sorted(pages, key=lambda r: (r["region"], -r["year"]))
+
+
 def build_site(outputs_root: Path, site_dir: Path | None = None) -> Path:
     """Build ``<outputs_root>/site/index.html`` linking a copy of every
-    ``<outputs_root>/<m>/<year>/report.html``; offline, relative links, deterministic,
-    replaced as a whole. Returns the path of index.html."""
+    ``<outputs_root>/<m>/<year>/report.html`` and, in a «Регионы» table, every regional
+    comparison ``<outputs_root>/<region>/<year>/region.html``; offline, relative links,
+    deterministic, replaced as a whole. Returns the path of index.html."""
     outputs_root = Path(outputs_root)
     site_dir = Path(site_dir) if site_dir is not None else outputs_root / "site"
     site_res = site_dir.resolve()
@@ -582,7 +652,8 @@ def build_site(outputs_root: Path, site_dir: Path | None = None) -> Path:
                 "src": html,
             }
         )
-    if not entries:
+    regions = _region_pages(outputs_root, site_res)
+    if not entries and not regions:
         raise ShnorError(
             f"В папке {outputs_root} нет отчётов (<муниципалитет>/<год>/report.html); "
             "сначала выполните make report",
@@ -615,6 +686,33 @@ def build_site(outputs_root: Path, site_dir: Path | None = None) -> Path:
     head.append('<th scope="col">Отчёт</th>')
     css = (TEMPLATES_DIR / TEMPLATE_NAME / "static" / "shnor.css").read_text("utf-8")
     n_m = len({e["municipality"] for e in entries})
+    region_rows = []
+    for r in regions:
+        href = f"{r['region']}/{r['year']}/region.html"
+        region_rows.append(
+            f'<tr><td>{esc(r["region"])}</td><td class="num">{r["year"]}</td>'
+            f'<td class="num">{esc(_fmt_key(r["municipalities"]))}</td>'
+            f'<td><a href="{esc(href, quote=True)}">сравнение муниципалитетов</a></td></tr>'
+        )
+    region_html = (
+        '<h2 id="regiony">Регионы</h2>\n<div class="shnor-table-wrap"><table class="shnor-table">\n'
+        '<thead><tr><th scope="col">Регион</th><th scope="col" class="num">Год</th>'
+        '<th scope="col" class="num">Муниципалитетов</th><th scope="col">Сводка</th></tr></thead>\n'
+        "<tbody>\n" + "\n".join(region_rows) + "\n</tbody>\n</table></div>\n"
+        if regions
+        else ""
+    )
+    reports_html = (
+        '<div class="shnor-table-wrap"><table class="shnor-table wide">\n'
+        f"<thead><tr>{''.join(head)}</tr></thead>\n<tbody>\n"
+        + "\n".join(rows)
+        + "\n</tbody>\n</table></div>\n"
+        if entries
+        else ""
+    )
+    lead = f"Отчётов: {len(entries)}; муниципалитетов: {n_m}."
+    if regions:
+        lead += f" Сводок по регионам: {len(regions)}."
     page = (
         '<!DOCTYPE html>\n<html lang="ru">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -623,11 +721,10 @@ def build_site(outputs_root: Path, site_dir: Path | None = None) -> Path:
         f'<style>\n{css}</style>\n</head>\n<body>\n<main class="shnor-site">\n'
         "<h1>Аналитические отчёты: школы с низкими результатами и школы, "
         "функционирующие в сложных социальных условиях</h1>\n"
-        f'<p class="shnor-site-lead">Отчётов: {len(entries)}; муниципалитетов: {n_m}.</p>\n'
-        '<div class="shnor-table-wrap"><table class="shnor-table wide">\n'
-        f"<thead><tr>{''.join(head)}</tr></thead>\n<tbody>\n"
-        + "\n".join(rows)
-        + "\n</tbody>\n</table></div>\n</main>\n</body>\n</html>\n"
+        f'<p class="shnor-site-lead">{lead}</p>\n'
+        + region_html
+        + (('<h2 id="otchety">Отчёты муниципалитетов</h2>\n' if regions else "") + reports_html)
+        + "</main>\n</body>\n</html>\n"
     )
 
     site_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -638,6 +735,10 @@ def build_site(outputs_root: Path, site_dir: Path | None = None) -> Path:
             dest = tmp / e["municipality"] / str(e["year"]) / "report.html"
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(e["src"], dest)
+        for r in regions:
+            dest = tmp / r["region"] / str(r["year"]) / "region.html"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(r["src"], dest)
         (tmp / "index.html").write_text(page, "utf-8")
         for p in [tmp, *tmp.rglob("*")]:
             os.chmod(p, 0o755 if p.is_dir() else 0o644)

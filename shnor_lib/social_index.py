@@ -47,8 +47,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats as sps
 
 from . import results_index, schema, stats
 
@@ -275,6 +273,8 @@ def candidate_frame(
 def _robust_ols(y: np.ndarray, X: np.ndarray, groups: np.ndarray | None):
     """OLS with an intercept; cluster-robust (CR1, t with G − 1 df) or HC1 covariance."""
     exog = np.column_stack([np.ones(len(y)), X])
+    import statsmodels.api as sm  # imported when needed: report kernels start faster
+
     model = sm.OLS(y, exog)
     if groups is not None:
         return model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
@@ -375,6 +375,8 @@ class SocialFit:
         yz = Xc @ b
         var = self.sigma2 + np.einsum("ij,jk,ik->i", Xc, V, Xc)
         sd_y, mean_y = float(self.sds[self.outcome]), float(self.means[self.outcome])
+        from scipy import stats as sps
+
         tq = float(sps.t.ppf(0.5 + self.confidence / 2, self.df_inference))
         out["expected"] = mean_y + sd_y * yz
         out["se_pred"] = sd_y * np.sqrt(var)
@@ -817,6 +819,48 @@ def region_rows(data: Mapping[str, pd.DataFrame], index: pd.DataFrame, params: A
     return rows.reset_index(drop=True)
 
 
+def fit_population(pop: pd.DataFrame, cand_names: list[str], params: Any) -> SocialFit:
+    """:func:`fit` of ИОР on the candidates over ``pop`` with the params of M4."""
+    return fit(
+        pop,
+        "results_index",
+        cand_names,
+        alpha=float(_param(params, "alpha", 0.05)),
+        max_terms=int(_param(params, "max_terms", 6)),
+        cluster="school_id",
+        confidence=float(getattr(params, "confidence", 0.95)),
+        max_abs_corr=float(_param(params, "max_abs_corr", 0.98)),
+        max_missing_share=float(_param(params, "max_missing_share", 0.2)),
+        min_units=int(_param(params, "min_fit_schools", 10)),
+        min_units_per_term=float(_param(params, "min_schools_per_term", 2)),
+    )
+
+
+def fit_region(region_sample: pd.DataFrame, params: Any) -> SocialFit:
+    """The ИСБ model of the region: fitted once on the pooled sample (every municipality's
+    school-years), shared by the municipalities whose fit scope is the region — their own
+    fits would be on the same rows in another order."""
+    years = [int(y) for y in params.years]
+    cand_names = list(_param(params, "candidates", list(KNOWN_CANDIDATES)))
+    pop = region_sample.copy()
+    pop["school_id"] = pop["school_id"].astype(str)
+    pop = pop[pop["year"].isin(years)].reset_index(drop=True)
+    return fit_population(pop, [t for t in cand_names if t in pop.columns], params)
+
+
+def social_key(params: Any) -> str:
+    """What a shared regional fit depends on: the M4 params, confidence and window."""
+    import json
+
+    section = params["social_index"]
+    section = section.to_dict() if hasattr(section, "to_dict") else dict(section)
+    return json.dumps(
+        {"si": section, "confidence": params.confidence, "years": list(params.years)},
+        sort_keys=True,
+        default=str,
+    )
+
+
 def fit_scope(params: Any, n_schools: int, has_region: bool) -> str:
     """«municipality» or «region»: where :func:`stage` fits the model (see ``scope``)."""
     return _resolve_scope(params, n_schools, has_region)[0]
@@ -837,13 +881,16 @@ def stage(
     params: Any,
     *,
     region_sample: pd.DataFrame | None = None,
+    region_fit: SocialFit | None = None,
 ) -> SocialResult:
     """M4 for the pipeline, after ИОР.
 
     `index` is `results_index.compute_index` output (school × year, after exclusions);
     `classes` is `results_index.classify` output (for ШНОР ∩ ШССУ). `region_sample` —
     optional school-years of other municipalities of the region (school_id, year,
-    results_index and the candidate columns) used when the fit scope resolves to the region.
+    results_index and the candidate columns) used when the fit scope resolves to the region;
+    `region_fit` — the model already fitted on that pooled sample (:func:`fit_region`), used
+    instead of fitting it again.
     """
     years = [int(y) for y in params.years]
     year = int(params.year)
@@ -882,19 +929,10 @@ def stage(
         reg["_own"] = False
         pop = pd.concat([pop, reg], ignore_index=True)
 
-    model = fit(
-        pop,
-        "results_index",
-        cand_names,
-        alpha=alpha,
-        max_terms=max_terms,
-        cluster="school_id",
-        confidence=conf,
-        max_abs_corr=float(_param(params, "max_abs_corr", 0.98)),
-        max_missing_share=float(_param(params, "max_missing_share", 0.2)),
-        min_units=int(_param(params, "min_fit_schools", 10)),
-        min_units_per_term=float(_param(params, "min_schools_per_term", 2)),
-    )
+    if scope == "region" and region_fit is not None:
+        model = region_fit  # fitted once on the same pooled rows (compute_region)
+    else:
+        model = fit_population(pop, cand_names, params)
     messages += model.notes
     against = [t for t in model.terms if EXPECTED_SIGNS.get(t, 0) * float(model.signs[t]) < 0]
     if against:

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 __all__ = [
     "MeanResult",
@@ -66,6 +65,8 @@ def _out(x: np.ndarray, scalar: bool) -> np.ndarray | float:
 
 def _z(confidence: float) -> float:
     """Two-sided standard-normal quantile for a confidence level in (0, 1)."""
+    from scipy import stats as sps  # imported when needed: report kernels start faster
+
     return float(sps.norm.ppf(0.5 + _check_confidence(confidence) / 2))
 
 
@@ -77,6 +78,8 @@ def _check_confidence(confidence: float) -> float:
 
 def _t_quantile(confidence: float, df: np.ndarray) -> np.ndarray:
     """Two-sided t quantile; NaN where df is NaN or not positive."""
+    from scipy import stats as sps
+
     df = np.where(df > 0, df, np.nan)
     return sps.t.ppf(0.5 + _check_confidence(confidence) / 2, df)
 

@@ -1542,9 +1542,13 @@ def generate_region(
     years: tuple[int, ...] = (2022, 2023, 2024),
     scale: float = 1.0,
     region: str = "region",
+    forms: bool = True,
 ) -> list[str]:
     """Scale mode for the benchmark: writes root/<municipality_id>/... for each municipality
-    (ids like f"{region}_m01"), returns the municipality ids. scale=0.5 halves the schools."""
+    (ids like f"{region}_m01"), returns the municipality ids. scale=0.5 halves the schools.
+
+    Every table of DESIGN.md §4 is written, and (``forms=True``) the filled monitoring forms
+    of seed 001 in root/<municipality_id>/forms/, as :func:`generate` writes them."""
     root = Path(root)
     total = max(int(round(n_schools * scale)), n_municipalities)
     ss = np.random.SeedSequence([int(seed), 1])
@@ -1583,6 +1587,18 @@ def generate_region(
                 "municipality_index": m + 1,
             },
         }
+        if forms:
+            from . import support
+
+            support.write_filled_forms(
+                root / mid / "forms",
+                seed=int(seed) * 1000 + m + 1,
+                year=max(int(y) for y in years),
+                schools=muni.truth["expected_low_results"],
+                teachers=muni.tables["teachers"],
+                roadmap=muni.tables["roadmap"],
+                municipality=mid,
+            )
         _write_muni(muni, root / mid, "csv")
         ids.append(mid)
     return ids

@@ -1,0 +1,22 @@
+"""The benchmark machinery (make bench) on a tiny region: the table is produced, every row
+filled. The real benchmark is not part of the test suite."""
+
+from __future__ import annotations
+
+import json
+
+from shnor_lib import bench
+
+
+def test_quick_bench_writes_the_table(tmp_path):
+    path = bench.run(tmp_path / "bench", quick=True, quiet=True)
+    text = path.read_text("utf-8")
+    for row in ("| (a) |", "| (b) |", "| (c) |", "| (d) |"):
+        assert row in text
+    assert "Машина: " in text and "CPU" in text and "Python 3.11" in text
+    assert "--quick" in text
+    result = json.loads((path.parent / "bench.json").read_text("utf-8"))
+    assert result["a"]["wall_s"] > 0 and result["a"]["peak_gb"] > 0
+    assert result["a"]["municipalities"] == 2 and result["b"]["schools"] == 15
+    assert result["c"]["floor_s"] > 0 and result["c"]["reports"] == 1
+    assert result["d"]["wall_s"] > 0

@@ -1,0 +1,108 @@
+"""A whole region in one run (shnor region): tables for every municipality, the pooled ИСБ
+sample, the regional summary, its page and the site index."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from shnor_lib import region, report, synth
+from shnor_lib.cli import main
+
+REGION = "tr"
+
+
+@pytest.fixture(scope="module")
+def tiny_region(tmp_path_factory):
+    """Three small municipalities (every one below social_index.min_schools), computed
+    with two worker processes; the same region computed in one process for comparison."""
+    base = tmp_path_factory.mktemp("region")
+    raw = base / "raw"
+    ids = synth.generate_region(raw, seed=5, n_municipalities=3, n_schools=39, region=REGION)
+    runs = {}
+    for workers in (2, 1):
+        root = base / f"w{workers}"
+        root.mkdir()
+        params_list = region.region_params(raw, REGION, 2024, root=root)
+        times: dict[str, float] = {}
+        region.compute_region(params_list, workers=workers, stage_times=times)
+        runs[workers] = (root, params_list, times)
+    root, params_list, _ = runs[2]
+    summary = region.write_summary(params_list, REGION)
+    return {"ids": ids, "raw": raw, "runs": runs, "summary": summary, "root": root}
+
+
+def test_every_municipality_computed_with_region_scope(tiny_region):
+    root, params_list, times = tiny_region["runs"][2]
+    assert [p.municipality for p in params_list] == tiny_region["ids"]
+    assert {"ingest", "M5 objectivity", "M4 ИСБ", "write tables"} <= set(times)
+    for p in params_list:
+        tables = p.output_dir() / "tables"
+        assert (tables / "schools.csv").is_file() and (p.output_dir() / "tables.xlsx").is_file()
+        fit = pd.read_csv(tables / "social_fit.csv")
+        assert fit["scope"].iloc[0] == "region"  # fewer than 30 schools: the region sample
+        manifest = json.loads((p.output_dir() / "results.json").read_text("utf-8"))
+        assert manifest["region_sample"]["schools"] == 39
+        # the generated params file is what the report notebook reloads
+        assert Path(p.source).is_file() and Path(p.source).parent.name == "municipality_params"
+    # one regional model: the same coefficients in every municipality
+    models = [
+        pd.read_csv(p.output_dir() / "tables" / "social_model.csv").to_csv() for p in params_list
+    ]
+    assert models[0] == models[1] == models[2]
+
+
+def test_workers_do_not_change_the_tables(tiny_region):
+    (_, two, _), (_, one, _) = tiny_region["runs"][2], tiny_region["runs"][1]
+    for a, b in zip(two, one, strict=True):
+        for csv in sorted((a.output_dir() / "tables").glob("*.csv")):
+            other = b.output_dir() / "tables" / csv.name
+            assert csv.read_bytes() == other.read_bytes(), (a.municipality, csv.name)
+
+
+def test_summary_compares_municipalities(tiny_region):
+    s = pd.read_csv(tiny_region["summary"])
+    assert s["municipality"].tolist() == tiny_region["ids"]
+    assert s["n_schools"].sum() == 39
+    for p in tiny_region["runs"][2][1]:
+        schools = pd.read_csv(p.output_dir() / "tables" / "schools.csv")
+        row = s[s["municipality"] == p.municipality].iloc[0]
+        low = schools["low_results"].astype(str).str.lower().eq("true")
+        assert row["n_low_results"] == low.sum()
+        assert row["share_low_results"] == pytest.approx(100 * low.mean())
+        assert (
+            row["targets_defined"]
+            == row["targets_met"] + row["targets_not_met"] + row["targets_undetermined"]
+        )
+    targets = pd.read_csv(tiny_region["summary"].parent / "region_targets.csv")
+    assert set(targets["municipality"]) == set(tiny_region["ids"])
+
+
+def test_region_page_and_site(tiny_region):
+    root = tiny_region["root"]
+    html = region.render_region(root, REGION, 2024)
+    assert html == root / "outputs" / REGION / "2024" / "region.html"
+    text = html.read_text("utf-8")
+    assert '<html lang="ru">' in text and "Регион tr: сравнение муниципалитетов" in text
+    assert "Муниципалитет tr_m01" in text and "ШССУ" in text
+    assert "data:image/svg+xml;base64," in text
+    assert "Traceback" not in text and "display.table" not in text
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", text)
+    # byte-identical on a second render
+    first = html.read_bytes()
+    region.render_region(root, REGION, 2024)
+    assert html.read_bytes() == first
+    index = report.build_site(root / "outputs")
+    site = index.read_text("utf-8")
+    assert "Регионы" in site and 'href="tr/2024/region.html"' in site
+    assert (index.parent / REGION / "2024" / "region.html").read_bytes() == first
+
+
+def test_cli_region_missing_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["region", "--raw", "nowhere", "--region", "x", "--no-report"]) == 2
+    assert "nowhere" in capsys.readouterr().err

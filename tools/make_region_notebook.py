@@ -1,0 +1,105 @@
+"""Regenerate notebooks/region.ipynb from the cell list below (developer tool).
+
+The regional comparison page (``shnor region`` → outputs/<region>/<year>/region.html):
+thin cells, one library call each (shnor_lib.views_region + shnor_lib.display), fixed cell
+ids (byte-identical HTML needs them), no outputs in the committed notebook.
+
+    .venv/bin/python tools/make_region_notebook.py [notebooks/region.ipynb]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+
+MD, CODE = "markdown", "code"
+
+CELLS: list[tuple[str, str] | tuple[str, str, list[str]]] = [
+    (CODE, 'region = "demo_region"\nyear = 2024\nroot = "."\noutputs = "outputs"', ["parameters"]),
+    (
+        CODE,
+        "from shnor_lib import display, views_region\n\n"
+        "display.setup()\n"
+        "data = views_region.load(root, region, year, outputs)",
+        ["remove-cell"],
+    ),
+    (CODE, "display.heading(views_region.title(data), 1, toc=False)"),
+    (CODE, "display.key_numbers(views_region.key_numbers(data))"),
+    (
+        MD,
+        "Сводка сравнивает муниципалитеты региона по результатам одного расчёта всех "
+        "муниципалитетов (команда `shnor region`): доли школ с низкими образовательными "
+        "результатами (ШНОР) и школ, функционирующих в сложных социальных условиях (ШССУ), "
+        "исключённые по объективности результаты ВПР и достижение целевых значений "
+        "показателей муниципальной модели. Подробности по каждому муниципалитету — в его "
+        "аналитическом отчёте.",
+    ),
+    (CODE, "display.toc()"),
+    (MD, "## ШНОР и ШССУ по муниципалитетам"),
+    (
+        CODE,
+        'display.table(views_region.groups_table(data), caption=f"ШНОР и ШССУ, {year} г. '
+        '(по убыванию доли ШНОР)", formats=views_region.groups_formats(), sortable=True)',
+    ),
+    (
+        CODE,
+        'display.figure(views_region.groups_figure(data), alt="Горизонтальная столбчатая '
+        'диаграмма: доля ШНОР и доля ШССУ среди ОО каждого муниципалитета")',
+    ),
+    (MD, "## Объективность результатов ВПР"),
+    (
+        CODE,
+        'display.table(views_region.objectivity_table(data), caption=f"Единицы ВПР (ОО × класс '
+        '× предмет), исключённые по объективности, {year} г.", '
+        'formats={"Исключено, % проверенных": "percent:1"}, sortable=True)',
+    ),
+    (
+        CODE,
+        'display.figure(views_region.objectivity_figure(data), alt="Горизонтальная столбчатая '
+        "диаграмма: доля исключённых единиц ВПР в каждом муниципалитете, пунктир — доля по "
+        'региону")',
+    ),
+    (MD, "## Достижение целевых значений показателей"),
+    (
+        CODE,
+        'display.table(views_region.targets_table(data), caption=f"Статус целей показателей '
+        'муниципальной модели, {year} г.", formats={"Достигнуто, %": "percent:0"}, sortable=True)',
+    ),
+    (
+        CODE,
+        'display.table(views_region.indicator_targets(data), caption="Число муниципалитетов по '
+        'статусу цели каждого показателя", sortable=True)',
+    ),
+    (MD, "## Методика и данные"),
+    (CODE, 'display.note(views_region.method_note(data), kind="info", title="Как считали.")'),
+    (CODE, "views_region.reports_links(data)"),
+]
+
+
+def build() -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    for i, cell in enumerate(CELLS):
+        kind, source = cell[0], cell[1]
+        tags = cell[2] if len(cell) > 2 else []
+        node = (
+            nbformat.v4.new_markdown_cell(source)
+            if kind == MD
+            else nbformat.v4.new_code_cell(source)
+        )
+        node.id = f"region-{i:03d}"
+        if tags:
+            node.metadata["tags"] = tags
+        nb.cells.append(node)
+    return nb
+
+
+if __name__ == "__main__":
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "notebooks/region.ipynb")
+    nbformat.write(build(), out)
+    print(f"written {out}")
