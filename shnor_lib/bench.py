@@ -120,10 +120,15 @@ def child_region(raw: str, run_dir: str, workers: int | None) -> dict:
     with _PeakMemory() as mem:
         params_list = _params_list(Path(raw), Path(run_dir))
         stage_times: dict[str, float] = {}
+        summaries: dict = {}  # as `shnor region` does
         region.compute_region(
-            params_list, workers=workers, stage_times=stage_times, progress=_say_progress
+            params_list,
+            workers=workers,
+            stage_times=stage_times,
+            progress=_say_progress,
+            summaries=summaries,
         )
-        region.write_summary(params_list, REGION)
+        region.write_summary(params_list, REGION, summaries)
     rows = 0
     for p in params_list:
         manifest = json.loads((p.output_dir() / "results.json").read_text("utf-8"))

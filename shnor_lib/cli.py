@@ -109,9 +109,10 @@ def cmd_region(args: argparse.Namespace) -> None:
         f"Регион {args.region}, {year} г.: {len(params_list)} муниципалитетов из {args.raw}; "
         f"процессов: {args.workers or region.default_workers()}"
     )
-    region.compute_region(params_list, progress=_say, workers=args.workers)
+    summaries: dict = {}
+    region.compute_region(params_list, progress=_say, workers=args.workers, summaries=summaries)
     _say(f"Все муниципалитеты рассчитаны за {time.perf_counter() - t0:.1f} с")
-    summary = region.write_summary(params_list, args.region)
+    summary = region.write_summary(params_list, args.region, summaries)
     _say(f"Сводка по региону: {summary}")
     if args.no_report:
         return

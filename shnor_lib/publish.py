@@ -8,6 +8,7 @@ headers.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -192,11 +193,14 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     _csv_ready(frame).to_csv(path, index=False, float_format=_FLOAT_FORMAT, lineterminator="\n")
 
 
-def read_csv(path: Path) -> pd.DataFrame:
+def read_csv(path: Path, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """A published table as written by :func:`write_csv` (ids as text, true/false as
+    booleans); ``columns``: read only these (those absent are left out)."""
     id_cols = {"school_id": str, "low_results_school_id": str, "leader_school_id": str}
-    if not Path(path).read_text("utf-8").strip():
+    if Path(path).stat().st_size < 64 and not Path(path).read_text("utf-8").strip():
         return pd.DataFrame()  # a stage with nothing to report (e.g. a tiny municipality)
-    frame = pd.read_csv(path, dtype=id_cols, keep_default_na=False, na_values=[""])
+    usecols = None if columns is None else set(columns).__contains__
+    frame = pd.read_csv(path, dtype=id_cols, keep_default_na=False, na_values=[""], usecols=usecols)
     for col in frame.columns:
         vals = set(frame[col].dropna().unique()) if frame[col].dtype == object else set()
         if vals and vals <= {"true", "false"}:

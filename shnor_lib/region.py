@@ -72,6 +72,15 @@ SUMMARY_COLUMNS = [
     "vpr_results",
     "gia_results",
 ]
+# the published tables (and columns) a summary row is made of: reading every table whole
+# took 0.3 s a municipality, most of it objectivity.csv (~3 MB)
+SUMMARY_TABLES: dict[str, tuple[str, ...] | None] = {
+    "schools": None,
+    "objectivity": ("year", "check", "n", "excluded", "school_id", "procedure", "grade", "subject"),
+    "indicators": ("level", "year", "indicator_id", "value", "target", "target_status"),
+    "social_fit": None,
+    "participants": None,
+}
 TARGET_COLUMNS = ["municipality", "indicator_id", "value", "target", "target_status"]
 STATUS_MET, STATUS_NOT_MET, STATUS_UNDETERMINED = "достигнут", "не достигнут", "не определён"
 DEFAULT_NOTEBOOK = "notebooks/region.ipynb"
@@ -204,13 +213,23 @@ _STAGE_KEYS = {
 }
 
 
+def _summarized(params: Params, times: dict[str, float], summarize: bool):
+    """The municipality's summary row (read back from its published tables), timed."""
+    if not summarize:
+        return None
+    t = time.perf_counter()
+    out = municipality_summary(params)
+    times["summary"] = times.get("summary", 0.0) + time.perf_counter() - t
+    return out
+
+
 def _phase1(
-    params: Params, pooled: bool, state_dir: str
-) -> tuple[str, pd.DataFrame, str | None, dict[str, float]]:
+    params: Params, pooled: bool, state_dir: str, summarize: bool = False
+) -> tuple[str, pd.DataFrame, str | None, dict[str, float], tuple | None]:
     """Worker: ingest + stages before ИСБ; finish now unless the ИСБ fit needs the region.
 
     Returns (municipality, its region rows, path of the saved state or None if finished,
-    seconds by stage)."""
+    seconds by stage, its summary row if finished and ``summarize``)."""
     from . import social_index
 
     clock = StageTimes()
@@ -221,15 +240,18 @@ def _phase1(
     if not pooled or social_index.fit_scope(params, n_fit, has_region=True) != "region":
         pipeline.finish(prep, progress=clock)
         clock.stop()
-        return params.municipality, rows, None, clock.times
+        summary = _summarized(params, clock.times, summarize)
+        return params.municipality, rows, None, clock.times, summary
     clock.stop()
     path = Path(state_dir) / f"{params.municipality}.pkl"
     with open(path, "wb") as fh:
         pickle.dump(prep, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    return params.municipality, rows, str(path), clock.times
+    return params.municipality, rows, str(path), clock.times, None
 
 
-def _phase2(state: str, region_sample: pd.DataFrame, region_fit) -> tuple[str, dict[str, float]]:
+def _phase2(
+    state: str, region_sample: pd.DataFrame, region_fit, summarize: bool = False
+) -> tuple[str, dict[str, float], tuple | None]:
     """Worker: the saved municipality with the region sample (and the regional ИСБ model)."""
     with open(state, "rb") as fh:
         prep = pickle.load(fh)
@@ -237,7 +259,8 @@ def _phase2(state: str, region_sample: pd.DataFrame, region_fit) -> tuple[str, d
     clock = StageTimes()
     pipeline.finish(prep, progress=clock, region_sample=region_sample, region_fit=region_fit)
     clock.stop()
-    return prep.params.municipality, clock.times
+    summary = _summarized(prep.params, clock.times, summarize)
+    return prep.params.municipality, clock.times, summary
 
 
 def default_workers() -> int:
@@ -288,13 +311,16 @@ def compute_region(
     workers: int | None = None,
     pooled: bool = True,
     stage_times: dict[str, float] | None = None,
+    summaries: dict[str, tuple[dict, pd.DataFrame]] | None = None,
 ) -> list[Path]:
     """``shnor compute`` for every municipality (see the module docstring); returns the
-    tables folders in the order of ``params_list``.
+        tables folders in the order of ``params_list``.
 
-    ``pooled=False`` never passes a region sample (every ИСБ fit stays municipal).
-    ``stage_times``: filled with the seconds spent in each stage, summed over the
-    municipalities (CPU-side time in the workers, not wall time). Failures are collected; after all municipalities were tried, one ShnorError lists them.
+        ``pooled=False`` never passes a region sample (every ИСБ fit stays municipal).
+        ``stage_times``: filled with the seconds spent in each stage, summed over the
+        municipalities (CPU-side time in the workers, not wall time). ``summaries``: filled with
+    each municipality's :func:`municipality_summary`, made in the workers right after its tables
+    are written (pass it to :func:`write_summary`). Failures are collected; after all municipalities were tried, one ShnorError lists them.
     """
     import concurrent.futures as cf
 
@@ -315,19 +341,23 @@ def compute_region(
     try:
         with _executor(workers) if workers > 1 else _Serial() as pool:
             futures = {
-                pool.submit(_phase1, params_list[i], pooled, state_dir): params_list[i]
+                pool.submit(
+                    _phase1, params_list[i], pooled, state_dir, summaries is not None
+                ): params_list[i]
                 for i in order
             }
             for k, fut in enumerate(_as_completed(futures), start=1):
                 m = futures[fut].municipality
                 try:
-                    _, sample, state, times = fut.result()
+                    _, sample, state, times, summary = fut.result()
                 except ShnorError as exc:
                     failures.append((m, exc.message_ru, exc.message_en or exc.message_ru))
                     say(f"[{k}/{len(futures)}] {m}: ошибка")
                     continue
                 rows[m] = sample
                 _add_times(stage_times, times)
+                if summary is not None and summaries is not None:
+                    summaries[m] = summary
                 if state:
                     deferred[m] = state
                 say(
@@ -354,16 +384,20 @@ def compute_region(
                         deferred[m],
                         sample,
                         fits[social_index.social_key(by_name[m])],
+                        summaries is not None,
                     ): m
                     for m in sorted(deferred)
                 }
                 for fut in _as_completed(futures2):
                     m = futures2[fut]
                     try:
-                        _add_times(stage_times, fut.result()[1])
+                        _, times, summary = fut.result()
                     except ShnorError as exc:
                         failures.append((m, exc.message_ru, exc.message_en or exc.message_ru))
                         continue
+                    _add_times(stage_times, times)
+                    if summary is not None and summaries is not None:
+                        summaries[m] = summary
                     say(f"{m}: ИСБ по региону, готово ({time.perf_counter() - t0:.1f} с)")
     except cf.process.BrokenProcessPool:
         raise ShnorError(
@@ -419,8 +453,12 @@ def _flag(s: pd.DataFrame, col: str) -> pd.Series:
 def municipality_summary(params: Params) -> tuple[dict, pd.DataFrame]:
     """One row of the regional comparison and the municipality's indicator targets, from
     its published tables (reporting year)."""
-    res = pipeline.load_results(params)
-    t = res.tables
+    folder = params.output_dir() / "tables"
+    t = {
+        name: publish.read_csv(folder / f"{name}.csv", cols)
+        for name, cols in SUMMARY_TABLES.items()
+        if (folder / f"{name}.csv").is_file()
+    }
     s = t["schools"]
     year = int(params.year)
     n = len(s)
@@ -487,13 +525,20 @@ def summary_dir(root: Path, region: str, year: int, outputs: str = "outputs") ->
     return Path(root) / outputs / region / str(year)
 
 
-def write_summary(params_list: list[Params], region: str) -> Path:
+def write_summary(
+    params_list: list[Params],
+    region: str,
+    summaries: dict[str, tuple[dict, pd.DataFrame]] | None = None,
+) -> Path:
     """outputs/<region>/<year>/region_summary.csv, region_targets.csv and region.json,
-    replaced together; returns the path of region_summary.csv."""
+    replaced together; returns the path of region_summary.csv. ``summaries``: rows already
+    made by :func:`compute_region` (the others are read here)."""
     first = params_list[0]
+    summaries = summaries or {}
     rows, targets = [], []
     for p in params_list:
-        row, tg = municipality_summary(p)
+        made = summaries.get(p.municipality)
+        row, tg = made if made is not None else municipality_summary(p)
         rows.append(row)
         targets.append(tg)
     frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS).sort_values("municipality")

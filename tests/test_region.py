@@ -23,17 +23,25 @@ def tiny_region(tmp_path_factory):
     base = tmp_path_factory.mktemp("region")
     raw = base / "raw"
     ids = synth.generate_region(raw, seed=5, n_municipalities=3, n_schools=39, region=REGION)
-    runs = {}
+    runs, made = {}, {}
     for workers in (2, 1):
         root = base / f"w{workers}"
         root.mkdir()
         params_list = region.region_params(raw, REGION, 2024, root=root)
         times: dict[str, float] = {}
-        region.compute_region(params_list, workers=workers, stage_times=times)
+        summaries = made if workers == 2 else None  # summary rows made in the workers
+        region.compute_region(params_list, workers=workers, stage_times=times, summaries=summaries)
         runs[workers] = (root, params_list, times)
     root, params_list, _ = runs[2]
-    summary = region.write_summary(params_list, REGION)
-    return {"ids": ids, "raw": raw, "runs": runs, "summary": summary, "root": root}
+    summary = region.write_summary(params_list, REGION, made)
+    return {
+        "ids": ids,
+        "raw": raw,
+        "runs": runs,
+        "summary": summary,
+        "root": root,
+        "made": made,
+    }
 
 
 def test_every_municipality_computed_with_region_scope(tiny_region):
@@ -80,6 +88,19 @@ def test_summary_compares_municipalities(tiny_region):
         )
     targets = pd.read_csv(tiny_region["summary"].parent / "region_targets.csv")
     assert set(targets["municipality"]) == set(tiny_region["ids"])
+
+
+def test_summary_rows_made_in_workers_equal_the_published_tables(tiny_region):
+    """The rows the workers made equal a summary read back from the published tables."""
+    assert sorted(tiny_region["made"]) == tiny_region["ids"]
+    assert "summary" in tiny_region["runs"][2][2]
+    path = tiny_region["summary"]
+    files = {
+        n: (path.parent / n).read_bytes() for n in ("region_summary.csv", "region_targets.csv")
+    }
+    region.write_summary(tiny_region["runs"][2][1], REGION)  # no rows given: all read back
+    for name, data in files.items():
+        assert (path.parent / name).read_bytes() == data, name
 
 
 def test_region_page_and_site(tiny_region):
