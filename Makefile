@@ -16,6 +16,7 @@ REGION       ?= demo_region
 RAW          ?= data/raw/$(REGION)
 WORKERS      ?=
 WORKERS_ARG  := $(if $(WORKERS),--workers $(WORKERS),)
+REPORTS_ARG  := $(if $(REPORTS),--reports,)
 DEMO_REGION  := $(if $(filter data/raw/demo_region,$(RAW)),data/raw/demo_region/.complete,)
 
 .PHONY: help venv synth validate compute report reports region site forms lab test lint format bench freeze clean
@@ -24,7 +25,7 @@ help: ## show this list of targets
 	@echo "shnor — аналитический отчёт о ШНОР/ШССУ. Цели (targets):"
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "Параметры: MUNICIPALITY=demo (файл params/<m>.yml), YEAR=<отчётный год>"
-	@echo "Регион: make region RAW=data/raw/<регион> REGION=<id> [WORKERS=2] (по умолчанию — демо-регион)"
+	@echo "Регион: make region RAW=data/raw/<регион> REGION=<id> [WORKERS=2] [REPORTS=1] (по умолчанию — демо-регион)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@echo "Подготовка окружения $(VENV) (Python: $(PYTHON))…"
@@ -59,7 +60,7 @@ data/raw/demo_region/.complete: | $(STAMP)
 	@touch $@
 
 region: $(STAMP) $(DEMO_REGION) ## a whole region: RAW=data/raw/<region> REGION=<id> → outputs/<REGION>/<year>/region.html
-	$(BIN)/shnor region --raw $(RAW) --region $(REGION) $(YEAR_ARG) $(WORKERS_ARG)
+	$(BIN)/shnor region --raw $(RAW) --region $(REGION) $(YEAR_ARG) $(WORKERS_ARG) $(REPORTS_ARG)
 
 site: $(STAMP) ## outputs/site/index.html linking every report and region page, ready to upload
 	$(BIN)/shnor site --outputs outputs

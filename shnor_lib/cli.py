@@ -114,10 +114,14 @@ def cmd_region(args: argparse.Namespace) -> None:
     _say(f"Все муниципалитеты рассчитаны за {time.perf_counter() - t0:.1f} с")
     summary = region.write_summary(params_list, args.region, summaries)
     _say(f"Сводка по региону: {summary}")
-    if args.no_report:
-        return
-    html = region.render_region(root, args.region, year)
-    _say(f"Страница региона готова: {html}")
+    if not args.no_report:
+        html = region.render_region(root, args.region, year)
+        _say(f"Страница региона готова: {html}")
+    if args.reports:
+        from . import report
+
+        for html in report.render_many(params_list):
+            _say(f"Отчёт готов: {html}")
 
 
 def cmd_site(args: argparse.Namespace) -> None:
@@ -193,6 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="число рабочих процессов (по умолчанию число ядер, но не больше 2)",
     )
     p.add_argument("--no-report", action="store_true", help="без страницы region.html")
+    p.add_argument(
+        "--reports",
+        action="store_true",
+        help="и отчёты report.html всех муниципалитетов (в одном процессе, как make reports)",
+    )
     p.set_defaults(func=cmd_region)
     p = sub.add_parser("site", help="собрать сайт outputs/site")
     p.add_argument("--outputs", default="outputs")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -127,3 +128,18 @@ def test_cli_region_missing_folder(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["region", "--raw", "nowhere", "--region", "x", "--no-report"]) == 2
     assert "nowhere" in capsys.readouterr().err
+
+
+def test_cli_region_with_reports(tmp_path, monkeypatch, capsys):
+    """`shnor region --reports`: tables, the regional page and every municipality's report."""
+    raw = tmp_path / "raw"
+    ids = synth.generate_region(raw, seed=9, n_municipalities=1, n_schools=12, region="one")
+    shutil.copytree(Path(__file__).resolve().parent.parent / "notebooks", tmp_path / "notebooks")
+    monkeypatch.chdir(tmp_path)  # a project folder: notebooks/ here, outputs/ written here
+    args = ["region", "--raw", str(raw), "--region", "one", "--workers", "1", "--reports"]
+    assert main(args) == 0
+    out = tmp_path / "outputs"
+    assert (out / "one" / "2024" / "region.html").is_file()
+    html = out / ids[0] / "2024" / "report.html"
+    assert html.is_file() and "Traceback" not in html.read_text("utf-8")
+    assert "Отчёт готов" in capsys.readouterr().err
