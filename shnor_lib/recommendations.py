@@ -488,6 +488,17 @@ def _load_rules_file(path: Path) -> RuleSet:
 # ---------------------------------------------------------------------------- formatting
 
 
+def _number(v: Any) -> float | None:
+    """A cell as a float, None when missing or not a number (as pd.to_numeric coerces)."""
+    if isinstance(v, str):
+        v = v.strip()
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else x
+
+
 def _missing(v: Any) -> bool:
     if v is None or v is pd.NA:
         return True
@@ -737,8 +748,7 @@ def _school_context(sid: str, row: pd.Series, inp: _Inputs) -> dict[str, Any]:
     ctx["school_name"] = inp.names[sid]
     for col in NUMERIC_SCHOOL_FIELDS + tuple(factors()):
         if col in row.index:
-            v = pd.to_numeric(pd.Series([row[col]]), errors="coerce").iloc[0]
-            ctx[col] = None if _missing(v) else float(v)
+            ctx[col] = _number(row[col])
     for col in ("results_quartile", "social_quartile"):
         if col in row.index and not _missing(row[col]):
             ctx[col] = int(float(row[col]))
