@@ -375,15 +375,17 @@ def _status(ok: bool) -> str:
 
 def markdown(res: dict) -> str:
     m = res["machine"]
-    a, b, c, d = res["a"], res["b"], res["c"], res["d"]
-    growth = a["wall_s"] / b["wall_s"] if b["wall_s"] else float("nan")
-    ratio = c["per_report_s"] / c["floor_s"] if c["floor_s"] else float("nan")
-    ok_a = a["wall_s"] <= TARGET_REGION_S and a["peak_gb"] <= TARGET_REGION_GB
+    a, b, c, d = (res.get(k) for k in "abcd")
+    growth = a["wall_s"] / b["wall_s"] if a and b and b["wall_s"] else float("nan")
+    ratio = c["per_report_s"] / c["floor_s"] if c and c["floor_s"] else float("nan")
+    ok_a = bool(a) and a["wall_s"] <= TARGET_REGION_S and a["peak_gb"] <= TARGET_REGION_GB
     ok_b = growth <= TARGET_GROWTH
     ok_c = ratio <= TARGET_REPORT_RATIO
     title = "# make bench" + (
         " (--quick: tiny region, figures mean nothing)" if res["quick"] else ""
     )
+    if res.get("only"):
+        title += f" (частичный запуск: {', '.join(res['only'])})"
     lines = [
         title,
         "",
@@ -391,34 +393,60 @@ def markdown(res: dict) -> str:
         f"{m['os']}; Python {m['python']}; {m['versions']}. Версия кода: {m['commit'] or '—'}. "
         f"Средняя загрузка перед запуском (1/5/15 мин): {m['load']}.",
         "",
-        f"Данные: синтетический регион — {a['municipalities']} муниципалитетов, "
-        f"{_ru(a['schools'], 0)} ОО, годы 2022–2024, {_ru(a['result_rows'], 0)} строк результатов "
-        f"ВПР + ГИА (половинный: {_ru(b['schools'], 0)} ОО, {_ru(b['result_rows'], 0)} строк); "
-        f"рабочих процессов: {a['workers']}.",
-        "",
-        "| | что измерено | результат | цель | статус |",
-        "|---|---|---|---|---|",
-        f"| (a) | регион: проверка + расчёт всех таблиц, без блокнотов (`shnor region "
-        f"--no-report`) | {_ru(a['wall_s'])} с; пик памяти {_ru(a['peak_gb'], 2)} ГБ "
-        f"(все процессы; один процесс — не более {_ru(a['max_process_gb'], 2)} ГБ) "
-        f"| ≤ {TARGET_REGION_S:g} с и ≤ {TARGET_REGION_GB:g} ГБ | {_status(ok_a)} |",
-        f"| (b) | то же, половина данных | {_ru(b['wall_s'])} с; полный / половинный = "
-        f"{_ru(growth, 2)} | удвоение данных ≤ {_ru(TARGET_GROWTH)}× времени "
-        f"| {_status(ok_b)} |",
-        f"| (c) | отчёты всех {c['reports']} муниципалитетов в одном процессе (`render_many`) "
-        f"| {_ru(c['per_report_s'], 2)} с на отчёт (выполнение {_ru(c['execute_s'], 2)} с + "
-        f"HTML {_ru(c['html_s'], 2)} с; HTML {_ru(c['html_mb'], 1)} МБ); пустой блокнот "
-        f"{_ru(c['floor_s'], 2)} с; отношение {_ru(ratio, 1)} "
-        f"| ≤ {_ru(TARGET_REPORT_RATIO)}× пустого блокнота | {_status(ok_c)} |",
-        f"| (d) | демо `make report` (повторный запуск) | {_ru(d['wall_s'])} с | — | — |",
-        "",
-        "Стадии расчёта (a), секунды процессора, сумма по муниципалитетам (в рабочих "
-        "процессах): "
-        + "; ".join(f"{k} {_ru(v)}" for k, v in a["stage_times"].items())
-        + f". Генерация данных: {res['generation']}.",
-        "",
     ]
-    missed = [n for n, ok in (("(a)", ok_a), ("(b)", ok_b), ("(c)", ok_c)) if not ok]
+    if a:
+        half = (
+            f" (половинный: {_ru(b['schools'], 0)} ОО, {_ru(b['result_rows'], 0)} строк)"
+            if b
+            else ""
+        )
+        lines += [
+            f"Данные: синтетический регион — {a['municipalities']} муниципалитетов, "
+            f"{_ru(a['schools'], 0)} ОО, годы 2022–2024, {_ru(a['result_rows'], 0)} строк "
+            f"результатов ВПР + ГИА{half}; рабочих процессов: {a['workers']}.",
+            "",
+        ]
+    lines += ["| | что измерено | результат | цель | статус |", "|---|---|---|---|---|"]
+    if a:
+        lines.append(
+            f"| (a) | регион: проверка + расчёт всех таблиц и сводки, без блокнотов (`shnor "
+            f"region --no-report`) | {_ru(a['wall_s'])} с; пик памяти {_ru(a['peak_gb'], 2)} ГБ "
+            f"(все процессы; один процесс — не более {_ru(a['max_process_gb'], 2)} ГБ) "
+            f"| ≤ {TARGET_REGION_S:g} с и ≤ {TARGET_REGION_GB:g} ГБ | {_status(ok_a)} |"
+        )
+    if a and b:
+        lines.append(
+            f"| (b) | то же, половина данных | {_ru(b['wall_s'])} с; полный / половинный = "
+            f"{_ru(growth, 2)} | удвоение данных ≤ {_ru(TARGET_GROWTH)}× времени "
+            f"| {_status(ok_b)} |"
+        )
+    if c:
+        lines.append(
+            f"| (c) | отчёты всех {c['reports']} муниципалитетов в одном процессе "
+            f"(`render_many`) | {_ru(c['per_report_s'], 2)} с на отчёт (выполнение "
+            f"{_ru(c['execute_s'], 2)} с + HTML {_ru(c['html_s'], 2)} с; HTML "
+            f"{_ru(c['html_mb'], 1)} МБ); пустой блокнот {_ru(c['floor_s'], 2)} с; отношение "
+            f"{_ru(ratio, 1)} | ≤ {_ru(TARGET_REPORT_RATIO)}× пустого блокнота "
+            f"| {_status(ok_c)} |"
+        )
+    if d:
+        lines.append(
+            f"| (d) | демо `make report` (повторный запуск) | {_ru(d['wall_s'])} с | — | — |"
+        )
+    lines.append("")
+    if a:
+        lines += [
+            "Стадии расчёта (a), секунды, сумма по муниципалитетам (в рабочих процессах): "
+            + "; ".join(f"{k} {_ru(v)}" for k, v in a["stage_times"].items())
+            + f". Генерация данных: {res['generation']}.",
+            "",
+        ]
+    checked = [
+        (n, ok)
+        for n, ok, part in (("(a)", ok_a, a), ("(b)", ok_b, a and b), ("(c)", ok_c, c))
+        if part
+    ]
+    missed = [n for n, ok in checked if not ok]
     if missed:
         lines += [
             "Не выполнено: "
@@ -430,47 +458,36 @@ def markdown(res: dict) -> str:
         lines += ["## Проверка объективности (python -m shnor_lib.bench_objectivity)", ""]
         lines += [res["objectivity"].strip(), ""]
     lines += [
-        "Повторить: `make bench` (или `.venv/bin/python -m shnor_lib.bench [--objectivity]`); "
-        "на время замера машина не должна быть занята другими задачами.",
+        "Повторить: `make bench` (или `.venv/bin/python -m shnor_lib.bench [--only a,b] "
+        "[--objectivity]`); на время замера машина не должна быть занята другими задачами.",
         "",
     ]
     return "\n".join(lines)
 
 
-def run(
-    out: Path,
-    *,
-    quick: bool = False,
-    workers: int | None = None,
-    reports: int | None = None,
-    objectivity: bool = False,
-    quiet: bool = False,
-) -> Path:
-    out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    spec = QUICK if quick else FULL
-    say = (lambda _m: None) if quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    info = machine()
-    say(f"bench: {info['cpus']} CPU, загрузка {info['load']}; данные в {out / 'data'}")
-    full, t_full, cached_full = generate(out / "data" / "full", spec)
-    half, t_half, cached_half = generate(out / "data" / "half", {**spec, "scale": 0.5})
-    gen = (
-        "данные взяты из кэша outputs/bench/data"
-        if cached_full and cached_half
-        else f"{_ru(t_full)} с (полный) и {_ru(t_half)} с (половинный)"
-    )
+def _measure_region(full: Path, out: Path, workers: int | None, quiet: bool, say) -> dict:
     say("bench (a): регион целиком…")
     a, a_wall = _run_child(
         "region", quiet, raw=str(full), run_dir=str(out / "full"), workers=workers
     )
     a["wall_s"] = a_wall
     say(f"bench (a): {a_wall:.1f} с, пик {a['peak_gb']:.2f} ГБ")
+    return a
+
+
+def _measure_half(half: Path, out: Path, workers: int | None, quiet: bool, say) -> dict:
     say("bench (b): половина данных…")
     b, b_wall = _run_child(
         "region", quiet, raw=str(half), run_dir=str(out / "half"), workers=workers
     )
     b["wall_s"] = b_wall
     say(f"bench (b): {b_wall:.1f} с")
+    return b
+
+
+def _measure_reports(
+    full: Path, out: Path, quick: bool, reports: int | None, quiet: bool, say
+) -> dict:
     say("bench (c): отчёты…")
     limit = 1 if quick else reports
     smoke = str(smoke_notebook(out / "smoke" / "report.ipynb")) if quick else None
@@ -478,9 +495,14 @@ def run(
         "reports", quiet, raw=str(full), run_dir=str(out / "full"), limit=limit, smoke=smoke
     )
     say(f"bench (c): {c['per_report_s']:.2f} с на отчёт, пустой блокнот {c['floor_s']:.2f} с")
+    return c
+
+
+def _measure_demo(out: Path, quick: bool, quiet: bool, say) -> dict:
     if quick:  # a tiny municipality of the quick region (smoke notebook) stands in for the demo
         import yaml
 
+        smoke = str(smoke_notebook(out / "smoke" / "report.ipynb"))
         folder = out / "full" / "outputs" / REGION / str(YEAR) / "municipality_params"
         first = sorted(folder.glob("*.yml"))[0]
         spec_yml = yaml.safe_load(first.read_text("utf-8"))
@@ -497,6 +519,51 @@ def run(
         _run_cmd(cmd, quiet)
         d = {"wall_s": _run_cmd(cmd, quiet), "what": "shnor report --params params/demo.yml"}
     say(f"bench (d): {d['wall_s']:.1f} с")
+    return d
+
+
+def run(
+    out: Path,
+    *,
+    quick: bool = False,
+    workers: int | None = None,
+    reports: int | None = None,
+    objectivity: bool = False,
+    quiet: bool = False,
+    only: tuple[str, ...] = (),
+) -> Path:
+    """Run the measurements (``only``: a subset of "abcd"; (b) needs (a)) and write
+    ``bench.md`` / ``bench.json`` in ``out``; returns the path of bench.md."""
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    spec = QUICK if quick else FULL
+    say = (lambda _m: None) if quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    info = machine()
+    say(f"bench: {info['cpus']} CPU, загрузка {info['load']}; данные в {out / 'data'}")
+    parts = set(only or "abcd")
+    if "b" in parts:
+        parts.add("a")
+    a = b = c = d = None
+    full, t_full, cached_full = generate(out / "data" / "full", spec)
+    if "b" in parts:
+        half, t_half, cached_half = generate(out / "data" / "half", {**spec, "scale": 0.5})
+    else:
+        t_half, cached_half = 0.0, True
+    gen = (
+        "данные взяты из кэша outputs/bench/data"
+        if cached_full and cached_half
+        else f"{_ru(t_full)} с (полный) и {_ru(t_half)} с (половинный)"
+    )
+    if "c" in parts and not (out / "full" / "outputs" / REGION).is_dir():
+        parts.add("a")  # the reports need the region's tables
+    if "a" in parts:
+        a = _measure_region(full, out, workers, quiet, say)
+    if "b" in parts:
+        b = _measure_half(half, out, workers, quiet, say)
+    if "c" in parts:
+        c = _measure_reports(full, out, quick, reports, quiet, say)
+    if "d" in parts:
+        d = _measure_demo(out, quick, quiet, say)
     obj = ""
     if objectivity:
         say("bench: проверка объективности (~60 с)…")
@@ -516,6 +583,7 @@ def run(
         "b": b,
         "c": c,
         "d": d,
+        "only": sorted(parts) if only else [],
         "objectivity": obj,
     }
     text = markdown(result)
@@ -536,13 +604,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=None, help="процессов для (a), (b)")
     ap.add_argument("--reports", type=int, default=None, help="отчётов в (c) (по умолчанию все)")
     ap.add_argument("--objectivity", action="store_true", help="добавить bench_objectivity")
+    ap.add_argument(
+        "--only", default="", help="только эти замеры, например a,b (по умолчанию все: a,b,c,d)"
+    )
     args = ap.parse_args(argv)
+    bad = set(args.only.replace(",", "").replace(" ", "")) - set("abcd")
+    if bad:
+        ap.error(
+            f"--only: ожидались буквы a, b, c, d (expected a, b, c, d), получено {args.only!r}"
+        )
     path = run(
         Path(args.out),
         quick=args.quick,
         workers=args.workers,
         reports=args.reports,
         objectivity=args.objectivity,
+        only=tuple(x.strip() for x in args.only.split(",") if x.strip()),
     )
     print(path.read_text("utf-8"))
     print(f"Таблица сохранена: {path}", file=sys.stderr)

@@ -20,3 +20,7 @@ def test_quick_bench_writes_the_table(tmp_path):
     assert result["a"]["municipalities"] == 2 and result["b"]["schools"] == 15
     assert result["c"]["floor_s"] > 0 and result["c"]["reports"] == 1
     assert result["d"]["wall_s"] > 0
+    # a partial run (--only d) reuses the data and reports only what it measured
+    part = bench.run(tmp_path / "bench", quick=True, quiet=True, only=("d",)).read_text("utf-8")
+    assert "частичный запуск: d" in part and "| (d) |" in part
+    assert "| (a) |" not in part and "| (c) |" not in part
