@@ -509,7 +509,7 @@ def table(
         )
 
     head = "".join(
-        f'<th scope="col"{NUM_ATTR if c in numeric_cols else ""}>{_esc(label(c))}</th>'
+        f'<th{NUM_ATTR if c in numeric_cols else ""} scope="col">{_esc(label(c))}</th>'
         for c in columns
     )
     table_cls = _classes("shnor-table", "shnor-sortable" if sortable else "", classes)
@@ -548,32 +548,81 @@ def figure(
     ``alt`` (required) describes the figure for screen readers and when images are off;
     ``caption`` is shown under it. ``width`` is a CSS width such as ``"60%"``.
     """
-    import matplotlib
     import matplotlib.pyplot as plt
 
     if not alt or not str(alt).strip():
         raise ValueError("figure(): alt text is required (describe the figure in Russian)")
     fig = getattr(fig, "figure", fig)  # an Axes → its Figure
-    buf = io.BytesIO()
     if format == "svg":
-        with matplotlib.rc_context({"svg.hashsalt": HASHSALT}):
-            fig.savefig(
-                buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None}
-            )
+        try:
+            payload = _svg_tight(fig)
+        finally:
+            plt.close(fig)
         mime = "image/svg+xml"
     elif format == "png":
+        buf = io.BytesIO()
         fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
+        plt.close(fig)
+        payload = buf.getvalue()
         mime = "image/png"
     else:
         raise ValueError("figure(): format must be 'svg' or 'png'")
-    plt.close(fig)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    data = base64.b64encode(payload).decode("ascii")
     style = f' style="width:{_esc(width)}"' if width else ""
     cap = f"<figcaption>{_esc(caption)}</figcaption>" if caption else ""
     return _Html(
         f'<figure class="shnor-figure"><img src="data:{mime};base64,{data}" '
         f'alt="{_esc(alt)}"{style}>{cap}</figure>'
     )
+
+
+_SVG_SIZE = re.compile(r'width="[^"]*" height="[^"]*" viewBox="[^"]*"')
+
+
+def _svg_tight(fig: Any) -> bytes:
+    """``fig`` as SVG cropped to its tight bounding box (like ``bbox_inches="tight"``),
+    drawn once.
+
+    ``savefig(bbox_inches="tight")`` draws the figure twice: once to measure it, once to
+    write it; the text layout of the first pass is not reused (matplotlib caches it per
+    renderer), and laying out text is most of the cost of a figure with path glyphs. Here
+    the figure is drawn once, measured with the same renderer right after drawing (every
+    text extent comes from its cache), and the SVG's ``viewBox`` is set to the padded
+    tight box. The figure background is drawn over a larger area during that pass, so
+    labels and legends outside the figure area sit on the background as with ``"tight"``.
+    """
+    import matplotlib
+
+    measured: dict[str, Any] = {}
+
+    def draw_and_measure(renderer: Any) -> None:
+        bounds = fig.patch.get_bbox().bounds
+        fig.patch.set_bounds(-1, -1, 3, 3)  # background for whatever lies outside the figure
+        try:
+            type(fig).draw(fig, renderer)
+        finally:
+            fig.patch.set_bounds(*bounds)
+        measured["bbox"] = fig.get_tightbbox(renderer)  # inches; text extents cached
+        measured["height"] = fig.get_size_inches()[1]
+
+    buf = io.BytesIO()
+    fig.draw = draw_and_measure  # the instance attribute wins over Figure.draw
+    try:
+        with matplotlib.rc_context({"svg.hashsalt": HASHSALT, "savefig.bbox": "standard"}):
+            fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    finally:
+        del fig.draw
+    pad = float(matplotlib.rcParams["savefig.pad_inches"])
+    box = measured["bbox"].padded(pad)
+    x0, y1, w, h = (
+        v * 72 for v in (box.x0, measured["height"] - box.y1, box.width, box.height)
+    )  # SVG user units are points (72 per inch), y downwards
+    size = f'width="{w:.6g}pt" height="{h:.6g}pt" viewBox="{x0:.6g} {y1:.6g} {w:.6g} {h:.6g}"'
+    svg = buf.getvalue().decode("utf-8")
+    svg, n = _SVG_SIZE.subn(size, svg, count=1)
+    if n != 1:  # pragma: no cover - matplotlib changed its SVG header
+        raise RuntimeError("figure(): unexpected SVG header from matplotlib")
+    return svg.encode("utf-8")
 
 
 def axis_format(ax: Any, which: str = "y", decimals: int = 0, percent: bool = False) -> None:

@@ -248,13 +248,14 @@ def _single_pass_class():
 
 
 def _nbconvert_soup_fixes(soup) -> None:
-    """What HTMLExporter.from_notebook_node does to the page after rendering."""
-    for elem in soup.select("img:not([alt])"):
+    """What HTMLExporter.from_notebook_node does to the page after rendering (its CSS
+    selectors ``img:not([alt])`` and ``.jp-Notebook div.jp-…``, as plain searches)."""
+    for elem in soup.find_all("img", alt=False):
         elem.attrs["alt"] = "No description has been provided for this image"
-    for elem in soup.select(".jp-Notebook div.jp-Cell-inputWrapper"):
-        elem.attrs["tabindex"] = "0"
-    for elem in soup.select(".jp-Notebook div.jp-OutputArea-output"):
-        elem.attrs["tabindex"] = "0"
+    for notebook in soup.find_all(class_="jp-Notebook"):
+        for cls in ("jp-Cell-inputWrapper", "jp-OutputArea-output"):
+            for elem in notebook.find_all("div", class_=cls):
+                elem.attrs["tabindex"] = "0"
 
 
 @functools.lru_cache(maxsize=1)
@@ -309,10 +310,40 @@ def _heading_text(tag) -> str:
     return " ".join("".join(parts).split())
 
 
+# A table from display.table(): escaped text in table tags only, no ids, headings or images.
+_TABLE_WRAP = '<div class="shnor-table-wrap">'
+_TABLE_BLOCK = re.compile(re.escape(_TABLE_WRAP) + r"<table\b.*?</table></div>", re.S)
+_NOT_TABLE_TAG = re.compile(r"<(?!/?(?:table|caption|thead|tbody|tr|th|td)[\s>])")
+_KEPT_TABLE = re.compile(r'<div class="shnor-table-wrap" data-shnor-kept="(\d+)"></div>')
+
+
+def _set_tables_aside(html_text: str) -> tuple[str, list[str]]:
+    """Replace display.table() blocks by empty placeholders before parsing the page.
+
+    Most tags of a report are table cells, which :func:`_postprocess` never changes (it
+    works on headings, ids and images), so the parser need not build them: a block that
+    holds nothing but table tags is set aside and put back verbatim. (BeautifulSoup would
+    print the same markup: display.table() writes ``class`` first, as it does.)
+    """
+    if "data-shnor-kept=" in html_text:  # never in a report; then simply parse everything
+        return html_text, []
+    kept: list[str] = []
+
+    def sub(m: re.Match[str]) -> str:
+        block = m.group(0)
+        if _NOT_TABLE_TAG.search(block, len(_TABLE_WRAP), len(block) - len("</div>")):
+            return block
+        kept.append(block)
+        return f'<div class="shnor-table-wrap" data-shnor-kept="{len(kept) - 1}"></div>'
+
+    return _TABLE_BLOCK.sub(sub, html_text), kept
+
+
 def _postprocess(html_text: str) -> str:
     """Readable unique heading ids and the table of contents (h2/h3)."""
     from bs4 import BeautifulSoup
 
+    html_text, kept = _set_tables_aside(html_text)
     soup = BeautifulSoup(html_text, features="html.parser")
     _nbconvert_soup_fixes(soup)
     main = soup.find("main") or soup
@@ -386,6 +417,7 @@ def _postprocess(html_text: str) -> str:
         placeholder.decompose()
 
     text = str(soup)
+    text = _KEPT_TABLE.sub(lambda m: kept[int(m.group(1))], text)
     text = _normalize_styler_ids(text)
     text = "\n".join(line.rstrip() for line in text.splitlines())
     return text.strip() + "\n"

@@ -329,6 +329,60 @@ def test_figure_is_deterministic_and_closes(display_setup):
     plt.close("all")
 
 
+def _svg_size(svg: str) -> tuple[float, float]:
+    m = re.search(r'<svg [^>]*width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    return float(m.group(1)), float(m.group(2))
+
+
+def test_figure_svg_is_cropped_like_bbox_tight(display_setup):
+    """display.figure() draws once and crops with the viewBox: the same size as matplotlib's
+    bbox_inches="tight", with labels and a legend outside the figure on the background."""
+    import io
+
+    def make():
+        fig, ax = plt.subplots(figsize=(3, 2))
+        ax.barh(["очень длинное название школы", "ОО 2"], [3, 1], label="ряд")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
+        ax.set_title("Заголовок")
+        return fig
+
+    fig = make()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    tight = _svg_size(buf.getvalue().decode())
+    html = display.figure(make(), alt="Полосы").data
+    svg = base64.b64decode(re.search(r"base64,([^\"]+)", html).group(1)).decode()
+    ours = _svg_size(svg)
+    assert ours == pytest.approx(tight, abs=0.01)
+    x0 = float(re.search(r'viewBox="([-\d.]+) ', svg).group(1))
+    assert x0 < 0  # the long labels lie left of the figure area and are kept
+    assert html == display.figure(make(), alt="Полосы").data
+
+
+def test_postprocess_sets_tables_aside_without_changing_the_page(monkeypatch):
+    """Tables of display.table() bypass the HTML parser; the page is what the parser makes."""
+    df = pd.DataFrame({"ОО": ["СОШ № 1 <b>", "СОШ № 2"], "Доля": [75.25, 80.0], "n": [12, 30]})
+    blocks = [
+        display.heading("Раздел", 2).data,
+        display.table(df, caption="Подпись & <тест>", sortable=True).data,
+        display.heading("Раздел", 3).data,
+        display.table(df.iloc[:0]).data,
+        '<div class="shnor-table-wrap"><table><tr><td><h3 id="x">В таблице</h3></td></tr>'
+        "</table></div>",  # not a display.table(): parsed as before
+    ]
+    page = (
+        '<html><body><main class="shnor-report"><h1 id="t">Отчёт</h1>'
+        + "".join(f'<div class="shnor-cell shnor-out">{b}</div>' for b in blocks)
+        + "</main></body></html>"
+    )
+    assert len(report._set_tables_aside(page)[1]) == 2
+    fast = report._postprocess(page)
+    monkeypatch.setattr(report, "_set_tables_aside", lambda text: (text, []))
+    assert fast == report._postprocess(page)
+    assert "data-shnor-kept" not in fast and 'href="#x"' in fast
+
+
 def test_heading_note_key_numbers():
     assert display.heading("Итоги 2024 года", 2).data == (
         '<h2 id="итоги-2024-года">Итоги 2024 года</h2>'
