@@ -544,7 +544,11 @@ def run(
     if "b" in parts:
         parts.add("a")
     a = b = c = d = None
-    full, t_full, cached_full = generate(out / "data" / "full", spec)
+    full = out / "data" / "full"
+    if quick or parts & {"a", "c"}:  # (d) alone uses the demo municipality
+        full, t_full, cached_full = generate(full, spec)
+    else:
+        t_full, cached_full = 0.0, True
     if "b" in parts:
         half, t_half, cached_half = generate(out / "data" / "half", {**spec, "scale": 0.5})
     else:
