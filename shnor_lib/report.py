@@ -505,6 +505,9 @@ def render_report(params, *, tables_ready: bool = True, timings: dict | None = N
     label = f"[{params.municipality} {params.year}]"
     root = Path(params.root).resolve()
     notebook = root / params.report.notebook
+    if not notebook.is_file():  # a folder without its own copy (a region run): the package's
+        shipped = Path(__file__).resolve().parent.parent / params.report.notebook
+        notebook = shipped if shipped.is_file() else notebook
     out_dir = Path(params.output_dir())
     if not tables_ready:
         from . import pipeline
