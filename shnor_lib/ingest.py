@@ -362,7 +362,9 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
         )
     ru, en = _KIND_RU[col.kind]
     if col.kind == "id":
-        return _python_text(text)
+        # a CSV saved from Excel writes a numeric code as 230101.0 (Excel input is already
+        # normalized by _as_text): the same code
+        return _python_text(text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True))
     if col.kind in ("int", "float", "year"):
         num = _to_number(text)
         bad = present & num.isna()

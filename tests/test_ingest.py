@@ -84,6 +84,24 @@ def test_unknown_school_id(tiny_project):
     assert [(p.row, p.value) for p in problems if p.column == "school_id"] == [(6, "999999")]
 
 
+def test_ids_saved_by_excel_as_decimals_are_the_same_codes(tiny_project):
+    """A CSV that went through Excel writes codes as 230101.0: read as 230101."""
+    root, params = tiny_project
+    t = tiny_tables()
+    ctx = t["context"].copy()
+    ctx["school_id"] = ctx["school_id"].astype(str) + ".0"
+    write_tables(_raw(root), {"context": ctx})
+    result = ingest.ingest(params)
+    assert (
+        result.tables["context"]["school_id"].tolist()
+        == t["context"]["school_id"].astype(str).tolist()
+    )
+    # a real typo is still an unknown id
+    ctx.loc[0, "school_id"] = "230101.5"
+    write_tables(_raw(root), {"context": ctx})
+    assert [p.value for p in _problems(params) if p.column == "school_id"] == ["230101.5"]
+
+
 def test_duplicate_student_rows(tiny_project):
     root, params = tiny_project
     vpr = tiny_tables()["vpr"]
