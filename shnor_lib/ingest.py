@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -106,7 +107,7 @@ def read_raw(path: Path, engine: str = "auto") -> pd.DataFrame:
     if engine == "auto":
         frame = _read_csv_arrow(raw, text, first, sep)
         if frame is not None:
-            return frame
+            return _line_index(frame, text, sep)
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -123,6 +124,25 @@ def read_raw(path: Path, engine: str = "auto") -> pd.DataFrame:
             f"File {path} is not a valid CSV table: {exc}",
         ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    return _line_index(frame, text, sep)
+
+
+def _line_index(frame: pd.DataFrame, text: str, sep: str) -> pd.DataFrame:
+    """Index the rows by their line in the file minus 2 (messages say row = index + 2) when
+    the file has blank lines, which the readers skip; unchanged when there are none, or
+    when the rows found here are not the rows the reader read."""
+    body = text.lstrip("\ufeff")
+    if not re.search(r"\n[ \t]*\r?\n", body):
+        return frame
+    reader = csv.reader(io.StringIO(body), delimiter=sep, skipinitialspace=True)
+    starts, line = [], 1  # the line each record starts on (a quoted cell may span lines)
+    for k, record in enumerate(reader):
+        if k and record and not (len(record) == 1 and not record[0].strip()):  # not blank
+            starts.append(line)
+        line = reader.line_num + 1
+    if len(starts) != len(frame):
+        return frame
+    frame.index = pd.Index(np.asarray(starts, dtype="int64") - 2)
     return frame
 
 

@@ -84,6 +84,24 @@ def test_unknown_school_id(tiny_project):
     assert [(p.row, p.value) for p in problems if p.column == "school_id"] == [(6, "999999")]
 
 
+@pytest.mark.parametrize("quoted", [False, True])
+def test_csv_row_numbers_count_blank_lines(tiny_project, quoted):
+    """Readers skip blank lines; messages still name the line of the file."""
+    root, params = tiny_project
+    vpr = tiny_tables()["vpr"]
+    vpr["mark"] = vpr["mark"].astype(object)
+    vpr.loc[3, "mark"] = 7  # data row 4 → line 5 without blank lines
+    path = _raw(root) / "vpr.csv"
+    write_tables(_raw(root), {"vpr": vpr})
+    lines = path.read_text("utf-8").splitlines()
+    if quoted:  # a quoted cell, as Excel writes them
+        lines[1] = lines[1].replace(lines[1].split(",")[0], '"' + lines[1].split(",")[0] + '"', 1)
+    lines[2:2] = ["", "   "]  # two blank lines after the first data row
+    path.write_text("\n".join(lines) + "\n\n", "utf-8")
+    problems = [p for p in _problems(params) if p.column == "mark"]
+    assert [(p.row, str(p.value)) for p in problems] == [(7, "7")]
+
+
 def test_ids_saved_by_excel_as_decimals_are_the_same_codes(tiny_project):
     """A CSV that went through Excel writes codes as 230101.0: read as 230101."""
     root, params = tiny_project
