@@ -531,8 +531,8 @@ def _read_table(
             column=name,
         )
     if missing:
+        _header_below_hint(frame, table, len(mapping), out)
         return None
-    # Row numbers as the user sees them: header is row 1.
     # Row numbers as the user sees them (header = row 1); Excel's blank rows were dropped with
     # their index kept, so the index still points at the sheet row.
     rows = pd.Series(np.asarray(frame.index, dtype="int64") + 2, index=frame.index)
@@ -544,6 +544,26 @@ def _read_table(
     parsed["_row"] = rows
     parsed["_file"] = out.file
     return parsed
+
+
+def _header_below_hint(frame: pd.DataFrame, table: Table, found: int, out: _Collector) -> None:
+    """A title row above the header (a common export) leaves every column «missing»: say
+    which row looks like the header instead."""
+    hmap = schema.header_map(table)
+    for pos, (idx, values) in enumerate(frame.head(10).iterrows()):
+        cells = [c for v in values if isinstance(v, str) for c in re.split(r"[;,\t]", v)]
+        known = {hmap.get(schema.norm_key(c)) for c in cells} - {None}  # (a title row can
+        # also make the reader guess the wrong separator: whole lines in one cell)
+        if len(known) >= max(2, found + 1):
+            row = int(idx) + 2 if isinstance(idx, int | np.integer) else pos + 2
+            out.add(
+                f"заголовок таблицы в первой строке; похоже, он в строке {row} — удалите "
+                "строки над ним (название таблицы, пустые строки)",
+                f"the header in the first row; it seems to be in row {row} — delete the rows "
+                "above it (a title, blank rows)",
+                row=row,
+            )
+            return
 
 
 def _check_rows(name: str, frame: pd.DataFrame, out: _Collector) -> None:

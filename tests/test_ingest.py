@@ -102,6 +102,21 @@ def test_csv_row_numbers_count_blank_lines(tiny_project, quoted):
     assert [(p.row, str(p.value)) for p in problems] == [(7, "7")]
 
 
+def test_title_row_above_header_is_pointed_out(tiny_project):
+    root, params = tiny_project
+    path = _raw(root) / "context.csv"
+    write_tables(_raw(root), {"context": tiny_tables()["context"]})
+    path.write_text("Социальный паспорт ОО, 2024 год\n" + path.read_text("utf-8"), "utf-8")
+    problems = [p for p in _problems(params) if p.file.endswith("context.csv")]
+    hint = [p for p in problems if "похоже, он в строке 2" in p.expected_ru]
+    assert len(hint) == 1 and hint[0].row == 2 and "row 2" in hint[0].expected_en
+    # a title exported as «Результаты ВПР;;;» makes «;» look like the separator
+    path = _raw(root) / "vpr.csv"
+    path.write_text("Результаты ВПР;;;\n" + path.read_text("utf-8"), "utf-8")
+    problems = [p for p in _problems(params) if p.file.endswith("vpr.csv")]
+    assert any("похоже, он в строке 2" in p.expected_ru for p in problems)
+
+
 def test_ids_saved_by_excel_as_decimals_are_the_same_codes(tiny_project):
     """A CSV that went through Excel writes codes as 230101.0: read as 230101."""
     root, params = tiny_project
