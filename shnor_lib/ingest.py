@@ -551,9 +551,10 @@ def _header_below_hint(frame: pd.DataFrame, table: Table, found: int, out: _Coll
     which row looks like the header instead."""
     hmap = schema.header_map(table)
     for pos, (idx, values) in enumerate(frame.head(10).iterrows()):
+        # split: a title row can also make the reader guess the wrong separator, leaving
+        # whole lines in one cell
         cells = [c for v in values if isinstance(v, str) for c in re.split(r"[;,\t]", v)]
-        known = {hmap.get(schema.norm_key(c)) for c in cells} - {None}  # (a title row can
-        # also make the reader guess the wrong separator: whole lines in one cell)
+        known = {hmap.get(schema.norm_key(c)) for c in cells} - {None}
         if len(known) >= max(2, found + 1):
             row = int(idx) + 2 if isinstance(idx, int | np.integer) else pos + 2
             out.add(
