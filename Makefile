@@ -16,7 +16,7 @@ REGION       ?= demo_region
 RAW          ?= data/raw/$(REGION)
 WORKERS      ?=
 WORKERS_ARG  := $(if $(WORKERS),--workers $(WORKERS),)
-REPORTS_ARG  := $(if $(REPORTS),--reports,)
+REPORTS_ARG  := $(if $(filter 1 yes true,$(REPORTS)),--reports,)
 DEMO_REGION  := $(if $(filter data/raw/demo_region,$(RAW)),data/raw/demo_region/.complete,)
 
 .PHONY: help venv synth validate compute report reports region site forms lab test lint format bench freeze clean

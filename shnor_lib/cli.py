@@ -40,8 +40,8 @@ def cmd_synth(args: argparse.Namespace) -> None:
             region=args.region,
         )
         _say(
-            f"Синтетический регион: {len(ids)} муниципалитетов в {root} "
-            f"за {time.perf_counter() - t0:.1f} с"
+            f"Синтетический регион записан в {root} за {time.perf_counter() - t0:.1f} с "
+            f"(муниципалитетов: {len(ids)})"
         )
         return
     out = Path(args.out or "data/raw/demo")
@@ -97,6 +97,18 @@ def cmd_reports(args: argparse.Namespace) -> None:
         _say(f"Отчёт готов: {html}")
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"ожидалось целое число ≥ 1 (expected an integer ≥ 1), получено {text!r}"
+        )
+    return value
+
+
 def cmd_region(args: argparse.Namespace) -> None:
     from . import region
     from .config import load_params
@@ -106,7 +118,7 @@ def cmd_region(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     params_list = region.region_params(Path(args.raw), args.region, year, root=root)
     _say(
-        f"Регион {args.region}, {year} г.: {len(params_list)} муниципалитетов из {args.raw}; "
+        f"Регион {args.region}, {year} г.: муниципалитетов: {len(params_list)} (из {args.raw}); "
         f"процессов: {args.workers or region.default_workers()}"
     )
     summaries: dict = {}
@@ -114,14 +126,14 @@ def cmd_region(args: argparse.Namespace) -> None:
     _say(f"Все муниципалитеты рассчитаны за {time.perf_counter() - t0:.1f} с")
     summary = region.write_summary(params_list, args.region, summaries)
     _say(f"Сводка по региону: {summary}")
-    if not args.no_report:
-        html = region.render_region(root, args.region, year)
-        _say(f"Страница региона готова: {html}")
-    if args.reports:
+    if args.reports:  # before the regional page, which links the reports it finds
         from . import report
 
         for html in report.render_many(params_list):
             _say(f"Отчёт готов: {html}")
+    if not args.no_report:
+        html = region.render_region(root, args.region, year)
+        _say(f"Страница региона готова: {html}")
 
 
 def cmd_site(args: argparse.Namespace) -> None:
@@ -192,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, default=None, help="отчётный год (по умолчанию 2024)")
     p.add_argument(
         "--workers",
-        type=int,
+        type=_positive_int,
         default=None,
         help="число рабочих процессов (по умолчанию число ядер, но не больше 2)",
     )

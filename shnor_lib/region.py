@@ -65,6 +65,7 @@ SUMMARY_COLUMNS = [
     "targets_met",
     "targets_not_met",
     "targets_undetermined",
+    "targets_no_data",
     "targets_defined",
     "share_targets_met",
     "social_scope",
@@ -83,6 +84,7 @@ SUMMARY_TABLES: dict[str, tuple[str, ...] | None] = {
 }
 TARGET_COLUMNS = ["municipality", "indicator_id", "value", "target", "target_status"]
 STATUS_MET, STATUS_NOT_MET, STATUS_UNDETERMINED = "достигнут", "не достигнут", "не определён"
+STATUS_NO_DATA = "нет данных"  # an indicator with a target and no inputs (indicators.NO_DATA)
 DEFAULT_NOTEBOOK = "notebooks/region.ipynb"
 
 
@@ -351,7 +353,7 @@ def compute_region(
                 try:
                     _, sample, state, times, summary = fut.result()
                 except ShnorError as exc:
-                    failures.append((m, exc.message_ru, exc.message_en or exc.message_ru))
+                    failures.append(_failure(m, exc, futures[fut]))
                     say(f"[{k}/{len(futures)}] {m}: ошибка")
                     continue
                 rows[m] = sample
@@ -393,7 +395,7 @@ def compute_region(
                     try:
                         _, times, summary = fut.result()
                     except ShnorError as exc:
-                        failures.append((m, exc.message_ru, exc.message_en or exc.message_ru))
+                        failures.append(_failure(m, exc, by_name[m]))
                         continue
                     _add_times(stage_times, times)
                     if summary is not None and summaries is not None:
@@ -410,11 +412,40 @@ def compute_region(
     if failures:
         ru = "\n".join(f"- {m}: {r}" for m, r, _ in sorted(failures))
         en = "; ".join(f"{m}: {e}" for m, _, e in sorted(failures))
+        waiting = sorted(set(deferred) - {m for m, _, _ in failures})
+        if waiting:  # their ИСБ model needs every municipality of the region
+            ru += (
+                f"\nНе рассчитаны из-за этого ({len(waiting)}): {', '.join(waiting)} — их ИСБ "
+                "оценивается по всему региону; исправьте ошибки и запустите снова"
+            )
+            en += (
+                f"; not computed because of that ({len(waiting)}): {', '.join(waiting)} "
+                "(their ИСБ model is fitted on the whole region)"
+            )
+        n_bad = len(failures) + len(waiting)
         raise ShnorError(
-            f"Не рассчитано муниципалитетов: {len(failures)} из {len(params_list)}\n{ru}",
-            f"{len(failures)} of {len(params_list)} municipalities failed: {en}",
+            f"Не рассчитано муниципалитетов: {n_bad} из {len(params_list)} "
+            f"(с ошибками: {len(failures)})\n{ru}",
+            f"{n_bad} of {len(params_list)} municipalities not computed "
+            f"({len(failures)} failed): {en}",
         )
     return [p.output_dir() / "tables" for p in params_list]
+
+
+def _failure(m: str, exc: ShnorError, params: Params | None) -> tuple[str, str, str]:
+    """(municipality, Russian, English) of a failed municipality; input problems listed
+    (the first 5) with the command that lists them all."""
+    ru, en = exc.message_ru, exc.message_en or exc.message_ru
+    problems = getattr(exc, "problems", None)
+    if problems:
+        shown = "\n".join("  - " + p.format().replace("\n", "\n  ") for p in problems[:5])
+        more = len(problems) - 5
+        ru += ":\n" + shown + (f"\n  … и ещё {more}" if more > 0 else "")
+        en += f" (first {min(5, len(problems))} listed above)"
+        if params is not None and not str(params.source).startswith("<"):
+            ru += f"\n  Полный список: shnor validate --params {params.source}"
+            en += f"; full list: shnor validate --params {params.source}"
+    return m, ru, en
 
 
 def _add_times(total: dict[str, float] | None, times: dict[str, float]) -> None:
@@ -468,10 +499,14 @@ def municipality_summary(params: Params) -> tuple[dict, pd.DataFrame]:
     if obj is not None and not obj.empty:
         cur = obj[obj["year"] == year]
         share = cur[cur["check"] == "share_4_5"]
-        n_tested = int((share["n"] >= params.min_group_size).sum())
+        keys = ["school_id", "year", "procedure", "grade", "subject"]
         ex = cur[_flag(cur, "excluded")]
-        units = ex.drop_duplicates(["school_id", "year", "procedure", "grade", "subject"])
+        units = ex.drop_duplicates(keys)
         n_units, n_ex_schools = len(units), int(units["school_id"].nunique())
+        # checked: tested for excess (enough participants) or excluded by another check (the
+        # federal list also covers small classes) — the exclusions are a share of these
+        tested = share[share["n"] >= params.min_group_size][keys]
+        n_tested = len(pd.concat([tested, units[keys]]).drop_duplicates())
     ind = t["indicators"]
     targets = ind[(ind["level"] == "municipality") & (ind["year"] == year)]
     targets = targets[targets["target"].notna()]
@@ -479,7 +514,8 @@ def municipality_summary(params: Params) -> tuple[dict, pd.DataFrame]:
     met = int(status.get(STATUS_MET, 0))
     not_met = int(status.get(STATUS_NOT_MET, 0))
     undetermined = int(status.get(STATUS_UNDETERMINED, 0))
-    defined = met + not_met + undetermined
+    no_data = int(status.get(STATUS_NO_DATA, 0))
+    defined = met + not_met + undetermined + no_data
     fit = t.get("social_fit")
     scope = str(fit["scope"].iloc[0]) if fit is not None and len(fit) else ""
     r2 = float(fit["r2"].iloc[0]) if fit is not None and len(fit) else float("nan")
@@ -509,6 +545,7 @@ def municipality_summary(params: Params) -> tuple[dict, pd.DataFrame]:
         "targets_met": met,
         "targets_not_met": not_met,
         "targets_undetermined": undetermined,
+        "targets_no_data": no_data,
         "targets_defined": defined,
         "share_targets_met": 100 * met / defined if defined else float("nan"),
         "social_scope": scope,

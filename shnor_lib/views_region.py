@@ -19,7 +19,7 @@ import pandas as pd
 from . import display
 from .display import fmt_number
 
-MET, NOT_MET, UNDETERMINED = "достигнут", "не достигнут", "не определён"
+MET, NOT_MET, UNDETERMINED, NO_DATA = "достигнут", "не достигнут", "не определён", "нет данных"
 SCOPE_RU = {"region": "по региону", "municipality": "по муниципалитету", "": "—"}
 
 
@@ -136,7 +136,7 @@ def objectivity_table(d: RegionData) -> pd.DataFrame:
         {
             "Муниципалитет": s["title"],
             "Результатов ВПР": s["vpr_results"],
-            "Проверено единиц (класс × предмет)": s["n_units_tested"],
+            "Проверено единиц (ОО × класс × предмет)": s["n_units_tested"],
             "Исключено единиц": s["n_excluded_units"],
             "Исключено, % проверенных": s["share_excluded_units"],
             "ОО с исключениями": s["n_excluded_schools"],
@@ -176,6 +176,7 @@ def targets_table(d: RegionData) -> pd.DataFrame:
             "Достигнуто": s["targets_met"],
             "Не достигнуто": s["targets_not_met"],
             "Не определено": s["targets_undetermined"],
+            "Нет данных": s["targets_no_data"],
             "Достигнуто, %": s["share_targets_met"],
         }
     ).reset_index(drop=True)
@@ -185,11 +186,13 @@ def indicator_targets(d: RegionData) -> pd.DataFrame:
     """Per indicator: in how many municipalities its target is met / not met / undetermined."""
     t = d.targets
     if t.empty:
-        return pd.DataFrame(columns=["Показатель", "Достигнут", "Не достигнут", "Не определён"])
+        return pd.DataFrame(
+            columns=["Показатель", "Достигнут", "Не достигнут", "Не определён", "Нет данных"]
+        )
     counts = (
         t.assign(status=t["target_status"].fillna(""))
         .pivot_table(index="indicator_id", columns="status", values="municipality", aggfunc="count")
-        .reindex(columns=[MET, NOT_MET, UNDETERMINED])
+        .reindex(columns=[MET, NOT_MET, UNDETERMINED, NO_DATA])
         .fillna(0)
         .astype(int)
     )
@@ -200,6 +203,7 @@ def indicator_targets(d: RegionData) -> pd.DataFrame:
             "Достигнут": counts[MET].to_numpy(),
             "Не достигнут": counts[NOT_MET].to_numpy(),
             "Не определён": counts[UNDETERMINED].to_numpy(),
+            "Нет данных": counts[NO_DATA].to_numpy(),
         }
     )
     return out.sort_values(["Не достигнут", "Показатель"], ascending=[False, True]).reset_index(
@@ -225,9 +229,11 @@ def method_note(d: RegionData) -> str:
         "ШНОР — ОО с низким уровнем ИОР (1-й квартиль в муниципалитете) в отчётном году и не "
         "менее чем в двух из трёх лет; ШССУ — ОО с ИСБ в нижнем квартиле; исключённые "
         "единицы ВПР — классы × предметы, результаты которых признаны необъективными "
-        "(превышение над ожидаемым по данным ГИА или перечень Рособрнадзора), среди "
-        "проверенных (не менее 10 участников) в отчётном году; цели — показатели "
-        "муниципальной модели с целевым значением. ИОР шкалирован внутри муниципалитета, "
+        "(превышение над ожидаемым по данным ГИА или перечень Рособрнадзора), доля — среди "
+        "проверенных в отчётном году (проверка превышения — при числе участников не меньше "
+        "min_group_size, по умолчанию 10, — или единица из перечня); цели — показатели "
+        "муниципальной модели с целевым значением («нет данных» — цель есть, исходных данных "
+        "для показателя нет). ИОР шкалирован внутри муниципалитета, "
         "поэтому доли ШНОР сравнимы между муниципалитетами, а значения ИОР — нет."
     )
     if pooled:
@@ -252,7 +258,7 @@ def reports_links(d: RegionData) -> display._Html:
     if not items:
         return display.note(
             "Отчёты муниципалитетов для этого года ещё не построены "
-            "(make report MUNICIPALITY=… или make reports).",
+            "(make region … REPORTS=1 или shnor region … --reports).",
             kind="info",
             title="Отчёты муниципалитетов.",
         )

@@ -12,6 +12,7 @@ import pytest
 
 from shnor_lib import region, report, synth
 from shnor_lib.cli import main
+from shnor_lib.errors import ShnorError
 
 REGION = "tr"
 
@@ -84,8 +85,13 @@ def test_summary_compares_municipalities(tiny_region):
         assert row["share_low_results"] == pytest.approx(100 * low.mean())
         assert (
             row["targets_defined"]
-            == row["targets_met"] + row["targets_not_met"] + row["targets_undetermined"]
+            == row["targets_met"]
+            + row["targets_not_met"]
+            + row["targets_undetermined"]
+            + row["targets_no_data"]
         )
+        # exclusions are a share of the checked units, which include every excluded one
+        assert row["n_excluded_units"] <= row["n_units_tested"]
     targets = pd.read_csv(tiny_region["summary"].parent / "region_targets.csv")
     assert set(targets["municipality"]) == set(tiny_region["ids"])
 
@@ -141,3 +147,37 @@ def test_cli_region_with_reports(tmp_path, monkeypatch, capsys):
     html = out / ids[0] / "2024" / "report.html"
     assert html.is_file() and "Traceback" not in html.read_text("utf-8")
     assert "Отчёт готов" in capsys.readouterr().err
+    # the regional page is built after the reports and links them
+    page = (out / "one" / "2024" / "region.html").read_text("utf-8")
+    assert f'href="../../{ids[0]}/2024/report.html"' in page
+
+
+def test_cli_region_rejects_zero_workers(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        main(["region", "--raw", "x", "--region", "x", "--workers", "0"])
+    assert info.value.code == 2
+    assert "целое число ≥ 1" in capsys.readouterr().err
+
+
+def test_failed_municipality_is_reported_with_its_problems(tmp_path):
+    """One municipality with bad input: its problems and the validate command are named, and
+    the municipalities waiting for the regional ИСБ model are listed as not computed."""
+    raw = tmp_path / "raw"
+    ids = synth.generate_region(raw, seed=5, n_municipalities=3, n_schools=30, region="bad")
+    schools = raw / ids[1] / "schools.csv"
+    lines = schools.read_text("utf-8").splitlines()
+    first = lines[1].split(",")[0]
+    lines[1] = lines[1].replace(first, "ABC", 1)
+    schools.write_text("\n".join(lines) + "\n", "utf-8")
+    params_list = region.region_params(raw, "bad", 2024, root=tmp_path)
+    with pytest.raises(ShnorError) as info:
+        region.compute_region(params_list, workers=1)
+    ru, en = info.value.message_ru, info.value.message_en
+    assert "Не рассчитано муниципалитетов: 3 из 3 (с ошибками: 1)" in ru
+    assert f"- {ids[1]}: Найдено проблем во входных данных" in ru
+    assert "строка" in ru and "столбец" in ru  # the problems themselves, not only a count
+    assert f"shnor validate --params {params_list[1].source}" in ru
+    assert f"Не рассчитаны из-за этого (2): {ids[0]}, {ids[2]}" in ru
+    assert "3 of 3 municipalities not computed (1 failed)" in en
+    assert not (tmp_path / "outputs" / ids[0] / "2024" / "tables").exists()
