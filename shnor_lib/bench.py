@@ -469,24 +469,15 @@ def markdown(res: dict) -> str:
     return "\n".join(lines)
 
 
-def _measure_region(full: Path, out: Path, workers: int | None, quiet: bool, say) -> dict:
-    say("bench (a): регион целиком…")
-    a, a_wall = _run_child(
-        "region", quiet, raw=str(full), run_dir=str(out / "full"), workers=workers
-    )
-    a["wall_s"] = a_wall
-    say(f"bench (a): {a_wall:.1f} с, пик {a['peak_gb']:.2f} ГБ")
-    return a
-
-
-def _measure_half(half: Path, out: Path, workers: int | None, quiet: bool, say) -> dict:
-    say("bench (b): половина данных…")
-    b, b_wall = _run_child(
-        "region", quiet, raw=str(half), run_dir=str(out / "half"), workers=workers
-    )
-    b["wall_s"] = b_wall
-    say(f"bench (b): {b_wall:.1f} с")
-    return b
+def _measure_region(
+    part: str, raw: Path, run_dir: Path, workers: int | None, quiet: bool, say
+) -> dict:
+    """(a) or (b): `shnor region --no-report` on ``raw`` in a child process, timed."""
+    say(f"bench ({part}): {'регион целиком' if part == 'a' else 'половина данных'}…")
+    res, wall = _run_child("region", quiet, raw=str(raw), run_dir=str(run_dir), workers=workers)
+    res["wall_s"] = wall
+    say(f"bench ({part}): {wall:.1f} с, пик {res['peak_gb']:.2f} ГБ")
+    return res
 
 
 def _measure_reports(
@@ -565,9 +556,9 @@ def run(
     if "c" in parts and not (out / "full" / "outputs" / REGION).is_dir():
         parts.add("a")  # the reports need the region's tables
     if "a" in parts:
-        a = _measure_region(full, out, workers, quiet, say)
+        a = _measure_region("a", full, out / "full", workers, quiet, say)
     if "b" in parts:
-        b = _measure_half(half, out, workers, quiet, say)
+        b = _measure_region("b", half, out / "half", workers, quiet, say)
     if "c" in parts:
         c = _measure_reports(full, out, quick, reports, quiet, say)
     if "d" in parts:

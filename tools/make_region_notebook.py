@@ -12,9 +12,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import make_report_notebook  # tools/ is on the path when this script runs
 import nbformat
 
-MD, CODE = "markdown", "code"
+MD, CODE = make_report_notebook.MD, make_report_notebook.CODE
 
 CELLS: list[tuple[str, str] | tuple[str, str, list[str]]] = [
     (CODE, 'region = "demo_region"\nyear = 2024\nroot = "."\noutputs = "outputs"', ["parameters"]),
@@ -79,24 +80,7 @@ CELLS: list[tuple[str, str] | tuple[str, str, list[str]]] = [
 
 
 def build() -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-    }
-    for i, cell in enumerate(CELLS):
-        kind, source = cell[0], cell[1]
-        tags = cell[2] if len(cell) > 2 else []
-        node = (
-            nbformat.v4.new_markdown_cell(source)
-            if kind == MD
-            else nbformat.v4.new_code_cell(source)
-        )
-        node.id = f"region-{i:03d}"
-        if tags:
-            node.metadata["tags"] = tags
-        nb.cells.append(node)
-    return nb
+    return make_report_notebook.build(CELLS, id_prefix="region")
 
 
 if __name__ == "__main__":

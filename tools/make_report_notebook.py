@@ -222,13 +222,15 @@ CELLS: list[tuple[str, str] | tuple[str, str, list[str]]] = [
 ]
 
 
-def build() -> nbformat.NotebookNode:
+def build(cells: list | None = None, id_prefix: str = "cell") -> nbformat.NotebookNode:
+    """The notebook of ``cells`` (default: the report's), with fixed ids ``<prefix>-NNN``
+    (byte-identical HTML needs them) and no outputs."""
     nb = nbformat.v4.new_notebook()
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
     }
-    for i, cell in enumerate(CELLS):
+    for i, cell in enumerate(CELLS if cells is None else cells):
         kind, source = cell[0], cell[1]
         tags = cell[2] if len(cell) > 2 else []
         node = (
@@ -236,7 +238,7 @@ def build() -> nbformat.NotebookNode:
             if kind == MD
             else nbformat.v4.new_code_cell(source)
         )
-        node.id = f"cell-{i:03d}"
+        node.id = f"{id_prefix}-{i:03d}"
         if tags:
             node.metadata["tags"] = tags
         nb.cells.append(node)
