@@ -185,11 +185,7 @@ class ObjectivityResult:
     heaping: pd.DataFrame  # the heaping_3 rows of `table` (per unit and per school × year)
     models: pd.DataFrame  # per check × model: τ², κ, units, groups
     funnel: pd.DataFrame  # control limits of the funnel plot per year × n
-    effect: pd.DataFrame  # ИОР with and without the exclusions, per affected school × year
     params: dict = field(default_factory=dict)
-    # ИОР after the exclusions as index_effect computed it, with the arguments it used:
-    # (years, window, min_n, components, index); M3 reuses it when its arguments are the same
-    index_after: tuple | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {
@@ -198,7 +194,6 @@ class ObjectivityResult:
             "objectivity_journal": self.journal,
             "objectivity_models": self.models,
             "objectivity_funnel": self.funnel,
-            "objectivity_effect": self.effect,
         }
 
 
@@ -1195,7 +1190,6 @@ def _empty_result(params) -> ObjectivityResult:
         heaping=pd.DataFrame(),
         models=pd.DataFrame(),
         funnel=pd.DataFrame(),
-        effect=pd.DataFrame(),
         params={"procedure": PROCEDURE},
     )
 
@@ -1241,16 +1235,11 @@ def funnel_limits(
 
 
 def index_effect(
-    data: dict[str, pd.DataFrame],
-    gia_marked: pd.DataFrame | None,
-    exclusions: pd.DataFrame,
-    params,
-    years: list[int],
-    keep: list | None = None,
+    before: pd.DataFrame | None, after: pd.DataFrame, exclusions: pd.DataFrame
 ) -> pd.DataFrame:
-    """ИОР with and without the exclusions for the schools whose ИОР components change.
-
-    ``keep``: a list that receives (components, index) after the exclusions."""
+    """ИОР without (``before``) and with (``after``) the exclusions, for the schools whose ИОР
+    components change (``results_index.compute_index`` frames; M3 computes both, after this
+    stage). ``before=None`` or no exclusions: an empty table."""
     cols = [
         "school_id",
         "year",
@@ -1265,26 +1254,8 @@ def index_effect(
         "rank_before",
         "rank_after",
     ]
-    if exclusions.empty or "vpr" not in data:
+    if before is None or exclusions.empty:
         return pd.DataFrame(columns=cols)
-    weights = {k: v.weight for k, v in params.results_index.components.items()}
-    kw = {
-        "method": params.results_index.scaling,
-        "min_weight_share": params.results_index.min_weight_share,
-    }
-    before = results_index.compute_index(
-        results_index.components(
-            data, gia_marked, years, params.window, None, min_n=params.min_group_size
-        ),
-        weights,
-        **kw,
-    )
-    comps_after = results_index.components(
-        data, gia_marked, years, params.window, exclusions, min_n=params.min_group_size
-    )
-    after = results_index.compute_index(comps_after, weights, **kw)
-    if keep is not None:
-        keep.extend([comps_after, after])
     b = before.set_index(["school_id", "year"])
     a = after.set_index(["school_id", "year"]).reindex(b.index)
     vb = b.get("vpr_mean_mark_value", pd.Series(np.nan, index=b.index))
@@ -1324,11 +1295,12 @@ def index_effect(
 def stage(
     data: dict[str, pd.DataFrame], gia_marked: pd.DataFrame | None, params
 ) -> ObjectivityResult:
-    """M5 for the municipality: all checks, the exclusion set and the effect on ИОР.
+    """M5 for the municipality: all checks and the exclusion set.
 
-    Call after the ГИА components can be computed (``gia_marked`` =
-    ``min_scores.mark_below_min(gia, reference.load_gia_min_scores())``) and before ИОР:
-    pass ``result.exclusions`` to ``results_index.components(..., exclusions=...)``.
+    Call after M2 (``gia_marked`` = ``min_scores.mark_below_min(gia,
+    reference.load_gia_min_scores())``) and before ИОР: M3 passes ``result.exclusions`` to
+    ``results_index.components(..., exclusions=...)`` and compares ИОР with and without them
+    (:func:`index_effect`).
     """
     proc, rules = _validate(params)
     obj = params.objectivity
@@ -1456,8 +1428,6 @@ def stage(
     journal = journal_table(
         vpr[vpr["year"].isin(years)], catalog, targets=obj.targets, confidence=conf, min_n=min_n
     )
-    kept: list = []
-    effect = index_effect(data, gia_marked, ex, params, years, keep=kept)
     return ObjectivityResult(
         table=table,
         exclusions=ex,
@@ -1465,7 +1435,6 @@ def stage(
         heaping=heaping,
         models=models,
         funnel=funnel,
-        effect=effect,
         params={
             "procedure": proc,
             "rules": rules,
@@ -1475,9 +1444,6 @@ def stage(
             "min_group_size": min_n,
             "min_schools": int(obj.min_schools),
         },
-        index_after=(tuple(years), int(params.window), int(params.min_group_size), *kept)
-        if kept
-        else None,
     )
 
 

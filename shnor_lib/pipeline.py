@@ -1,7 +1,16 @@
 """`shnor compute`: validated tables → every computed table in outputs/<m>/<year>/tables/.
 
-Stages run in the order METHODS.md fixes; each stage is a library module. Outputs are
-written to a temporary folder and moved into place only when all of them are complete.
+The pipeline is the list :data:`STAGES`, run in order by :func:`run`. Each stage is a function
+``ctx → StageResult``: the published tables it makes (named by :mod:`shnor_lib.tables`), the
+columns it adds to ``schools`` (a frame keyed by ``school_id``), its notes
+(:class:`shnor_lib.notes.Note`) and, for later stages only, working frames that are not
+published. A stage reads only what earlier stages put in the context; ``schools`` is
+assembled once at the end from the stages' school columns. Outputs are written to a
+temporary folder and moved into place only when all of them are complete.
+
+A region run stops a municipality after ИОР (``run(params, until="results_index")``), pools
+the region's school-years for the ИСБ fit, and resumes it (``run(params, start=
+"social_index", ctx=…)``); see :mod:`shnor_lib.region`.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -34,7 +44,103 @@ from . import (
     support,
     teachers,
 )
+from . import tables as T
 from .config import Params
+from .notes import Note, select
+
+Progress = Callable[[str], None]
+
+
+# ------------------------------------------------------------------------------ the types
+
+
+@dataclass
+class StageResult:
+    """What one stage returns (every field optional).
+
+    ``tables``: published tables, name (a :mod:`shnor_lib.tables` constant) → frame;
+    ``school_columns``: columns the stage adds to ``schools.csv``, one row per school, keyed by
+    ``school_id``; ``notes``: its notes; ``sources``: input files it read (for the provenance
+    list); ``work``: frames (or small objects) later stages need and nobody publishes."""
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    school_columns: pd.DataFrame | None = None
+    notes: list[Note] = field(default_factory=list)
+    sources: list[dict] = field(default_factory=list)
+    work: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """The run so far: the validated input and every earlier stage's results (picklable, so a
+    region run can stop a municipality after one stage and resume it in another process)."""
+
+    params: Params
+    data: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    school_columns: list[pd.DataFrame] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    sources: list[dict] = field(default_factory=list)
+    work: dict[str, Any] = field(default_factory=dict)
+    done: list[str] = field(default_factory=list)  # names of the stages run, in order
+    region_sample: pd.DataFrame | None = None  # other municipalities' school-years (M4)
+    region_fit: Any = None  # the regional ИСБ model fitted on region_sample
+    t0: float = field(default_factory=time.perf_counter)
+    out_dir: Path | None = None  # the tables folder, once written
+
+    def add(self, name: str, result: StageResult) -> None:
+        self.tables.update(result.tables)
+        if result.school_columns is not None:
+            self.school_columns.append(result.school_columns)
+        self.notes.extend(result.notes)
+        self.sources.extend(result.sources)
+        self.work.update(result.work)
+        self.done.append(name)
+
+    def schools(self) -> pd.DataFrame:
+        """``schools`` from the contract columns and every school column added so far (a new
+        frame each call: no stage changes another stage's columns)."""
+        out = schools_table(self.data, self.params)
+        for cols in self.school_columns:
+            by_id = cols.set_index("school_id")
+            for col in by_id.columns:
+                out[col] = out["school_id"].map(by_id[col])
+        return out
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the pipeline: ``run(ctx)`` reads earlier results from ``ctx``."""
+
+    name: str
+    title_ru: str  # the progress line (and the bench label)
+    run: Callable[[Context], StageResult]
+
+
+@dataclass
+class Manifest:
+    """results.json: what was computed, from which files and params, and every note."""
+
+    municipality: str
+    title: str
+    year: int
+    years: list[int]
+    library_version: str
+    params_source: str
+    params: dict
+    sources: list[dict]
+    notes: list[Note]
+    region_sample: dict | None = None  # schools and school-years pooled for a regional ИСБ fit
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if k != "notes"}
+        out["notes"] = [n.to_dict() for n in self.notes]
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Manifest:
+        known = {k: d.get(k) for k in cls.__dataclass_fields__ if k != "notes"}
+        return cls(**known, notes=[Note.from_dict(n) for n in d.get("notes") or []])
 
 
 @dataclass
@@ -43,17 +149,20 @@ class Results:
 
     params: Params
     tables: dict[str, pd.DataFrame]  # published tables, name → frame (written as CSV)
-    manifest: dict = field(default_factory=dict)
+    manifest: dict = field(default_factory=dict)  # results.json as read (Manifest.to_dict)
+
+    @property
+    def notes(self) -> list[Note]:
+        """The run's notes, in stage order."""
+        return [Note.from_dict(n) for n in self.manifest.get("notes") or []]
 
 
-def _stage(progress: Callable[[str], None] | None, text: str) -> float:
-    if progress:
-        progress(text)
-    return time.perf_counter()
+# ------------------------------------------------------------------------------ helpers
 
 
 def schools_table(data: dict[str, pd.DataFrame], params: Params) -> pd.DataFrame:
-    """schools.csv: one row per school for the reporting year (contract columns first)."""
+    """schools.csv before the stages: one row per school for the reporting year (contract
+    columns first, the computed ones empty)."""
     schools = data["schools"].copy()
     ctx = data["context"]
     ctx_year = ctx[ctx["year"] == params.year][["school_id", "students_total"]]
@@ -103,194 +212,6 @@ def _gia_warnings(marked: pd.DataFrame | None, params: Params) -> list[str]:
     return min_scores.unknown_thresholds(marked[marked["year"].isin(params.years)])
 
 
-def results_stage(
-    data: dict[str, pd.DataFrame],
-    params: Params,
-    exclusions: pd.DataFrame | None = None,
-    marked: pd.DataFrame | None = None,
-    reuse: tuple | None = None,
-) -> dict[str, pd.DataFrame]:
-    """M2 and M3: minimum scores, risk sign, ИОР components (after exclusions), classes.
-
-    ``reuse``: ``ObjectivityResult.index_after`` — M5 computed ИОР after the exclusions for
-    its effect table; when it did so with the same years and window (and this call's
-    defaults) its components and index are taken instead of being computed again."""
-    conf = params.confidence
-    years = data_years(data, params)
-    marked = gia_marked(data) if marked is None else marked
-    per_proc = min_scores.by_procedure(marked, conf) if marked is not None else pd.DataFrame()
-    risk = min_scores.risk_sign(
-        per_proc,
-        share=params.min_scores.risk_share,
-        procedures=params.min_scores.risk_procedures,
-        min_results=params.min_scores.min_results,
-    )
-    weights = {k: v.weight for k, v in params.results_index.components.items()}
-    if reuse is not None and reuse[:3] == (
-        tuple(years),
-        int(params.window),
-        int(params.min_group_size),
-    ):
-        comps, index = reuse[3], reuse[4]
-    else:
-        comps = results_index.components(
-            data, marked, years, params.window, exclusions, min_n=params.min_group_size
-        )
-        index = results_index.compute_index(
-            comps,
-            weights,
-            method=params.results_index.scaling,
-            min_weight_share=params.results_index.min_weight_share,
-        )
-    excluded = results_index.leader_disqualified(exclusions, params.years)
-    classes = results_index.classify(
-        index,
-        params.year,
-        params.years,
-        low_years=params.results_index.low_results_years,
-        leader_years=params.results_index.leader_years,
-        risk=risk,
-        excluded_schools=excluded,
-    )
-    pooled = (
-        min_scores.pooled_window(marked, params.years, conf)
-        if marked is not None
-        else pd.DataFrame(columns=["school_id", "below", "n", "share", "ci_low", "ci_high"])
-    )
-    return {
-        "min_scores": per_proc,
-        "min_scores_window": pooled,
-        "risk": risk,
-        "results_index": index,
-        "classes": classes,
-    }
-
-
-@dataclass
-class Early:
-    """The stages before ИСБ (M1, M5, M2, M3) and the schools table they fill.
-
-    A region run computes these for every municipality first, pools the school-years of
-    the region for the ИСБ fit, then finishes each municipality (:func:`compute_late`).
-    """
-
-    ind: pd.DataFrame
-    c1: pd.DataFrame
-    obj: objectivity.ObjectivityResult
-    res: dict[str, pd.DataFrame]
-    schools: pd.DataFrame
-    marked: pd.DataFrame | None = None  # ГИА with the minimum-score flags (M2)
-
-
-def compute_early(
-    data: dict[str, pd.DataFrame], params: Params, progress: Callable[[str], None] | None = None
-) -> Early:
-    """M1 indicators, M5 objectivity, M2/M3 after exclusions, and the schools table."""
-    _stage(progress, "Расчёт показателей (M1)…")
-    ind = indicators.compute(
-        data, confidence=params.confidence, ege_high_score=params.indicators.ege_high_score
-    )
-    c1 = indicators.temryuk_dynamics(data, confidence=params.confidence)
-    marked = gia_marked(data)
-    _stage(progress, "Объективность результатов ВПР (M5)…")
-    obj = objectivity.stage(data, marked, params)
-    _stage(progress, "Минимальные баллы ГИА и ИОР после исключений (M2, M3)…")
-    res = results_stage(data, params, obj.exclusions, marked, reuse=obj.index_after)
-    schools = schools_table(data, params)
-    cls = res["classes"].set_index("school_id")
-    for col in ("results_index", "results_quartile"):
-        schools[col] = schools["school_id"].map(cls[col])
-    for col in ("low_results", "risk_group", "leader"):
-        schools[col] = schools["school_id"].isin(cls.index[cls[col].astype(bool)])
-    schools["results_level"] = schools["results_quartile"].map(results_index.QUARTILE_LABELS)
-    for col in ("low_results_reason", "risk_reason", "leader_reason"):
-        schools[col] = schools["school_id"].map(cls[col])
-    idx_now = res["results_index"]
-    idx_now = idx_now[idx_now["year"] == params.year].set_index("school_id")["no_index_reason"]
-    schools["no_index_reason"] = (
-        schools["school_id"]
-        .map(idx_now)
-        .fillna("нет результатов, из которых складывается ИОР (ГИА, ВПР 5–6 кл.)")
-    )
-    schools.loc[
-        schools["results_index"].notna() & (schools["no_index_reason"] == ""), "no_index_reason"
-    ] = ""
-    return Early(ind=ind, c1=c1, obj=obj, res=res, schools=schools, marked=marked)
-
-
-def compute_late(
-    data: dict[str, pd.DataFrame],
-    params: Params,
-    early: Early,
-    progress: Callable[[str], None] | None = None,
-    manifest: dict | None = None,
-    *,
-    region_sample: pd.DataFrame | None = None,
-    region_fit=None,
-) -> dict[str, pd.DataFrame]:
-    """ИСБ (M4; with `region_sample`, the other municipalities' school-years, when its fit
-    scope resolves to the region — `region_fit`: the model already fitted on it), M6–M10;
-    all computed tables."""
-    manifest = manifest if manifest is not None else {"warnings": [], "sources": []}
-    marked = early.marked if early.marked is not None else gia_marked(data)
-    manifest["warnings"].extend(_gia_warnings(marked, params))
-    obj, res, schools = early.obj, early.res, early.schools
-    _stage(progress, "Индекс социального благополучия (M4)…")
-    soc = social_index.stage(
-        data,
-        res["results_index"],
-        res["classes"],
-        params,
-        region_sample=region_sample,
-        region_fit=region_fit,
-    )
-    _merge_school_columns(schools, soc.schools)
-    _stage(progress, "Педагогические кадры, методическая помощь, МНЦ, МТКП (M6, M7)…")
-    tch = teachers.stage(data, params)
-    sup = support.stage(params.raw_dir(), data, params)
-    manifest["warnings"].extend(sup.warnings)
-    manifest["sources"].extend(dict(source) for source in sup.sources)
-    _stage(progress, "Риски, кластеры, пары со школами-лидерами, рекомендации (M8–M10)…")
-    ind, c1 = early.ind, early.c1
-    ind_all = pd.concat([ind, c1], ignore_index=True) if not c1.empty else ind
-    actions = actions_stage(data, params, schools, tch, res, ind_all, exclusions=obj.exclusions)
-    manifest.setdefault("notes", {})["clusters"] = actions.pop("_cluster_notes")
-    manifest["social_scope"] = soc.summary.get("scope")
-    return {
-        "schools": schools,
-        "indicators": ind_all,
-        "participants": indicators.participants(data),
-        "results_index": res["results_index"],
-        "min_scores": res["min_scores"],
-        "min_scores_window": res["min_scores_window"],
-        "risk": res["risk"],
-        **obj.tables(),
-        **soc.tables(),
-        "teachers_by_school": tch.by_school,
-        "teachers_distribution": tch.distribution,
-        "support": sup.table,
-        "roadmap_overdue": sup.overdue,
-        "support_notes": support.notes_table(sup, tch),
-        **actions,
-    }
-
-
-def compute_results(
-    data: dict[str, pd.DataFrame],
-    params: Params,
-    progress: Callable[[str], None] | None = None,
-    manifest: dict | None = None,
-    *,
-    region_sample: pd.DataFrame | None = None,
-) -> dict[str, pd.DataFrame]:
-    """All computed tables from validated data; forms are read from the raw folder.
-
-    Warnings and input files found along the way are appended to `manifest`.
-    """
-    early = compute_early(data, params, progress)
-    return compute_late(data, params, early, progress, manifest, region_sample=region_sample)
-
-
 def vpr_fail_share(
     data: dict[str, pd.DataFrame], params: Params, exclusions: pd.DataFrame | None
 ) -> pd.DataFrame:
@@ -305,152 +226,389 @@ def vpr_fail_share(
     return out
 
 
-def actions_stage(
-    data: dict[str, pd.DataFrame],
-    params: Params,
-    schools: pd.DataFrame,
-    tch,
-    res: dict[str, pd.DataFrame],
-    ind: pd.DataFrame,
-    exclusions: pd.DataFrame | None,
-) -> dict:
-    """M8–M10: risk profile, clusters, leader pairs and recommendations; fills `schools`."""
-    ctx = data["context"]
-    dist = tch.distribution
-    ab = None
-    if dist is not None and not dist.empty and "share_ab" in dist:
-        cur = dist[(dist["level"] == "school") & (dist["year"] == params.year)]
-        ab = cur.set_index("school_id")["share_ab"]
-    window = res["min_scores_window"]
-    below = window.assign(share=window["share"].where(window["n"] >= params.min_group_size))
-    values = risk_profile.factor_values(
-        schools,
-        ctx[ctx["year"] == params.year],
-        teachers_ab_share=ab,
-        vpr_fail_share=vpr_fail_share(data, params, exclusions)[["school_id", "share"]],
-        below_min_share=below[["school_id", "share"]],
+# ------------------------------------------------------------------------------ the stages
+
+
+def stage_ingest(ctx: Context) -> StageResult:
+    """Read and validate data/raw/<m> (ValidationError listing every problem); writes
+    data/processed/<m>/<year>."""
+    result = ingest.run(ctx.params)
+    ctx.data = result.tables
+    return StageResult(
+        notes=[Note("ingest", "warning", w) for w in result.warnings],
+        sources=[dict(s.__dict__) for s in result.sources],
     )
-    levels = risk_profile.levels(values, method=params.clusters.risk_levels)
-    top = risk_profile.top_risks(levels)
-    schools["top_risks"] = schools["school_id"].map(top).fillna("")
-    cres = clusters.cluster(
-        clusters.profile_frame(values, schools),
-        k_min=params.clusters.k_min,
-        k_max=params.clusters.k_max,
-        method=params.clusters.method,
+
+
+def stage_indicators(ctx: Context) -> StageResult:
+    """M1: the indicator catalogue (with intervals) and the participants."""
+    p, data = ctx.params, ctx.data
+    ind = indicators.compute(
+        data, confidence=p.confidence, ege_high_score=p.indicators.ege_high_score
     )
-    schools["cluster"] = schools["school_id"].map(cres.labels).astype("Int64")
-    pres = pairing.pair(schools, max_pairs_per_leader=params.pairing.max_pairs_per_leader)
-    cur_ind = ind[(ind["level"] == "municipality") & (ind["year"] == params.year)]
-    names = indicators.load_catalog().set_index("indicator_id")["name_ru"]
-    unmet = [
-        names.get(i, i)
-        for i in cur_ind.loc[cur_ind["target_status"] == "не достигнут", "indicator_id"]
-    ]
-    municipal = {"year": params.year, "unmet_targets": unmet}
-    if dist is not None and not dist.empty and "share_ab" in dist:
-        m = dist[(dist["level"] == "municipality") & (dist["year"] == params.year)]
-        if not m.empty and pd.notna(m["share_ab"].iloc[0]):
-            municipal["teachers_ab_share"] = float(m["share_ab"].iloc[0])
-    frame = schools.merge(risk_profile.school_columns(values, levels), on="school_id", how="left")
-    recs = recommendations.generate(
-        frame,
-        clusters=cres.table(),
-        pairs=pres.pairs,
-        unpaired=pres.unpaired,
-        exclusions=exclusions,
-        municipal=municipal,
+    c1 = indicators.temryuk_dynamics(data, confidence=p.confidence)
+    ind_all = pd.concat([ind, c1], ignore_index=True) if not c1.empty else ind
+    return StageResult(
+        tables={T.INDICATORS: ind_all, T.PARTICIPANTS: indicators.participants(data)}
     )
-    return {
-        "risk_levels": risk_profile.long_table(values, levels),
-        "clusters": cres.table(),
-        "pairs": pres.pairs,
-        "pairs_unpaired": pres.unpaired,
-        "recommendations": recs,
-        "_cluster_notes": list(cres.notes),
-    }
 
 
-def _merge_school_columns(schools: pd.DataFrame, extra: pd.DataFrame) -> None:
-    """Fill (or add) the columns of a per-school stage result into schools, in place."""
-    by_id = extra.set_index("school_id")
-    for col in by_id.columns:
-        schools[col] = schools["school_id"].map(by_id[col])
-
-
-@dataclass
-class Prepared:
-    """A municipality after ingest and the stages before ИСБ (see :func:`prepare`)."""
-
-    params: Params
-    data: dict[str, pd.DataFrame]
-    found: dict
-    early: Early
-    t0: float
-
-
-def prepare(params: Params, progress: Callable[[str], None] | None = None) -> Prepared:
-    """Ingest and validate (writing data/processed), then M1, M5, M2, M3."""
-    t0 = _stage(progress, f"Проверка исходных данных: {params.raw_dir()}…")
-    result = ingest.run(params)
-    data = result.tables
-    found = {"warnings": list(result.warnings), "sources": [s.__dict__ for s in result.sources]}
-    early = compute_early(data, params, progress)
-    return Prepared(params=params, data=data, found=found, early=early, t0=t0)
-
-
-def finish(
-    prep: Prepared,
-    progress: Callable[[str], None] | None = None,
-    *,
-    region_sample: pd.DataFrame | None = None,
-    region_fit=None,
-) -> Path:
-    """ИСБ and the later stages, then write every table; return the tables folder."""
-    params, found = prep.params, prep.found
-    tables = compute_late(
-        prep.data,
-        params,
-        prep.early,
-        progress,
-        found,
-        region_sample=region_sample,
-        region_fit=region_fit,
+def stage_min_scores(ctx: Context) -> StageResult:
+    """M2: results below the ГИА minimum score per school × procedure, pooled over the window,
+    and the Rosobrnadzor risk sign."""
+    p = ctx.params
+    marked = gia_marked(ctx.data)
+    per_proc = (
+        min_scores.by_procedure(marked, p.confidence) if marked is not None else pd.DataFrame()
     )
-    _stage(progress, "Запись таблиц…")
-    manifest = {
-        "municipality": params.municipality,
-        "title": params.title,
-        "year": params.year,
-        "years": params.years,
-        "library_version": __version__,
-        "params_source": params.source,
-        "params": params.to_dict(),
-        "sources": found["sources"],
-        "warnings": found["warnings"],
-    }
-    if region_sample is not None and found.get("social_scope") == "region":
-        manifest["region_sample"] = {
-            "schools": int(region_sample["school_id"].nunique()),
-            "school_years": len(region_sample),
-        }
-    out = write_outputs(tables, manifest, params)
-    if progress:
-        progress(f"Расчёт завершён за {time.perf_counter() - prep.t0:.1f} с")
+    risk = min_scores.risk_sign(
+        per_proc,
+        share=p.min_scores.risk_share,
+        procedures=p.min_scores.risk_procedures,
+        min_results=p.min_scores.min_results,
+    )
+    pooled = (
+        min_scores.pooled_window(marked, p.years, p.confidence)
+        if marked is not None
+        else pd.DataFrame(columns=["school_id", "below", "n", "share", "ci_low", "ci_high"])
+    )
+    return StageResult(
+        tables={T.MIN_SCORES: per_proc, T.MIN_SCORES_WINDOW: pooled, T.RISK: risk},
+        notes=[Note("min_scores", "warning", w) for w in _gia_warnings(marked, p)],
+        work={"gia_marked": marked},
+    )
+
+
+def stage_objectivity(ctx: Context) -> StageResult:
+    """M5: the objectivity checks of ВПР and the set of excluded units."""
+    obj = objectivity.stage(ctx.data, ctx.work["gia_marked"], ctx.params)
+    return StageResult(tables=obj.tables(), work={"exclusions": obj.exclusions})
+
+
+def _index(ctx: Context, comps: pd.DataFrame) -> pd.DataFrame:
+    ri = ctx.params.results_index
+    return results_index.compute_index(
+        comps,
+        {k: v.weight for k, v in ri.components.items()},
+        method=ri.scaling,
+        min_weight_share=ri.min_weight_share,
+    )
+
+
+def stage_results_index(ctx: Context) -> StageResult:
+    """M3: ИОР after the M5 exclusions (and before them, for the effect table), the school
+    groups (ШНОР, группа риска, лидеры) and their school columns."""
+    p, data = ctx.params, ctx.data
+    marked, exclusions = ctx.work["gia_marked"], ctx.work["exclusions"]
+    years = data_years(data, p)
+
+    def components(excl: pd.DataFrame | None) -> pd.DataFrame:
+        return results_index.components(data, marked, years, p.window, excl, min_n=p.min_group_size)
+
+    index = _index(ctx, components(exclusions))
+    if exclusions.empty or "vpr" not in data:
+        effect = objectivity.index_effect(None, index, exclusions)
+    else:
+        effect = objectivity.index_effect(_index(ctx, components(None)), index, exclusions)
+    classes = results_index.classify(
+        index,
+        p.year,
+        p.years,
+        low_years=p.results_index.low_results_years,
+        leader_years=p.results_index.leader_years,
+        risk=ctx.tables[T.RISK],
+        excluded_schools=results_index.leader_disqualified(exclusions, p.years),
+    )
+    return StageResult(
+        tables={T.RESULTS_INDEX: index, T.OBJECTIVITY_EFFECT: effect},
+        school_columns=_group_columns(schools_table(data, p), classes, index, p.year),
+        work={"classes": classes},
+    )
+
+
+def _group_columns(
+    schools: pd.DataFrame, classes: pd.DataFrame, index: pd.DataFrame, year: int
+) -> pd.DataFrame:
+    """The M3 columns of schools.csv: ИОР, its quartile and level, the groups and why."""
+    out = schools[["school_id"]].copy()
+    cls = classes.set_index("school_id")
+    for col in ("results_index", "results_quartile"):
+        out[col] = out["school_id"].map(cls[col])
+    for col in ("low_results", "risk_group", "leader"):
+        out[col] = out["school_id"].isin(cls.index[cls[col].astype(bool)])
+    out["results_level"] = out["results_quartile"].map(results_index.QUARTILE_LABELS)
+    for col in ("low_results_reason", "risk_reason", "leader_reason"):
+        out[col] = out["school_id"].map(cls[col])
+    now = index[index["year"] == year].set_index("school_id")["no_index_reason"]
+    out["no_index_reason"] = (
+        out["school_id"]
+        .map(now)
+        .fillna("нет результатов, из которых складывается ИОР (ГИА, ВПР 5–6 кл.)")
+    )
+    out.loc[out["results_index"].notna() & (out["no_index_reason"] == ""), "no_index_reason"] = ""
     return out
 
 
-def compute(
-    params: Params,
-    progress: Callable[[str], None] | None = None,
-    *,
-    region_sample: pd.DataFrame | None = None,
-) -> Path:
-    """Ingest, validate, compute and write all tables; return the tables folder.
+def stage_social_index(ctx: Context) -> StageResult:
+    """M4: ИСБ, ШССУ and resilience (fitted on the region's school-years when the scope
+    resolves to the region: ``ctx.region_sample`` / ``ctx.region_fit``)."""
+    soc = social_index.stage(
+        ctx.data,
+        ctx.tables[T.RESULTS_INDEX],
+        ctx.work["classes"],
+        ctx.params,
+        region_sample=ctx.region_sample,
+        region_fit=ctx.region_fit,
+    )
+    notes = [
+        Note("social_index", "info" if kind == "info" else "warning", text, table=T.SOCIAL_NOTES)
+        for kind, text in soc.messages
+    ]
+    return StageResult(
+        tables=soc.tables(),
+        school_columns=soc.schools,
+        notes=notes,
+        work={"social_scope": soc.summary.get("scope")},
+    )
 
-    `region_sample`: school-years of the other municipalities of the region for the ИСБ fit
-    (see :func:`shnor_lib.region.compute_region`)."""
-    return finish(prepare(params, progress), progress, region_sample=region_sample)
+
+def stage_teachers(ctx: Context) -> StageResult:
+    """M6: teachers' qualification (A–D) and shortages."""
+    tch = teachers.stage(ctx.data, ctx.params)
+    notes = [
+        Note(
+            "teachers",
+            "warning" if text.startswith("Качество данных") else "info",
+            text,
+            table=T.SUPPORT_NOTES,
+        )
+        for text in tch.notes
+    ]
+    return StageResult(
+        tables={T.TEACHERS_BY_SCHOOL: tch.by_school, T.TEACHERS_DISTRIBUTION: tch.distribution},
+        notes=notes,
+    )
+
+
+def stage_support(ctx: Context) -> StageResult:
+    """M7: the monitoring forms (methodical help, МНЦ, МТКП) and the roadmap."""
+    sup = support.stage(ctx.params.raw_dir(), ctx.data, ctx.params)
+    teacher_notes = [n.text_ru for n in select(ctx.notes, stage="teachers")]
+    notes = [Note("support", "info", t, table=T.SUPPORT_NOTES) for t in sup.notes]
+    notes += [Note("support", "warning", t) for t in sup.warnings]
+    return StageResult(
+        tables={
+            T.SUPPORT: sup.table,
+            T.ROADMAP_OVERDUE: sup.overdue,
+            T.SUPPORT_NOTES: support.notes_table(sup, teacher_notes),
+        },
+        notes=notes,
+        sources=[dict(s) for s in sup.sources],
+    )
+
+
+def stage_risk_profile(ctx: Context) -> StageResult:
+    """M8: the risk factors of each school and their levels."""
+    p, data = ctx.params, ctx.data
+    schools = ctx.schools()
+    ctx_now = data["context"][data["context"]["year"] == p.year]
+    dist = ctx.tables[T.TEACHERS_DISTRIBUTION]
+    ab = None
+    if dist is not None and not dist.empty and "share_ab" in dist:
+        cur = dist[(dist["level"] == "school") & (dist["year"] == p.year)]
+        ab = cur.set_index("school_id")["share_ab"]
+    window = ctx.tables[T.MIN_SCORES_WINDOW]
+    below = window.assign(share=window["share"].where(window["n"] >= p.min_group_size))
+    values = risk_profile.factor_values(
+        schools,
+        ctx_now,
+        teachers_ab_share=ab,
+        vpr_fail_share=vpr_fail_share(data, p, ctx.work["exclusions"])[["school_id", "share"]],
+        below_min_share=below[["school_id", "share"]],
+    )
+    levels = risk_profile.levels(values, method=p.clusters.risk_levels)
+    top = risk_profile.top_risks(levels)
+    cols = schools[["school_id"]].assign(top_risks=schools["school_id"].map(top).fillna(""))
+    return StageResult(
+        tables={T.RISK_LEVELS: risk_profile.long_table(values, levels)},
+        school_columns=cols,
+        work={"risk_values": values, "risk_levels": levels},
+    )
+
+
+def stage_clusters(ctx: Context) -> StageResult:
+    """M8: clusters of schools by their risk, ИОР and ИСБ profile."""
+    p = ctx.params
+    schools = ctx.schools()
+    cres = clusters.cluster(
+        clusters.profile_frame(ctx.work["risk_values"], schools),
+        k_min=p.clusters.k_min,
+        k_max=p.clusters.k_max,
+        method=p.clusters.method,
+    )
+    cols = schools[["school_id"]].assign(
+        cluster=schools["school_id"].map(cres.labels).astype("Int64")
+    )
+    return StageResult(
+        tables={T.CLUSTERS: cres.table()},
+        school_columns=cols,
+        notes=[Note("clusters", "info", t, table=T.CLUSTERS) for t in cres.notes],
+    )
+
+
+def stage_pairing(ctx: Context) -> StageResult:
+    """M9: pairs «ШНОР — школа-лидер»."""
+    pres = pairing.pair(ctx.schools(), max_pairs_per_leader=ctx.params.pairing.max_pairs_per_leader)
+    return StageResult(tables={T.PAIRS: pres.pairs, T.PAIRS_UNPAIRED: pres.unpaired})
+
+
+def _municipal_facts(ctx: Context) -> dict[str, Any]:
+    """The municipality-level facts the recommendations cite: unmet indicator targets and the
+    share of teachers in groups A–B."""
+    year = ctx.params.year
+    ind = ctx.tables[T.INDICATORS]
+    cur = ind[(ind["level"] == "municipality") & (ind["year"] == year)]
+    names = indicators.load_catalog().set_index("indicator_id")["name_ru"]
+    unmet = [
+        names.get(i, i) for i in cur.loc[cur["target_status"] == "не достигнут", "indicator_id"]
+    ]
+    out: dict[str, Any] = {"year": year, "unmet_targets": unmet}
+    dist = ctx.tables[T.TEACHERS_DISTRIBUTION]
+    if dist is not None and not dist.empty and "share_ab" in dist:
+        m = dist[(dist["level"] == "municipality") & (dist["year"] == year)]
+        if not m.empty and pd.notna(m["share_ab"].iloc[0]):
+            out["teachers_ab_share"] = float(m["share_ab"].iloc[0])
+    return out
+
+
+def stage_recommendations(ctx: Context) -> StageResult:
+    """M10: recommendations per school, cluster and municipality."""
+    values, levels = ctx.work["risk_values"], ctx.work["risk_levels"]
+    frame = ctx.schools().merge(
+        risk_profile.school_columns(values, levels), on="school_id", how="left"
+    )
+    recs = recommendations.generate(
+        frame,
+        clusters=ctx.tables[T.CLUSTERS],
+        pairs=ctx.tables[T.PAIRS],
+        unpaired=ctx.tables[T.PAIRS_UNPAIRED],
+        exclusions=ctx.work["exclusions"],
+        municipal=_municipal_facts(ctx),
+    )
+    return StageResult(tables={T.RECOMMENDATIONS: recs})
+
+
+# The pipeline, in the order METHODS.md fixes. A stage may read only what the stages above it
+# produced; M3 comes after M5 because ИОР is computed after the objectivity exclusions.
+STAGES: list[Stage] = [
+    Stage("ingest", "Проверка исходных данных", stage_ingest),
+    Stage("indicators", "Расчёт показателей (M1)", stage_indicators),
+    Stage("min_scores", "Минимальные баллы ГИА (M2)", stage_min_scores),
+    Stage("objectivity", "Объективность результатов ВПР (M5)", stage_objectivity),
+    Stage("results_index", "ИОР после исключений, ШНОР и лидеры (M3)", stage_results_index),
+    Stage("social_index", "Индекс социального благополучия (M4)", stage_social_index),
+    Stage("teachers", "Педагогические кадры (M6)", stage_teachers),
+    Stage("support", "Методическая помощь, МНЦ, МТКП, дорожная карта (M7)", stage_support),
+    Stage("risk_profile", "Профиль рисков (M8)", stage_risk_profile),
+    Stage("clusters", "Кластеры ОО (M8)", stage_clusters),
+    Stage("pairing", "Пары со школами-лидерами (M9)", stage_pairing),
+    Stage("recommendations", "Рекомендации (M10)", stage_recommendations),
+]
+WRITE_TITLE = "Запись таблиц"
+
+
+def stage_names() -> list[str]:
+    return [s.name for s in STAGES]
+
+
+def _position(name: str) -> int:
+    names = stage_names()
+    if name not in names:
+        raise ValueError(f"unknown stage {name!r}; stages: {', '.join(names)}")
+    return names.index(name)
+
+
+# ------------------------------------------------------------------------------ running
+
+
+def run(
+    params: Params,
+    until: str | None = None,
+    start: str | None = None,
+    *,
+    ctx: Context | None = None,
+    progress: Progress | None = None,
+    region_sample: pd.DataFrame | None = None,
+    region_fit: Any = None,
+) -> Context:
+    """Run the stages from ``start`` (default: the first; then ``ctx`` must hold every
+    earlier stage) through ``until`` (default: the last, and then write the outputs).
+
+    ``region_sample`` / ``region_fit``: the region's school-years (and the ИСБ model already
+    fitted on them) for M4 when its fit scope resolves to the region."""
+    first = 0 if start is None else _position(start)
+    last = len(STAGES) - 1 if until is None else _position(until)
+    if ctx is None:
+        if first > 0:
+            raise ValueError(f"run(start={start!r}) needs the context of the earlier stages")
+        ctx = Context(params=params)
+    missing = [s.name for s in STAGES[:first] if s.name not in ctx.done]
+    if missing:
+        raise ValueError(f"run(start={start!r}): stages not run yet: {', '.join(missing)}")
+    if region_sample is not None:
+        ctx.region_sample, ctx.region_fit = region_sample, region_fit
+    for stage in STAGES[first : last + 1]:
+        if progress:
+            detail = f": {params.raw_dir()}" if stage.name == "ingest" else ""
+            progress(f"{stage.title_ru}{detail}…")
+        ctx.add(stage.name, stage.run(ctx))
+    if last == len(STAGES) - 1:
+        if progress:
+            progress(f"{WRITE_TITLE}…")
+        ctx.out_dir = write_outputs(published_tables(ctx), manifest(ctx).to_dict(), params)
+        if progress:
+            progress(f"Расчёт завершён за {time.perf_counter() - ctx.t0:.1f} с")
+    return ctx
+
+
+def compute(params: Params, progress: Progress | None = None) -> Path:
+    """Every stage and the outputs (``shnor compute``); return the tables folder."""
+    out = run(params, progress=progress).out_dir
+    assert out is not None
+    return out
+
+
+def published_tables(ctx: Context) -> dict[str, pd.DataFrame]:
+    """``schools`` (assembled here, once) and every stage's tables, in ``tables.PUBLISHED``
+    order; a table no constant declares is an error, not a silently extra sheet."""
+    made = {T.SCHOOLS: ctx.schools(), **ctx.tables}
+    unknown = sorted(set(made) - set(T.PUBLISHED))
+    if unknown:
+        raise KeyError(f"tables not declared in shnor_lib.tables.PUBLISHED: {unknown}")
+    return {name: made[name] for name in T.PUBLISHED if name in made}
+
+
+def manifest(ctx: Context) -> Manifest:
+    """results.json for the finished run."""
+    p = ctx.params
+    pooled = None
+    if ctx.region_sample is not None and ctx.work.get("social_scope") == "region":
+        pooled = {
+            "schools": int(ctx.region_sample["school_id"].nunique()),
+            "school_years": len(ctx.region_sample),
+        }
+    return Manifest(
+        municipality=p.municipality,
+        title=p.title,
+        year=p.year,
+        years=p.years,
+        library_version=__version__,
+        params_source=p.source,
+        params=p.to_dict(),
+        sources=ctx.sources,
+        notes=ctx.notes,
+        region_sample=pooled,
+    )
 
 
 def write_outputs(tables: dict[str, pd.DataFrame], manifest: dict, params: Params) -> Path:

@@ -12,7 +12,7 @@ scaled within each municipality (``results_index.reference: municipality``), so 
 outcome is each school's position in its own municipality.
 
 How the run goes (:func:`compute_region`): phase 1 ingests every municipality and computes
-the stages before ИСБ (M1, M5, M2, M3); a municipality whose fit scope stays municipal is
+the stages before ИСБ (``pipeline.run(until="results_index")``: M1, M2, M5, M3); a municipality whose fit scope stays municipal is
 finished at once. Then the region sample is pooled (in municipality order, so the result
 does not depend on which process finished first) and the regional ИСБ model is fitted
 once — every municipality with region scope would fit the same rows. Phase 2 finishes
@@ -42,6 +42,7 @@ import pandas as pd
 import yaml
 
 from . import __version__, pipeline, publish
+from . import tables as T
 from .config import Params, load_params
 from .errors import ShnorError
 
@@ -86,6 +87,9 @@ TARGET_COLUMNS = ["municipality", "indicator_id", "value", "target", "target_sta
 STATUS_MET, STATUS_NOT_MET, STATUS_UNDETERMINED = "достигнут", "не достигнут", "не определён"
 STATUS_NO_DATA = "нет данных"  # an indicator with a target and no inputs (indicators.NO_DATA)
 DEFAULT_NOTEBOOK = "notebooks/region.ipynb"
+# the region run stops every municipality after ИОР and resumes it at ИСБ (whose fit may pool
+# the region's school-years)
+BEFORE_ISB, ISB = "results_index", "social_index"
 
 
 # Params ------------------------------------------------------------------------------------
@@ -183,7 +187,8 @@ def params_for_region(params_dir_: Path, region: str) -> list[Params]:
 
 
 class StageTimes:
-    """A ``progress`` callback that adds up the time between stage messages (by stage)."""
+    """A ``progress`` callback that adds up the time between stage messages (by stage name,
+    see ``pipeline.STAGES``; ``write`` for writing the tables)."""
 
     def __init__(self) -> None:
         self.times: dict[str, float] = {}
@@ -202,17 +207,8 @@ class StageTimes:
         self._label, self._t = None, now
 
 
-# pipeline progress messages → short stage names (bench table)
-_STAGE_KEYS = {
-    "Проверка исходных данных": "ingest",
-    "Расчёт показателей (M1)": "M1 indicators",
-    "Объективность результатов ВПР (M5)": "M5 objectivity",
-    "Минимальные баллы ГИА и ИОР после исключений (M2, M3)": "M2-M3 ИОР",
-    "Индекс социального благополучия (M4)": "M4 ИСБ",
-    "Педагогические кадры, методическая помощь, МНЦ, МТКП (M6, M7)": "M6-M7",
-    "Риски, кластеры, пары со школами-лидерами, рекомендации (M8–M10)": "M8-M10",
-    "Запись таблиц": "write tables",
-}
+# pipeline progress messages → stage names (bench table)
+_STAGE_KEYS = {s.title_ru: s.name for s in pipeline.STAGES} | {pipeline.WRITE_TITLE: "write"}
 
 
 def _summarized(params: Params, times: dict[str, float], summarize: bool):
@@ -235,19 +231,19 @@ def _phase1(
     from . import social_index
 
     clock = StageTimes()
-    prep = pipeline.prepare(params, progress=clock)
-    index = prep.early.res["results_index"]
-    rows = social_index.region_rows(prep.data, index, params)
-    n_fit = social_index.fit_schools(index, prep.data, params)
+    ctx = pipeline.run(params, until=BEFORE_ISB, progress=clock)
+    index = ctx.tables[T.RESULTS_INDEX]
+    rows = social_index.region_rows(ctx.data, index, params)
+    n_fit = social_index.fit_schools(index, ctx.data, params)
     if not pooled or social_index.fit_scope(params, n_fit, has_region=True) != "region":
-        pipeline.finish(prep, progress=clock)
+        pipeline.run(params, start=ISB, ctx=ctx, progress=clock)
         clock.stop()
         summary = _summarized(params, clock.times, summarize)
         return params.municipality, rows, None, clock.times, summary
     clock.stop()
     path = Path(state_dir) / f"{params.municipality}.pkl"
     with open(path, "wb") as fh:
-        pickle.dump(prep, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(ctx, fh, protocol=pickle.HIGHEST_PROTOCOL)
     return params.municipality, rows, str(path), clock.times, None
 
 
@@ -256,13 +252,21 @@ def _phase2(
 ) -> tuple[str, dict[str, float], tuple | None]:
     """Worker: the saved municipality with the region sample (and the regional ИСБ model)."""
     with open(state, "rb") as fh:
-        prep = pickle.load(fh)
+        ctx = pickle.load(fh)
     os.unlink(state)
     clock = StageTimes()
-    pipeline.finish(prep, progress=clock, region_sample=region_sample, region_fit=region_fit)
+    params = ctx.params
+    pipeline.run(
+        params,
+        start=ISB,
+        ctx=ctx,
+        progress=clock,
+        region_sample=region_sample,
+        region_fit=region_fit,
+    )
     clock.stop()
-    summary = _summarized(prep.params, clock.times, summarize)
-    return prep.params.municipality, clock.times, summary
+    summary = _summarized(params, clock.times, summarize)
+    return params.municipality, clock.times, summary
 
 
 def default_workers() -> int:
@@ -378,7 +382,7 @@ def compute_region(
                     key = social_index.social_key(by_name[m])
                     if key not in fits:
                         fits[key] = social_index.fit_region(sample, by_name[m])
-                _add_times(stage_times, {"M4 ИСБ": time.perf_counter() - t_fit})
+                _add_times(stage_times, {ISB: time.perf_counter() - t_fit})
                 say(f"Модель ИСБ региона оценена ({time.perf_counter() - t0:.1f} с)")
                 futures2 = {
                     pool.submit(

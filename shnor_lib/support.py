@@ -2158,14 +2158,16 @@ def stage(raw_dir: Path, data: dict[str, pd.DataFrame], params) -> SupportResult
 NOTES_COLUMNS = ["section", "note_kind", "note_ru"]
 
 
-def notes_table(result: SupportResult | None = None, teachers_result: Any = None) -> pd.DataFrame:
-    """The notes of M6 and M7 as a small table (publish as ``support_notes.csv``) so the report
-    shows them: section (teachers | support | roadmap), note_kind (info | data), note_ru."""
+def notes_table(
+    result: SupportResult | None = None, teacher_notes: Sequence[str] = ()
+) -> pd.DataFrame:
+    """The notes of M6 (``teacher_notes``) and M7 as a small table (publish as
+    ``support_notes.csv``) so the report shows them: section (teachers | support | roadmap),
+    note_kind (info | data), note_ru."""
     rows = []
-    if teachers_result is not None:
-        for text in teachers_result.notes:
-            kind = "data" if text.startswith("Качество данных") else "info"
-            rows.append(("teachers", kind, text))
+    for text in teacher_notes:
+        kind = "data" if text.startswith("Качество данных") else "info"
+        rows.append(("teachers", kind, text))
     if result is not None:
         for text in result.notes:
             section = "roadmap" if text.startswith("Дорожная карта") else "support"

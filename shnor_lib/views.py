@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import indicators, publish, results_index
 from .display import fmt_number, fmt_percent
+from .notes import select
 from .pipeline import Results
 
 SMALL = publish.SMALL_CELL
@@ -76,7 +77,9 @@ def participants_pivot(res: Results) -> pd.DataFrame:
 
 
 def data_warnings(res: Results) -> list[str]:
-    return list(res.manifest.get("warnings", []))
+    """The run's data-quality warnings not shown with a table of their own (ingest, ГИА,
+    forms), in stage order."""
+    return [n.text_ru for n in select(res.notes, level="warning", table=None)]
 
 
 def input_files(res: Results) -> pd.DataFrame:

@@ -36,6 +36,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from . import clusters as clusters_mod  # noqa: E402
 from . import display, pairing  # noqa: E402
 from .display import fmt_number  # noqa: E402
+from .notes import select  # noqa: E402
 from .risk_profile import HIGH, LOW, MID, NO_DATA, factors, features, wide_from_long  # noqa: E402
 
 LEVEL_COLORS = {HIGH: "#D55E00", MID: "#F2C14E", LOW: "#9FD8BF", NO_DATA: "#EEEEEE"}
@@ -419,9 +420,8 @@ def pairing_rules(max_pairs_per_leader: int) -> str:
 
 
 def cluster_notes(res: Any) -> str:
-    """The clustering notes (imputation, dropped features, choice of k) from the manifest."""
-    notes = res.manifest.get("cluster_notes") or []
-    return " ".join(str(n) for n in notes)
+    """The clustering notes (imputation, dropped features, choice of k) of the run."""
+    return " ".join(n.text_ru for n in select(res.notes, stage="clusters"))
 
 
 # ---------------------------------------------------------------------------- pairs

@@ -1,0 +1,77 @@
+"""Names of the published tables (``outputs/<m>/<year>/tables/<name>.csv``).
+
+The pipeline writes, and the views and publishing read, tables by these constants: a renamed
+table is then an import error (or a ``KeyError`` naming the table), never a section that
+silently shows «нет данных». ``PUBLISHED`` fixes the order of the sheets in ``tables.xlsx``.
+"""
+
+from __future__ import annotations
+
+SCHOOLS = "schools"
+INDICATORS = "indicators"
+PARTICIPANTS = "participants"
+RESULTS_INDEX = "results_index"
+MIN_SCORES = "min_scores"
+MIN_SCORES_WINDOW = "min_scores_window"
+RISK = "risk"
+OBJECTIVITY = "objectivity"
+OBJECTIVITY_EXCLUSIONS = "objectivity_exclusions"
+OBJECTIVITY_JOURNAL = "objectivity_journal"
+OBJECTIVITY_MODELS = "objectivity_models"
+OBJECTIVITY_FUNNEL = "objectivity_funnel"
+OBJECTIVITY_EFFECT = "objectivity_effect"
+SOCIAL_MODEL = "social_model"
+SOCIAL_SELECTION = "social_selection"
+SOCIAL_FIT = "social_fit"
+SOCIAL_NOTES = "social_notes"
+SOCIAL_INDEX = "social_index"
+TEACHERS_BY_SCHOOL = "teachers_by_school"
+TEACHERS_DISTRIBUTION = "teachers_distribution"
+SUPPORT = "support"
+ROADMAP_OVERDUE = "roadmap_overdue"
+SUPPORT_NOTES = "support_notes"
+RISK_LEVELS = "risk_levels"
+CLUSTERS = "clusters"
+PAIRS = "pairs"
+PAIRS_UNPAIRED = "pairs_unpaired"
+RECOMMENDATIONS = "recommendations"
+
+# every published table, in the order of the sheets of tables.xlsx
+PUBLISHED: tuple[str, ...] = (
+    SCHOOLS,
+    INDICATORS,
+    PARTICIPANTS,
+    RESULTS_INDEX,
+    MIN_SCORES,
+    MIN_SCORES_WINDOW,
+    RISK,
+    OBJECTIVITY,
+    OBJECTIVITY_EXCLUSIONS,
+    OBJECTIVITY_JOURNAL,
+    OBJECTIVITY_MODELS,
+    OBJECTIVITY_FUNNEL,
+    OBJECTIVITY_EFFECT,
+    SOCIAL_MODEL,
+    SOCIAL_SELECTION,
+    SOCIAL_FIT,
+    SOCIAL_NOTES,
+    SOCIAL_INDEX,
+    TEACHERS_BY_SCHOOL,
+    TEACHERS_DISTRIBUTION,
+    SUPPORT,
+    ROADMAP_OVERDUE,
+    SUPPORT_NOTES,
+    RISK_LEVELS,
+    CLUSTERS,
+    PAIRS,
+    PAIRS_UNPAIRED,
+    RECOMMENDATIONS,
+)
+
+
+def check(name: str) -> str:
+    """``name`` if it is a published table, else a KeyError that names it (for readers that
+    take a name as text, e.g. a notebook cell)."""
+    if name not in PUBLISHED:
+        raise KeyError(f"unknown table {name!r}; published tables: {', '.join(PUBLISHED)}")
+    return name
