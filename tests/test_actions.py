@@ -15,6 +15,7 @@ import yaml
 from shnor_lib import clusters, display, pairing, publish, risk_profile, views_actions
 from shnor_lib import recommendations as rec
 from shnor_lib.config import load_params
+from shnor_lib.notes import Note
 from shnor_lib.pipeline import Results
 from shnor_lib.risk_profile import HIGH, LOW, MID, NO_DATA
 
@@ -559,11 +560,13 @@ def _published(tmp_path: Path) -> Results:
     for name, frame in tables.items():
         publish.write_csv(frame, tmp_path / f"{name}.csv")
     back = {p.stem: publish.read_csv(p) for p in sorted(tmp_path.glob("*.csv"))}
-    return Results(params=load_params(), tables=back, manifest={"cluster_notes": cres.notes})
+    notes = [Note("clusters", "info", t, table="clusters").to_dict() for t in cres.notes]
+    return Results(params=load_params(), tables=back, manifest={"notes": notes})
 
 
 def test_views_and_cells_run_on_published_tables(tmp_path):
     res = _published(tmp_path)
+    assert "Число кластеров k = " in views_actions.cluster_notes(res)
     assert views_actions.risk_summary(res)["ОО: высокий"].sum() > 0
     assert not views_actions.pairs_table(res).empty
     ct = views_actions.cluster_table(res)

@@ -418,7 +418,14 @@ def test_stage_on_synthetic_data(synthetic):
 
 def test_exclusions_change_the_results_index(synthetic):
     data, marked, params, truth, res = synthetic
-    e = res.effect
+    years = sorted(set(data["vpr"]["year"]) | set(data["gia"]["year"]))
+    weights = {k: v.weight for k, v in params.results_index.components.items()}
+
+    def index(exclusions):
+        comps = results_index.components(data, marked, years, params.window, exclusions)
+        return results_index.compute_index(comps, weights)
+
+    e = objectivity.index_effect(index(None), index(res.exclusions), res.exclusions)
     assert not e.empty
     assert (e["excluded_units"] > 0).all()
     changed = ~np.isclose(e["results_index_before"], e["results_index_after"])
@@ -436,7 +443,11 @@ def test_published_tables_roundtrip_and_views(synthetic, tmp_path):
     from shnor_lib import display, pipeline, views_objectivity
 
     data, marked, params, truth, res = synthetic
-    tables = {**res.tables(), "schools": pipeline.schools_table(data, params)}
+    tables = {
+        **res.tables(),
+        "schools": pipeline.schools_table(data, params),
+        "objectivity_effect": objectivity.index_effect(None, pd.DataFrame(), res.exclusions),
+    }
     read = {}
     for name, frame in tables.items():
         publish.write_csv(frame, tmp_path / f"{name}.csv")

@@ -65,8 +65,8 @@ def test_personal_data_reaches_no_output(demo):
                     assert part.encode("utf-8") not in data, (path, part)
             checked += 1
     assert checked > 20
-    warnings = json.loads((params.output_dir() / "results.json").read_text("utf-8"))["warnings"]
-    assert any("ФИО" in w for w in warnings)
+    notes = json.loads((params.output_dir() / "results.json").read_text("utf-8"))["notes"]
+    assert any("ФИО" in n["text_ru"] and n["level"] == "warning" for n in notes)
 
 
 def test_synth_is_deterministic(tmp_path):
@@ -106,6 +106,40 @@ def test_contract_tables_and_columns(demo):
         first = (tables / f"{name}.csv").read_text("utf-8").split("\n", 1)[0]
         assert first.startswith(head), name
         assert len(pd.read_csv(tables / f"{name}.csv")) > 0, name
+
+
+def test_cluster_notes_reach_the_report(demo):
+    """Regression: the clustering notes (imputation, choice of k, profile features) were
+    written by the pipeline, dropped before results.json, and «Как построены кластеры» never
+    showed them."""
+    import html as html_mod
+
+    from shnor_lib import views_actions
+
+    root, params, truth, html = demo
+    res = pipeline.load_results(params)
+    notes = [n for n in res.notes if n.stage == "clusters"]
+    assert any(n.text_ru.startswith("Число кластеров k = ") for n in notes)
+    assert all(n.level == "info" and n.table == "clusters" for n in notes)
+    text = views_actions.cluster_notes(res)
+    assert "выбрано по наибольшей средней ширине силуэта (k = 2:" in text
+    page = html_mod.unescape(html.read_text("utf-8"))
+    block = page.split("Как построены кластеры.", 1)[1].split("</div>", 1)[0]
+    for n in notes:
+        assert n.text_ru in block
+
+
+def test_data_warnings_are_the_general_warning_notes(demo):
+    """The report's data-quality list shows warning notes not shown with a table of their own
+    (the planted ФИО columns), and none of the ИСБ notes, which have their own table."""
+    from shnor_lib import views
+
+    root, params, truth, html = demo
+    res = pipeline.load_results(params)
+    shown = views.data_warnings(res)
+    assert any("ФИО" in w for w in shown)
+    social = [n.text_ru for n in res.notes if n.stage == "social_index"]
+    assert social and not set(social) & set(shown)
 
 
 def test_low_results_agree_with_planted_truth(demo):

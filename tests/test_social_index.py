@@ -504,7 +504,9 @@ def demo(tmp_path_factory):
     truth = synth.generate(raw, seed=20240901)
     params = load_params(ROOT / "params" / "demo.yml")
     data = ingest.ingest(params, raw_dir=raw).tables
-    res = pipeline.results_stage(data, params)
+    ctx = pipeline.Context(params=params, data=data, done=["ingest"])
+    pipeline.run(params, start="indicators", until="results_index", ctx=ctx)
+    res = {"results_index": ctx.tables["results_index"], "classes": ctx.work["classes"]}
     out = social_index.stage(data, res["results_index"], res["classes"], params)
     return truth, data, res, out, params
 
