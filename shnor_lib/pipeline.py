@@ -44,9 +44,30 @@ from . import (
     support,
     teachers,
 )
-from . import tables as T
 from .config import Params
 from .notes import Note, select
+from .tables import (
+    CLUSTERS,
+    INDICATORS,
+    MIN_SCORES,
+    MIN_SCORES_WINDOW,
+    OBJECTIVITY_EFFECT,
+    PAIRS,
+    PAIRS_UNPAIRED,
+    PARTICIPANTS,
+    PUBLISHED,
+    RECOMMENDATIONS,
+    RESULTS_INDEX,
+    RISK,
+    RISK_LEVELS,
+    ROADMAP_OVERDUE,
+    SCHOOLS,
+    SOCIAL_NOTES,
+    SUPPORT,
+    SUPPORT_NOTES,
+    TEACHERS_BY_SCHOOL,
+    TEACHERS_DISTRIBUTION,
+)
 
 Progress = Callable[[str], None]
 
@@ -248,9 +269,7 @@ def stage_indicators(ctx: Context) -> StageResult:
     )
     c1 = indicators.temryuk_dynamics(data, confidence=p.confidence)
     ind_all = pd.concat([ind, c1], ignore_index=True) if not c1.empty else ind
-    return StageResult(
-        tables={T.INDICATORS: ind_all, T.PARTICIPANTS: indicators.participants(data)}
-    )
+    return StageResult(tables={INDICATORS: ind_all, PARTICIPANTS: indicators.participants(data)})
 
 
 def stage_min_scores(ctx: Context) -> StageResult:
@@ -273,7 +292,7 @@ def stage_min_scores(ctx: Context) -> StageResult:
         else pd.DataFrame(columns=["school_id", "below", "n", "share", "ci_low", "ci_high"])
     )
     return StageResult(
-        tables={T.MIN_SCORES: per_proc, T.MIN_SCORES_WINDOW: pooled, T.RISK: risk},
+        tables={MIN_SCORES: per_proc, MIN_SCORES_WINDOW: pooled, RISK: risk},
         notes=[Note("min_scores", "warning", w) for w in _gia_warnings(marked, p)],
         work={"gia_marked": marked},
     )
@@ -316,11 +335,11 @@ def stage_results_index(ctx: Context) -> StageResult:
         p.years,
         low_years=p.results_index.low_results_years,
         leader_years=p.results_index.leader_years,
-        risk=ctx.tables[T.RISK],
+        risk=ctx.tables[RISK],
         excluded_schools=results_index.leader_disqualified(exclusions, p.years),
     )
     return StageResult(
-        tables={T.RESULTS_INDEX: index, T.OBJECTIVITY_EFFECT: effect},
+        tables={RESULTS_INDEX: index, OBJECTIVITY_EFFECT: effect},
         school_columns=_group_columns(schools_table(data, p), classes, index, p.year),
         work={"classes": classes},
     )
@@ -354,14 +373,14 @@ def stage_social_index(ctx: Context) -> StageResult:
     resolves to the region: ``ctx.region_sample`` / ``ctx.region_fit``)."""
     soc = social_index.stage(
         ctx.data,
-        ctx.tables[T.RESULTS_INDEX],
+        ctx.tables[RESULTS_INDEX],
         ctx.work["classes"],
         ctx.params,
         region_sample=ctx.region_sample,
         region_fit=ctx.region_fit,
     )
     notes = [
-        Note("social_index", "info" if kind == "info" else "warning", text, table=T.SOCIAL_NOTES)
+        Note("social_index", "info" if kind == "info" else "warning", text, table=SOCIAL_NOTES)
         for kind, text in soc.messages
     ]
     return StageResult(
@@ -380,12 +399,12 @@ def stage_teachers(ctx: Context) -> StageResult:
             "teachers",
             "warning" if text.startswith("Качество данных") else "info",
             text,
-            table=T.SUPPORT_NOTES,
+            table=SUPPORT_NOTES,
         )
         for text in tch.notes
     ]
     return StageResult(
-        tables={T.TEACHERS_BY_SCHOOL: tch.by_school, T.TEACHERS_DISTRIBUTION: tch.distribution},
+        tables={TEACHERS_BY_SCHOOL: tch.by_school, TEACHERS_DISTRIBUTION: tch.distribution},
         notes=notes,
     )
 
@@ -394,13 +413,13 @@ def stage_support(ctx: Context) -> StageResult:
     """M7: the monitoring forms (methodical help, МНЦ, МТКП) and the roadmap."""
     sup = support.stage(ctx.params.raw_dir(), ctx.data, ctx.params)
     teacher_notes = [n.text_ru for n in select(ctx.notes, stage="teachers")]
-    notes = [Note("support", "info", t, table=T.SUPPORT_NOTES) for t in sup.notes]
+    notes = [Note("support", "info", t, table=SUPPORT_NOTES) for t in sup.notes]
     notes += [Note("support", "warning", t) for t in sup.warnings]
     return StageResult(
         tables={
-            T.SUPPORT: sup.table,
-            T.ROADMAP_OVERDUE: sup.overdue,
-            T.SUPPORT_NOTES: support.notes_table(sup, teacher_notes),
+            SUPPORT: sup.table,
+            ROADMAP_OVERDUE: sup.overdue,
+            SUPPORT_NOTES: support.notes_table(sup, teacher_notes),
         },
         notes=notes,
         sources=[dict(s) for s in sup.sources],
@@ -412,12 +431,12 @@ def stage_risk_profile(ctx: Context) -> StageResult:
     p, data = ctx.params, ctx.data
     schools = ctx.schools()
     ctx_now = data["context"][data["context"]["year"] == p.year]
-    dist = ctx.tables[T.TEACHERS_DISTRIBUTION]
+    dist = ctx.tables[TEACHERS_DISTRIBUTION]
     ab = None
     if dist is not None and not dist.empty and "share_ab" in dist:
         cur = dist[(dist["level"] == "school") & (dist["year"] == p.year)]
         ab = cur.set_index("school_id")["share_ab"]
-    window = ctx.tables[T.MIN_SCORES_WINDOW]
+    window = ctx.tables[MIN_SCORES_WINDOW]
     below = window.assign(share=window["share"].where(window["n"] >= p.min_group_size))
     values = risk_profile.factor_values(
         schools,
@@ -430,7 +449,7 @@ def stage_risk_profile(ctx: Context) -> StageResult:
     top = risk_profile.top_risks(levels)
     cols = schools[["school_id"]].assign(top_risks=schools["school_id"].map(top).fillna(""))
     return StageResult(
-        tables={T.RISK_LEVELS: risk_profile.long_table(values, levels)},
+        tables={RISK_LEVELS: risk_profile.long_table(values, levels)},
         school_columns=cols,
         work={"risk_values": values, "risk_levels": levels},
     )
@@ -450,30 +469,30 @@ def stage_clusters(ctx: Context) -> StageResult:
         cluster=schools["school_id"].map(cres.labels).astype("Int64")
     )
     return StageResult(
-        tables={T.CLUSTERS: cres.table()},
+        tables={CLUSTERS: cres.table()},
         school_columns=cols,
-        notes=[Note("clusters", "info", t, table=T.CLUSTERS) for t in cres.notes],
+        notes=[Note("clusters", "info", t, table=CLUSTERS) for t in cres.notes],
     )
 
 
 def stage_pairing(ctx: Context) -> StageResult:
     """M9: pairs «ШНОР — школа-лидер»."""
     pres = pairing.pair(ctx.schools(), max_pairs_per_leader=ctx.params.pairing.max_pairs_per_leader)
-    return StageResult(tables={T.PAIRS: pres.pairs, T.PAIRS_UNPAIRED: pres.unpaired})
+    return StageResult(tables={PAIRS: pres.pairs, PAIRS_UNPAIRED: pres.unpaired})
 
 
 def _municipal_facts(ctx: Context) -> dict[str, Any]:
     """The municipality-level facts the recommendations cite: unmet indicator targets and the
     share of teachers in groups A–B."""
     year = ctx.params.year
-    ind = ctx.tables[T.INDICATORS]
+    ind = ctx.tables[INDICATORS]
     cur = ind[(ind["level"] == "municipality") & (ind["year"] == year)]
     names = indicators.load_catalog().set_index("indicator_id")["name_ru"]
     unmet = [
         names.get(i, i) for i in cur.loc[cur["target_status"] == "не достигнут", "indicator_id"]
     ]
     out: dict[str, Any] = {"year": year, "unmet_targets": unmet}
-    dist = ctx.tables[T.TEACHERS_DISTRIBUTION]
+    dist = ctx.tables[TEACHERS_DISTRIBUTION]
     if dist is not None and not dist.empty and "share_ab" in dist:
         m = dist[(dist["level"] == "municipality") & (dist["year"] == year)]
         if not m.empty and pd.notna(m["share_ab"].iloc[0]):
@@ -489,13 +508,13 @@ def stage_recommendations(ctx: Context) -> StageResult:
     )
     recs = recommendations.generate(
         frame,
-        clusters=ctx.tables[T.CLUSTERS],
-        pairs=ctx.tables[T.PAIRS],
-        unpaired=ctx.tables[T.PAIRS_UNPAIRED],
+        clusters=ctx.tables[CLUSTERS],
+        pairs=ctx.tables[PAIRS],
+        unpaired=ctx.tables[PAIRS_UNPAIRED],
         exclusions=ctx.work["exclusions"],
         municipal=_municipal_facts(ctx),
     )
-    return StageResult(tables={T.RECOMMENDATIONS: recs})
+    return StageResult(tables={RECOMMENDATIONS: recs})
 
 
 # The pipeline, in the order METHODS.md fixes. A stage may read only what the stages above it
@@ -581,11 +600,11 @@ def compute(params: Params, progress: Progress | None = None) -> Path:
 def published_tables(ctx: Context) -> dict[str, pd.DataFrame]:
     """``schools`` (assembled here, once) and every stage's tables, in ``tables.PUBLISHED``
     order; a table no constant declares is an error, not a silently extra sheet."""
-    made = {T.SCHOOLS: ctx.schools(), **ctx.tables}
-    unknown = sorted(set(made) - set(T.PUBLISHED))
+    made = {SCHOOLS: ctx.schools(), **ctx.tables}
+    unknown = sorted(set(made) - set(PUBLISHED))
     if unknown:
         raise KeyError(f"tables not declared in shnor_lib.tables.PUBLISHED: {unknown}")
-    return {name: made[name] for name in T.PUBLISHED if name in made}
+    return {name: made[name] for name in PUBLISHED if name in made}
 
 
 def manifest(ctx: Context) -> Manifest:

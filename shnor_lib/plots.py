@@ -11,13 +11,19 @@ import pandas as pd  # noqa: E402
 
 from .display import axis_format  # noqa: E402
 from .pipeline import Results  # noqa: E402
+from .tables import (  # noqa: E402
+    INDICATORS,
+    PARTICIPANTS,
+    RESULTS_INDEX,
+    SCHOOLS,
+)
 
 QUARTILE_COLORS = {1: "#D55E00", 2: "#E69F00", 3: "#56B4E9", 4: "#009E73"}
 QUARTILE_NAMES = {4: "Q4 высокий", 3: "Q3 выше среднего", 2: "Q2 ниже среднего", 1: "Q1 низкий"}
 
 
 def participants_by_year(res: Results):
-    p = res.tables["participants"]
+    p = res.tables[PARTICIPANTS]
     wide = p.groupby(["year", "procedure"])["participants"].sum().unstack(fill_value=0)
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     wide.plot(kind="bar", ax=ax, rot=0, width=0.75)
@@ -31,7 +37,7 @@ def participants_by_year(res: Results):
 
 def indicator_dynamics(res: Results, ids: list[str], names: dict[str, str]):
     """Municipal values with 95 % intervals over the years, one line per indicator."""
-    ind = res.tables["indicators"]
+    ind = res.tables[INDICATORS]
     sel = ind[
         (ind["level"] == "municipality") & ind["indicator_id"].isin(ids) & ind["value"].notna()
     ]
@@ -55,11 +61,11 @@ def indicator_dynamics(res: Results, ids: list[str], names: dict[str, str]):
 
 def results_ranking(res: Results):
     """Horizontal bars of ИОР in the reporting year, coloured by quartile class."""
-    idx = res.tables["results_index"]
+    idx = res.tables[RESULTS_INDEX]
     cur = idx[(idx["year"] == res.params.year) & idx["results_index"].notna()]
     cur = cur.sort_values(["results_index", "school_id"])
     names = dict(
-        zip(res.tables["schools"]["school_id"], res.tables["schools"]["school_name"], strict=True)
+        zip(res.tables[SCHOOLS]["school_id"], res.tables[SCHOOLS]["school_name"], strict=True)
     )
     fig, ax = plt.subplots(figsize=(7.5, max(3.0, 0.22 * len(cur) + 1)))
     colors = [
@@ -80,8 +86,8 @@ def results_ranking(res: Results):
 
 def results_trajectory(res: Results):
     """ИОР over the window: ШНОР highlighted, other schools in grey."""
-    idx = res.tables["results_index"]
-    s = res.tables["schools"].set_index("school_id")
+    idx = res.tables[RESULTS_INDEX]
+    s = res.tables[SCHOOLS].set_index("school_id")
     low = set(s.index[s["low_results"].fillna(False).astype(bool)])
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     for sid, d in idx[idx["results_index"].notna()].groupby("school_id"):

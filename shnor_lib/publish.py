@@ -15,6 +15,32 @@ import numpy as np
 import pandas as pd
 
 from . import indicators
+from .tables import (
+    CLUSTERS,
+    INDICATORS,
+    MIN_SCORES,
+    MIN_SCORES_WINDOW,
+    OBJECTIVITY,
+    OBJECTIVITY_EFFECT,
+    OBJECTIVITY_EXCLUSIONS,
+    OBJECTIVITY_FUNNEL,
+    OBJECTIVITY_JOURNAL,
+    OBJECTIVITY_MODELS,
+    PAIRS,
+    PAIRS_UNPAIRED,
+    PARTICIPANTS,
+    RECOMMENDATIONS,
+    RESULTS_INDEX,
+    RISK,
+    RISK_LEVELS,
+    SCHOOLS,
+    SOCIAL_FIT,
+    SOCIAL_INDEX,
+    SOCIAL_MODEL,
+    SOCIAL_NOTES,
+    SOCIAL_SELECTION,
+    SUPPORT,
+)
 
 SCHOOLS_COLUMNS = [
     "school_id",
@@ -114,30 +140,30 @@ RU_HEADERS = {
 }
 
 SHEET_NAMES = {
-    "schools": "ОО",
-    "indicators": "Показатели",
-    "participants": "Участники",
-    "objectivity": "Объективность",
-    "social_model": "Модель ИСБ",
-    "pairs": "Пары",
-    "support": "Методическая помощь",
-    "objectivity_exclusions": "Исключения",
-    "results_index": "ИОР по годам",
-    "min_scores": "Ниже минимума ГИА",
-    "min_scores_window": "Ниже минимума за 3 года",
-    "risk": "Признак риска",
-    "social_selection": "Отбор характеристик ИСБ",
-    "social_fit": "Качество модели ИСБ",
-    "social_notes": "Примечания ИСБ",
-    "social_index": "ИСБ по годам",
-    "risk_levels": "Риски",
-    "clusters": "Кластеры",
-    "pairs_unpaired": "ШНОР без пары",
-    "objectivity_journal": "Журнал и ВПР",
-    "objectivity_models": "Модель объективности",
-    "objectivity_funnel": "Воронка",
-    "objectivity_effect": "Исключения и ИОР",
-    "recommendations": "Рекомендации",
+    SCHOOLS: "ОО",
+    INDICATORS: "Показатели",
+    PARTICIPANTS: "Участники",
+    OBJECTIVITY: "Объективность",
+    SOCIAL_MODEL: "Модель ИСБ",
+    PAIRS: "Пары",
+    SUPPORT: "Методическая помощь",
+    OBJECTIVITY_EXCLUSIONS: "Исключения",
+    RESULTS_INDEX: "ИОР по годам",
+    MIN_SCORES: "Ниже минимума ГИА",
+    MIN_SCORES_WINDOW: "Ниже минимума за 3 года",
+    RISK: "Признак риска",
+    SOCIAL_SELECTION: "Отбор характеристик ИСБ",
+    SOCIAL_FIT: "Качество модели ИСБ",
+    SOCIAL_NOTES: "Примечания ИСБ",
+    SOCIAL_INDEX: "ИСБ по годам",
+    RISK_LEVELS: "Риски",
+    CLUSTERS: "Кластеры",
+    PAIRS_UNPAIRED: "ШНОР без пары",
+    OBJECTIVITY_JOURNAL: "Журнал и ВПР",
+    OBJECTIVITY_MODELS: "Модель объективности",
+    OBJECTIVITY_FUNNEL: "Воронка",
+    OBJECTIVITY_EFFECT: "Исключения и ИОР",
+    RECOMMENDATIONS: "Рекомендации",
 }
 
 SMALL_CELL = "н/д (мало участников)"
@@ -158,9 +184,9 @@ _register_stage_labels()
 def for_publication(tables: dict[str, pd.DataFrame], min_n: int) -> dict[str, pd.DataFrame]:
     """Apply M11 to every table that carries an `n` of people."""
     out = dict(tables)
-    if "indicators" in out:
-        out["indicators"] = indicators.suppress_small(out["indicators"], min_n)
-    for name in ("min_scores", "min_scores_window"):
+    if INDICATORS in out:
+        out[INDICATORS] = indicators.suppress_small(out[INDICATORS], min_n)
+    for name in (MIN_SCORES, MIN_SCORES_WINDOW):
         if name in out and not out[name].empty:
             frame = out[name].copy()
             small = frame["n"] < min_n

@@ -42,9 +42,9 @@ import pandas as pd
 import yaml
 
 from . import __version__, pipeline, publish
-from . import tables as T
 from .config import Params, load_params
 from .errors import ShnorError
+from .tables import RESULTS_INDEX
 
 SUMMARY_COLUMNS = [
     "municipality",
@@ -232,7 +232,7 @@ def _phase1(
 
     clock = StageTimes()
     ctx = pipeline.run(params, until=BEFORE_ISB, progress=clock)
-    index = ctx.tables[T.RESULTS_INDEX]
+    index = ctx.tables[RESULTS_INDEX]
     rows = social_index.region_rows(ctx.data, index, params)
     n_fit = social_index.fit_schools(index, ctx.data, params)
     if not pooled or social_index.fit_scope(params, n_fit, has_region=True) != "region":

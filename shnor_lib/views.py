@@ -14,6 +14,14 @@ from . import indicators, publish, results_index
 from .display import fmt_number, fmt_percent
 from .notes import select
 from .pipeline import Results
+from .tables import (
+    INDICATORS,
+    MIN_SCORES_WINDOW,
+    OBJECTIVITY,
+    PARTICIPANTS,
+    RESULTS_INDEX,
+    SCHOOLS,
+)
 
 SMALL = publish.SMALL_CELL
 
@@ -26,7 +34,7 @@ def indicator_names() -> dict[str, str]:
 
 
 def school_names(res: Results) -> dict[str, str]:
-    s = res.tables["schools"]
+    s = res.tables[SCHOOLS]
     return dict(zip(s["school_id"], s["school_name"], strict=True))
 
 
@@ -42,7 +50,7 @@ def _yesno(v: object) -> str:
 
 
 def schools_overview(res: Results) -> pd.DataFrame:
-    s = res.tables["schools"]
+    s = res.tables[SCHOOLS]
     return pd.DataFrame(
         {
             "ОО": s["school_name"],
@@ -56,7 +64,7 @@ def schools_overview(res: Results) -> pd.DataFrame:
 
 
 def schools_by_type(res: Results) -> pd.DataFrame:
-    s = res.tables["schools"]
+    s = res.tables[SCHOOLS]
     g = s.groupby(["school_type", "locality"], dropna=False).size().unstack(fill_value=0)
     g.index.name = "Тип ОО"
     g.columns.name = None
@@ -65,7 +73,7 @@ def schools_by_type(res: Results) -> pd.DataFrame:
 
 
 def participants_pivot(res: Results) -> pd.DataFrame:
-    p = res.tables["participants"]
+    p = res.tables[PARTICIPANTS]
     wide = p.pivot_table(
         index=["procedure", "grade", "subject"],
         columns="year",
@@ -128,7 +136,7 @@ def indicator_table(
 ) -> pd.DataFrame:
     """Indicators of one unit and year: value with CI, n, change with CI, statuses."""
     year = year or res.params.year
-    ind = res.tables["indicators"]
+    ind = res.tables[INDICATORS]
     sel = ind[(ind["level"] == level) & (ind["year"] == year)]
     if school_id is not None:
         sel = sel[sel["school_id"] == school_id]
@@ -188,7 +196,7 @@ def indicator_matrix(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """School × indicator values (strings) and the matching target statuses (for colour)."""
     year = year or res.params.year
-    ind = res.tables["indicators"]
+    ind = res.tables[INDICATORS]
     sel = ind[(ind["level"] == "school") & (ind["year"] == year) & ind["indicator_id"].isin(ids)]
     ids = tuple(i for i in ids if i in set(sel["indicator_id"]))
     sel = sel.assign(
@@ -228,7 +236,7 @@ def status_cell_class(status: pd.DataFrame):
 
 def results_ranking(res: Results) -> pd.DataFrame:
     """Reporting-year ИОР ranking with quartile class and scaled components."""
-    idx = res.tables["results_index"]
+    idx = res.tables[RESULTS_INDEX]
     cur = idx[(idx["year"] == res.params.year) & idx["results_index"].notna()]
     cur = cur.sort_values(["results_index", "school_id"], ascending=[False, True])
     names = school_names(res)
@@ -249,7 +257,7 @@ def results_ranking(res: Results) -> pd.DataFrame:
 
 def components_raw(res: Results) -> pd.DataFrame:
     """Reporting-year raw component values (before scaling) per school."""
-    idx = res.tables["results_index"]
+    idx = res.tables[RESULTS_INDEX]
     cur = idx[idx["year"] == res.params.year].copy()
     names = school_names(res)
     out = pd.DataFrame({"ОО": cur["school_id"].map(names)})
@@ -268,7 +276,7 @@ def components_raw(res: Results) -> pd.DataFrame:
 
 
 def no_index_list(res: Results) -> pd.DataFrame:
-    s = res.tables["schools"]
+    s = res.tables[SCHOOLS]
     sel = s[s["results_index"].isna()]
     return pd.DataFrame(
         {
@@ -280,7 +288,7 @@ def no_index_list(res: Results) -> pd.DataFrame:
 
 
 def low_results_list(res: Results) -> pd.DataFrame:
-    s = res.tables["schools"]
+    s = res.tables[SCHOOLS]
     sel = s[s["low_results"].fillna(False).astype(bool)].sort_values("results_index")
     return pd.DataFrame(
         {
@@ -293,7 +301,7 @@ def low_results_list(res: Results) -> pd.DataFrame:
 
 
 def risk_group_list(res: Results) -> pd.DataFrame:
-    s = res.tables["schools"]
+    s = res.tables[SCHOOLS]
     sel = s[s["risk_group"].fillna(False).astype(bool)]
     return pd.DataFrame(
         {
@@ -305,7 +313,7 @@ def risk_group_list(res: Results) -> pd.DataFrame:
 
 
 def leaders_list(res: Results) -> pd.DataFrame:
-    s = res.tables["schools"]
+    s = res.tables[SCHOOLS]
     sel = s[s["leader"].fillna(False).astype(bool)].sort_values("results_index", ascending=False)
     return pd.DataFrame(
         {"ОО": sel["school_name"], "ИОР": sel["results_index"], "Основание": sel["leader_reason"]}
@@ -314,12 +322,12 @@ def leaders_list(res: Results) -> pd.DataFrame:
 
 def trajectory(res: Results) -> pd.DataFrame:
     """ИОР level per school and year of the window (ШНОР first)."""
-    idx = res.tables["results_index"]
+    idx = res.tables[RESULTS_INDEX]
     win = idx[idx["year"].isin(res.params.years)]
     wide = win.pivot_table(
         index="school_id", columns="year", values="results_level", aggfunc="first"
     ).reindex(columns=res.params.years)
-    s = res.tables["schools"].set_index("school_id")
+    s = res.tables[SCHOOLS].set_index("school_id")
     wide = wide.reindex(s.index)
     order = s["low_results"].fillna(False).astype(bool).map({True: 0, False: 1})
     wide = wide.assign(_o=order, _i=s["results_index"]).sort_values(["_o", "_i"])
@@ -335,7 +343,7 @@ def trajectory(res: Results) -> pd.DataFrame:
 
 
 def min_scores_window(res: Results) -> pd.DataFrame:
-    m = res.tables["min_scores_window"]
+    m = res.tables[MIN_SCORES_WINDOW]
     names = school_names(res)
     m = m.sort_values("share", ascending=False)
     return pd.DataFrame(
@@ -352,7 +360,7 @@ def min_scores_window(res: Results) -> pd.DataFrame:
 
 
 def key_numbers(res: Results) -> dict[str, object]:
-    s = res.tables["schools"]
+    s = res.tables[SCHOOLS]
 
     def count(col: str) -> int:
         return int(s[col].fillna(False).astype(bool).sum()) if col in s else 0
@@ -372,7 +380,7 @@ def key_numbers(res: Results) -> dict[str, object]:
         else 0,
         "Школы-лидеры": count("leader"),
     }
-    obj = res.tables.get("objectivity")
+    obj = res.tables.get(OBJECTIVITY)
     if obj is not None and "excluded" in obj:
         ex = obj[obj["excluded"].fillna(False).astype(bool) & obj["year"].isin(res.params.years)]
         out["Исключено единиц ВПР за 3 года"] = len(
@@ -434,7 +442,7 @@ def _names(s: pd.DataFrame, mask: pd.Series, limit: int = 12) -> str:
 
 def summary(res: Results) -> pd.DataFrame:
     """Краткие выводы: every group of schools with its count and names, on one screen."""
-    s = res.tables["schools"]
+    s = res.tables[SCHOOLS]
 
     def col(name: str) -> pd.Series:
         return s[name].fillna(False).astype(bool) if name in s else pd.Series(False, index=s.index)
@@ -454,7 +462,7 @@ def summary(res: Results) -> pd.DataFrame:
         ),
         ("Резильентные в строгом смысле (ИСБ в 1-м и ИОР в 4-м квартиле)", col("resilient_strict")),
     ]
-    obj = res.tables.get("objectivity")
+    obj = res.tables.get(OBJECTIVITY)
     if obj is not None and "excluded" in obj:
         ex = obj[obj["excluded"].fillna(False).astype(bool) & obj["year"].isin(res.params.years)]
         units = ex.drop_duplicates(["school_id", "year", "procedure", "grade", "subject"])
@@ -475,7 +483,7 @@ def summary(res: Results) -> pd.DataFrame:
 
 def targets_summary(res: Results) -> pd.DataFrame:
     """Municipal indicators of the reporting year by target status."""
-    ind = res.tables["indicators"]
+    ind = res.tables[INDICATORS]
     cur = ind[(ind["level"] == "municipality") & (ind["year"] == res.params.year)]
     names = indicator_names()
     order = ["достигнут", "не достигнут", "не определён", "нет данных"]

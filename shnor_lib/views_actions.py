@@ -38,6 +38,14 @@ from . import display, pairing  # noqa: E402
 from .display import fmt_number  # noqa: E402
 from .notes import select  # noqa: E402
 from .risk_profile import HIGH, LOW, MID, NO_DATA, factors, features, wide_from_long  # noqa: E402
+from .tables import (  # noqa: E402
+    CLUSTERS,
+    PAIRS,
+    PAIRS_UNPAIRED,
+    RECOMMENDATIONS,
+    RISK_LEVELS,
+    SCHOOLS,
+)
 
 LEVEL_COLORS = {HIGH: "#D55E00", MID: "#F2C14E", LOW: "#9FD8BF", NO_DATA: "#EEEEEE"}
 CLUSTER_COLORS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#000000"]
@@ -87,7 +95,7 @@ def _flag(s: pd.DataFrame, col: str) -> pd.Series:
 
 
 def _schools(res: Any) -> pd.DataFrame:
-    s = _table(res, "schools")
+    s = _table(res, SCHOOLS)
     if s.empty:
         return s
     s["school_id"] = s["school_id"].astype(str)
@@ -131,7 +139,7 @@ def _risk_order(s: pd.DataFrame, ids: list[str]) -> list[str]:
 
 def risk_heatmap(res: Any) -> Any:
     """School × factor heatmap of the risk levels (value in each cell); None if no data."""
-    values, lev = wide_from_long(_table(res, "risk_levels"))
+    values, lev = wide_from_long(_table(res, RISK_LEVELS))
     s = _schools(res)
     if lev.empty or s.empty:
         return None
@@ -192,7 +200,7 @@ def risk_heatmap_figure(lev: pd.DataFrame, values: pd.DataFrame, s: pd.DataFrame
 
 def risk_summary(res: Any) -> pd.DataFrame:
     """Per factor: the category and the number of schools at each level."""
-    long = _table(res, "risk_levels")
+    long = _table(res, RISK_LEVELS)
     if long.empty:
         return pd.DataFrame()
     meta = factors()
@@ -248,7 +256,7 @@ def _z_columns(cl: pd.DataFrame) -> list[str]:
 
 def cluster_table(res: Any) -> pd.DataFrame:
     """Cluster descriptions with sizes, member schools and status counts."""
-    cl = _table(res, "clusters")
+    cl = _table(res, CLUSTERS)
     s = _schools(res)
     if cl.empty:
         return pd.DataFrame()
@@ -278,7 +286,7 @@ def cluster_table(res: Any) -> pd.DataFrame:
 
 def cluster_profile_figure(res: Any) -> Any:
     """Cluster × feature mean z; colour: red = unfavourable deviation, blue = favourable."""
-    cl = _table(res, "clusters")
+    cl = _table(res, CLUSTERS)
     if cl.empty:
         return None
     cl = cl.sort_values("cluster")
@@ -331,8 +339,8 @@ def _unfavourable_sign(fid: str) -> int:
 def cluster_map(res: Any) -> Any:
     """Schools on the first two principal components of the standardized profile."""
     s = _schools(res)
-    cl = _table(res, "clusters")
-    values, _ = wide_from_long(_table(res, "risk_levels"))
+    cl = _table(res, CLUSTERS)
+    values, _ = wide_from_long(_table(res, RISK_LEVELS))
     if s.empty or cl.empty or "cluster" not in s:
         return None
     values.index = values.index.astype(str)
@@ -429,7 +437,7 @@ def cluster_notes(res: Any) -> str:
 
 def pairs_table(res: Any) -> pd.DataFrame:
     """Pairs «ШНОР — школа-лидер» with names, types, ИОР and the ИСБ difference."""
-    p = _table(res, "pairs")
+    p = _table(res, PAIRS)
     s = _schools(res)
     if p.empty or s.empty:
         return pd.DataFrame()
@@ -458,7 +466,7 @@ def pairs_table(res: Any) -> pd.DataFrame:
 
 def unpaired_table(res: Any) -> pd.DataFrame:
     """ШНОР left without a partner in a model, with the reason."""
-    u = _table(res, "pairs_unpaired")
+    u = _table(res, PAIRS_UNPAIRED)
     if u.empty:
         return pd.DataFrame(columns=["ШНОР", "Модель", "Причина"])
     names = school_names(res)
@@ -476,7 +484,7 @@ def leader_load(res: Any) -> pd.DataFrame:
     s = _schools(res)
     if s.empty:
         return pd.DataFrame()
-    p = _table(res, "pairs")
+    p = _table(res, PAIRS)
     names = school_names(res)
     rows = []
     for sid in s.index[s["leader"]]:
@@ -513,7 +521,7 @@ _REC_COLUMNS = {
 
 
 def _recs(res: Any) -> pd.DataFrame:
-    r = _table(res, "recommendations")
+    r = _table(res, RECOMMENDATIONS)
     if r.empty:
         return r
     if "level" not in r:
@@ -608,10 +616,10 @@ def recommendation_counts(res: Any) -> pd.DataFrame:
 
 def key_numbers(res: Any) -> dict[str, int]:
     """Key figures of the three sections."""
-    s, p, u, r = _schools(res), _table(res, "pairs"), _table(res, "pairs_unpaired"), _recs(res)
+    s, p, u, r = _schools(res), _table(res, PAIRS), _table(res, PAIRS_UNPAIRED), _recs(res)
     n_low = int(s["low_results"].sum()) if not s.empty else 0
     paired = set(p["low_results_school_id"].astype(str)) if not p.empty else set()
-    clusters = _table(res, "clusters")
+    clusters = _table(res, CLUSTERS)
     out = {
         "Кластеров": len(clusters),
         "Пар «ШНОР — школа-лидер»": len(p),

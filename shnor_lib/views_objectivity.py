@@ -17,6 +17,15 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .display import SMALL_N, axis_format, fmt_number, fmt_percent  # noqa: E402
+from .tables import (  # noqa: E402
+    OBJECTIVITY,
+    OBJECTIVITY_EFFECT,
+    OBJECTIVITY_EXCLUSIONS,
+    OBJECTIVITY_FUNNEL,
+    OBJECTIVITY_JOURNAL,
+    OBJECTIVITY_MODELS,
+    SCHOOLS,
+)
 
 COLORS = {"flag": "#D55E00", "ok": "#56B4E9", "fed": "#000000", "line": "#0072B2"}
 QUARTILE_LEVELS = ("низкий", "ниже среднего", "выше среднего", "высокий")
@@ -29,7 +38,7 @@ def _t(res, name: str) -> pd.DataFrame:
 
 
 def _names(res) -> dict[str, str]:
-    s = _t(res, "schools")
+    s = _t(res, SCHOOLS)
     if s.empty or "school_name" not in s:
         return {}
     return dict(zip(s["school_id"].astype(str), s["school_name"], strict=True))
@@ -44,7 +53,7 @@ def _year(res, year: int | None) -> int:
 
 
 def _checks(res, check: str) -> pd.DataFrame:
-    t = _t(res, "objectivity")
+    t = _t(res, OBJECTIVITY)
     if t.empty:
         return t
     t = t[t["check"] == check].copy()
@@ -79,7 +88,7 @@ def key_numbers(res, year: int | None = None) -> dict[str, object]:
     if share.empty:
         return {"Единиц ВПР (класс × предмет)": 0}
     cur = share[share["year"] == year]
-    ex = _t(res, "objectivity_exclusions")
+    ex = _t(res, OBJECTIVITY_EXCLUSIONS)
     ex_cur = ex[ex["year"] == year] if not ex.empty else ex
     fed = _checks(res, "federal_list")
     fed_cur = fed[fed["year"] == year] if not fed.empty else fed
@@ -101,7 +110,7 @@ def summary_by_year(res) -> pd.DataFrame:
     if share.empty:
         return pd.DataFrame()
     fed = _checks(res, "federal_list")
-    ex = _t(res, "objectivity_exclusions")
+    ex = _t(res, OBJECTIVITY_EXCLUSIONS)
     rows = []
     for year, g in share.groupby("year"):
         exy = ex[ex["year"] == year] if not ex.empty else ex
@@ -141,7 +150,7 @@ def funnel_plot(res, year: int | None = None):
     """
     year = _year(res, year)
     share = _checks(res, "share_4_5")
-    limits = _t(res, "objectivity_funnel")
+    limits = _t(res, OBJECTIVITY_FUNNEL)
     fig, ax = plt.subplots(figsize=(7.5, 4.6))
     ax.set_title(f"ВПР {year}: доля отметок «4»–«5» с поправкой на ожидаемый уровень ОО")
     ax.set_xlabel("Число участников (n)")
@@ -264,7 +273,7 @@ def excess_scatter(res, year: int | None = None):
 
 def exclusions_list(res, year: int | None = None, *, all_years: bool = False) -> pd.DataFrame:
     """Excluded units with the statistic and its interval (reporting year, or the window)."""
-    ex = _t(res, "objectivity_exclusions")
+    ex = _t(res, OBJECTIVITY_EXCLUSIONS)
     cols = [
         "ОО",
         "Год",
@@ -320,7 +329,7 @@ def exclusions_list(res, year: int | None = None, *, all_years: bool = False) ->
 def flagged_not_excluded(res, year: int | None = None) -> pd.DataFrame:
     """Reported signs (mean mark, heaping) flagged in the reporting year that do not exclude."""
     year = _year(res, year)
-    t = _t(res, "objectivity")
+    t = _t(res, OBJECTIVITY)
     if t.empty:
         return pd.DataFrame()
     sel = t[
@@ -345,7 +354,7 @@ def flagged_not_excluded(res, year: int | None = None) -> pd.DataFrame:
 def effect_table(res, *, all_years: bool = False) -> pd.DataFrame:
     """ИОР before and after the exclusions for the schools whose own ИОР component (mean ВПР
     mark, grades 5–6) changed: value, place in the ranking and level."""
-    e = _t(res, "objectivity_effect")
+    e = _t(res, OBJECTIVITY_EFFECT)
     cols = [
         "ОО",
         "Год",
@@ -409,7 +418,7 @@ def effect_table(res, *, all_years: bool = False) -> pd.DataFrame:
 def journal_municipal(res, year: int | None = None) -> pd.DataFrame:
     """A26–A36 for the municipality: понизили / подтвердили / повысили with intervals, the
     indicator's meaning of «подтвердили», its value against the target."""
-    j = _t(res, "objectivity_journal")
+    j = _t(res, OBJECTIVITY_JOURNAL)
     if j.empty:
         return pd.DataFrame()
     year = _year(res, year)
@@ -450,7 +459,7 @@ def journal_municipal(res, year: int | None = None) -> pd.DataFrame:
 def journal_schools(res, year: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """School × indicator values (A26–A36) of the reporting year and their target statuses
     (for colouring with `views.status_cell_class`-style callables)."""
-    j = _t(res, "objectivity_journal")
+    j = _t(res, OBJECTIVITY_JOURNAL)
     if j.empty:
         return pd.DataFrame(), pd.DataFrame()
     year = _year(res, year)
@@ -555,7 +564,7 @@ def heaping_note(res, year: int | None = None) -> str:
 
 def models_table(res) -> pd.DataFrame:
     """The fitted variance components (methods appendix)."""
-    m = _t(res, "objectivity_models")
+    m = _t(res, OBJECTIVITY_MODELS)
     if m.empty:
         return m
     checks = {"share_4_5": "Доля «4»–«5»", "mean_mark": "Средняя отметка"}

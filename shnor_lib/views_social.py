@@ -17,6 +17,14 @@ import pandas as pd
 
 from . import social_index
 from .display import axis_format, fmt_number, fmt_percent
+from .tables import (
+    SCHOOLS,
+    SOCIAL_FIT,
+    SOCIAL_INDEX,
+    SOCIAL_MODEL,
+    SOCIAL_NOTES,
+    SOCIAL_SELECTION,
+)
 
 if TYPE_CHECKING:
     from .pipeline import Results
@@ -84,7 +92,7 @@ def short_name(name: str) -> str:
 
 def fit_info(res: Results) -> dict[str, Any]:
     """The one-row social_fit table as a dict (empty when absent)."""
-    f = _t(res, "social_fit")
+    f = _t(res, SOCIAL_FIT)
     if f is None or f.empty:
         return {}
     return {k: (None if pd.isna(v) else v) for k, v in f.iloc[0].to_dict().items()}
@@ -100,7 +108,7 @@ def available(res: Results) -> bool:
 def current(res: Results) -> pd.DataFrame:
     """Reporting-year schools: names, ИОР and classes from schools.csv, ИСБ columns from
     social_index.csv (falling back to the ИСБ columns of schools.csv)."""
-    s = res.tables["schools"].copy()
+    s = res.tables[SCHOOLS].copy()
     base_cols = [
         c
         for c in (
@@ -115,7 +123,7 @@ def current(res: Results) -> pd.DataFrame:
         if c in s.columns
     ]
     base = s[base_cols].copy()
-    si = _t(res, "social_index")
+    si = _t(res, SOCIAL_INDEX)
     if si is not None and not si.empty:
         cur = si[si["year"] == res.params.year].drop(
             columns=["year", "results_index", "results_quartile"], errors="ignore"
@@ -137,7 +145,7 @@ def current(res: Results) -> pd.DataFrame:
 
 def notes(res: Results) -> list[tuple[str, str, str]]:
     """(kind, title, text) for each note of the ИСБ stage, for `display.note`."""
-    n = _t(res, "social_notes")
+    n = _t(res, SOCIAL_NOTES)
     if n is None or n.empty:
         return []
     return [(k, KIND_TITLES.get(k, ""), str(t)) for k, t in zip(n["kind"], n["text"], strict=True)]
@@ -195,7 +203,7 @@ def key_numbers(res: Results) -> dict[str, Any]:
 
 def model_table(res: Results) -> pd.DataFrame:
     """The selected characteristics: coefficient with its interval, p, LMG, weight."""
-    m = _t(res, "social_model")
+    m = _t(res, SOCIAL_MODEL)
     conf = fit_info(res).get("confidence") or 0.95
     ci_col = f"{fmt_percent(100 * float(conf), 0)} ДИ"
     cols = [
@@ -229,7 +237,7 @@ def model_table(res: Results) -> pd.DataFrame:
 
 def selection_table(res: Results) -> pd.DataFrame:
     """Every candidate: in the model or not, at which step, and why."""
-    s = _t(res, "social_selection")
+    s = _t(res, SOCIAL_SELECTION)
     if s is None or s.empty:
         return pd.DataFrame(columns=["Характеристика", "Решение", "Шаг исключения", "Основание"])
     return pd.DataFrame(
@@ -248,7 +256,7 @@ def weights_figure(res: Results):
     """Left: standardized coefficients with intervals; right: LMG weights of the ИСБ."""
     import matplotlib.pyplot as plt
 
-    m = _t(res, "social_model")
+    m = _t(res, SOCIAL_MODEL)
     fig, (ax1, ax2) = plt.subplots(
         1,
         2,

@@ -22,6 +22,14 @@ import pandas as pd
 
 from . import display, support, teachers
 from .display import SMALL_N, fmt_number, fmt_percent
+from .tables import (
+    ROADMAP_OVERDUE,
+    SCHOOLS,
+    SUPPORT,
+    SUPPORT_NOTES,
+    TEACHERS_BY_SCHOOL,
+    TEACHERS_DISTRIBUTION,
+)
 
 if TYPE_CHECKING:
     from .pipeline import Results
@@ -43,7 +51,7 @@ def _t(res: Results, name: str) -> pd.DataFrame:
 
 
 def _names(res: Results) -> dict[str, str]:
-    s = _t(res, "schools")
+    s = _t(res, SCHOOLS)
     if s.empty or "school_name" not in s:
         return {}
     return dict(zip(s["school_id"].astype(str), s["school_name"], strict=True))
@@ -85,7 +93,7 @@ def notes(res: Results, section: str) -> list[tuple[str, str, str]]:
     there is one, else notes derived from the tables and params."""
     if section not in SECTIONS:
         raise ValueError(f"section must be one of {SECTIONS}")
-    published = _t(res, "support_notes")
+    published = _t(res, SUPPORT_NOTES)
     if not published.empty and set(support.NOTES_COLUMNS) <= set(published.columns):
         sel = published[published["section"] == section]
         out = [
@@ -120,7 +128,7 @@ def _derived_notes(res: Results, section: str) -> list[tuple[str, str, str]]:
                 f"{res.params.min_group_size} педагогам не публикуются.",
             )
         ]
-    sup = _t(res, "support")
+    sup = _t(res, SUPPORT)
     if section == "support":
         out = []
         blocks = set(sup["block"]) if not sup.empty else set()
@@ -153,12 +161,12 @@ def _derived_notes(res: Results, section: str) -> list[tuple[str, str, str]]:
 
 
 def teachers_available(res: Results) -> bool:
-    return not _t(res, "teachers_distribution").empty or not _t(res, "teachers_by_school").empty
+    return not _t(res, TEACHERS_DISTRIBUTION).empty or not _t(res, TEACHERS_BY_SCHOOL).empty
 
 
 def teachers_distribution(res: Results, year: int | None = None) -> pd.DataFrame:
     """A–D distribution by school (municipality first) for the reporting year."""
-    d = _t(res, "teachers_distribution")
+    d = _t(res, TEACHERS_DISTRIBUTION)
     year = _year(res, d, year)
     if d.empty or year is None:
         return pd.DataFrame()
@@ -195,7 +203,7 @@ def teachers_levels_figure(res: Results, year: int | None = None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    d = _t(res, "teachers_distribution")
+    d = _t(res, TEACHERS_DISTRIBUTION)
     year = _year(res, d, year)
     if d.empty or year is None:
         return None
@@ -249,7 +257,7 @@ def teachers_levels_chart(res: Results, year: int | None = None):
 
 def teachers_shares(res: Results, year: int | None = None) -> pd.DataFrame:
     """Municipal shares (C2, A37–A40, A–D) with 95 % intervals: reporting and previous year."""
-    b = _t(res, "teachers_by_school")
+    b = _t(res, TEACHERS_BY_SCHOOL)
     year = _year(res, b, year)
     if b.empty or year is None:
         return pd.DataFrame()
@@ -290,7 +298,7 @@ SHORT_SHARES = {
 
 def teachers_shares_by_school(res: Results, year: int | None = None) -> pd.DataFrame:
     """School × share matrix for the reporting year: «value [CI]» or «н/д (мало участников)»."""
-    b = _t(res, "teachers_by_school")
+    b = _t(res, TEACHERS_BY_SCHOOL)
     year = _year(res, b, year)
     if b.empty or year is None:
         return pd.DataFrame()
@@ -323,14 +331,14 @@ def teachers_shares_by_school(res: Results, year: int | None = None) -> pd.DataF
 
 
 def _support(res: Results, block: str, level: str = "municipality") -> pd.DataFrame:
-    sup = _t(res, "support")
+    sup = _t(res, SUPPORT)
     if sup.empty or not {"block", "level"} <= set(sup.columns):
         return pd.DataFrame(columns=support.SUPPORT_COLUMNS)
     return sup[(sup["block"] == block) & (sup["level"] == level)]
 
 
 def support_available(res: Results) -> bool:
-    sup = _t(res, "support")
+    sup = _t(res, SUPPORT)
     return not sup.empty and bool(set(sup["block"]) & {"help", "mnc", "mtkp"})
 
 
@@ -407,7 +415,7 @@ def subitems_table(res: Results, block: str) -> pd.DataFrame:
 
 def support_coverage(res: Results) -> pd.DataFrame:
     """Assessed units per ОО (МНЦ, МТКП): who is covered by the forms."""
-    sup = _t(res, "support")
+    sup = _t(res, SUPPORT)
     if sup.empty:
         return pd.DataFrame()
     s = sup[
@@ -521,7 +529,7 @@ def roadmap_report_date(res: Results) -> str:
 
 
 def _late(res: Results, status: str) -> pd.DataFrame:
-    o = _t(res, "roadmap_overdue")
+    o = _t(res, ROADMAP_OVERDUE)
     if o.empty:
         return pd.DataFrame()
     return o[o["status"] == status]
