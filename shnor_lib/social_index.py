@@ -723,19 +723,10 @@ class SocialResult:
         }
 
 
-def _param(params: Any, key: str, default: Any) -> Any:
-    si = params.social_index
-    try:
-        value = si[key]
-    except (KeyError, TypeError):
-        return default
-    return default if value is None else value
-
-
 def _resolve_scope(params: Any, n_schools: int, has_region: bool) -> tuple[str, list[Note]]:
-    scope = _param(params, "scope", "auto")
-    min_schools = int(_param(params, "min_schools", 30))
-    region = getattr(params, "region", None)
+    scope = params.social_index["scope"]
+    min_schools = int(params.social_index["min_schools"])
+    region = params.region
     notes: list[Note] = []
     want_region = scope == "region" or (scope == "auto" and n_schools < min_schools and region)
     if want_region and has_region:
@@ -800,7 +791,7 @@ def _own_population(
 ) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
     """The municipality's schools, candidate rows (window years) and ИОР rows."""
     years = [int(y) for y in params.years]
-    cand_names = list(_param(params, "candidates", list(KNOWN_CANDIDATES)))
+    cand_names = list(params.social_index["candidates"])
     schools = data["schools"]["school_id"].astype(str).drop_duplicates().sort_values()
     cand = candidate_frame(data, cand_names)
     cand = cand[cand["year"].isin(years) & cand["school_id"].isin(set(schools))]
@@ -825,14 +816,14 @@ def fit_population(pop: pd.DataFrame, cand_names: list[str], params: Any) -> Soc
         pop,
         "results_index",
         cand_names,
-        alpha=float(_param(params, "alpha", 0.05)),
-        max_terms=int(_param(params, "max_terms", 6)),
+        alpha=float(params.social_index["alpha"]),
+        max_terms=int(params.social_index["max_terms"]),
         cluster="school_id",
-        confidence=float(getattr(params, "confidence", 0.95)),
-        max_abs_corr=float(_param(params, "max_abs_corr", 0.98)),
-        max_missing_share=float(_param(params, "max_missing_share", 0.2)),
-        min_units=int(_param(params, "min_fit_schools", 10)),
-        min_units_per_term=float(_param(params, "min_schools_per_term", 2)),
+        confidence=float(params.confidence),
+        max_abs_corr=float(params.social_index["max_abs_corr"]),
+        max_missing_share=float(params.social_index["max_missing_share"]),
+        min_units=int(params.social_index["min_fit_schools"]),
+        min_units_per_term=float(params.social_index["min_schools_per_term"]),
     )
 
 
@@ -841,7 +832,7 @@ def fit_region(region_sample: pd.DataFrame, params: Any) -> SocialFit:
     school-years), shared by the municipalities whose fit scope is the region — their own
     fits would be on the same rows in another order."""
     years = [int(y) for y in params.years]
-    cand_names = list(_param(params, "candidates", list(KNOWN_CANDIDATES)))
+    cand_names = list(params.social_index["candidates"])
     pop = region_sample.copy()
     pop["school_id"] = pop["school_id"].astype(str)
     pop = pop[pop["year"].isin(years)].reset_index(drop=True)
@@ -894,11 +885,11 @@ def stage(
     """
     years = [int(y) for y in params.years]
     year = int(params.year)
-    cand_names = list(_param(params, "candidates", list(KNOWN_CANDIDATES)))
-    alpha = float(_param(params, "alpha", 0.05))
-    max_terms = int(_param(params, "max_terms", 6))
-    hard_q = int(_param(params, "hard_context_quartile", 1))
-    conf = float(getattr(params, "confidence", 0.95))
+    cand_names = list(params.social_index["candidates"])
+    alpha = float(params.social_index["alpha"])
+    max_terms = int(params.social_index["max_terms"])
+    hard_q = int(params.social_index["hard_context_quartile"])
+    conf = float(params.confidence)
     messages: list[Note] = []
 
     schools, cand, idx = _own_population(data, index, params)

@@ -1886,8 +1886,7 @@ def block_scores(frame: pd.DataFrame | None, block_key: str, min_n: int) -> list
 
 def report_date(params) -> pd.Timestamp:
     """``support.report_date`` (ГГГГ-ММ-ДД) or 31 December of the reporting year."""
-    support = params.get("support") if hasattr(params, "get") else None
-    value = support.get("report_date") if support is not None else None
+    value = params.support.report_date
     if value is None or (isinstance(value, str) and not value.strip()):
         return pd.Timestamp(int(params.year), 12, 31)
     d = _date(value)
