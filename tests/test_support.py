@@ -619,7 +619,7 @@ def _results(demo: Path):
         "teachers_distribution": tr.distribution,
         "support": sr.table,
         "roadmap_overdue": sr.overdue,
-        "support_notes": support.notes_table(sr, tr),
+        "support_notes": support.notes_table(sr, tr.notes),
     }
     out = demo / "tables"
     out.mkdir(exist_ok=True)
