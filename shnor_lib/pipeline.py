@@ -82,13 +82,15 @@ class StageResult:
     ``tables``: published tables, name (a :mod:`shnor_lib.tables` constant) → frame;
     ``school_columns``: columns the stage adds to ``schools.csv``, one row per school, keyed by
     ``school_id``; ``notes``: its notes; ``sources``: input files it read (for the provenance
-    list); ``work``: frames (or small objects) later stages need and nobody publishes."""
+    list); ``work``: frames (or small objects) later stages need and nobody publishes;
+    ``data``: the validated input tables (the ingest stage only)."""
 
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     school_columns: pd.DataFrame | None = None
     notes: list[Note] = field(default_factory=list)
     sources: list[dict] = field(default_factory=list)
     work: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, pd.DataFrame] | None = None
 
 
 @dataclass
@@ -110,6 +112,8 @@ class Context:
     out_dir: Path | None = None  # the tables folder, once written
 
     def add(self, name: str, result: StageResult) -> None:
+        if result.data is not None:
+            self.data = result.data
         self.tables.update(result.tables)
         if result.school_columns is not None:
             self.school_columns.append(result.school_columns)
@@ -254,8 +258,8 @@ def stage_ingest(ctx: Context) -> StageResult:
     """Read and validate data/raw/<m> (ValidationError listing every problem); writes
     data/processed/<m>/<year>."""
     result = ingest.run(ctx.params)
-    ctx.data = result.tables
     return StageResult(
+        data=result.tables,
         notes=[Note("ingest", "warning", w) for w in result.warnings],
         sources=[dict(s.__dict__) for s in result.sources],
     )
