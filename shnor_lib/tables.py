@@ -67,11 +67,3 @@ PUBLISHED: tuple[str, ...] = (
     PAIRS_UNPAIRED,
     RECOMMENDATIONS,
 )
-
-
-def check(name: str) -> str:
-    """``name`` if it is a published table, else a KeyError that names it (for readers that
-    take a name as text, e.g. a notebook cell)."""
-    if name not in PUBLISHED:
-        raise KeyError(f"unknown table {name!r}; published tables: {', '.join(PUBLISHED)}")
-    return name
