@@ -20,6 +20,7 @@ import pandas as pd
 from . import (
     __version__,
     clusters,
+    console,
     indicators,
     ingest,
     min_scores,
@@ -436,7 +437,7 @@ def finish(
         }
     out = write_outputs(tables, manifest, params)
     if progress:
-        progress(f"Расчёт завершён за {time.perf_counter() - prep.t0:.1f} с")
+        progress(f"Расчёт завершён за {console.since(prep.t0)}")
     return out
 
 

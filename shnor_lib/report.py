@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from . import __version__
+from .console import num
 from .errors import ShnorError
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -54,7 +55,9 @@ def _say(msg: str) -> None:
 
 
 def _secs(t0: float) -> str:
-    return f"{time.perf_counter() - t0:.1f}".replace(".", ",") + " с"
+    from .console import since
+
+    return since(t0)
 
 
 # Execution -----------------------------------------------------------------------------
@@ -575,8 +578,8 @@ def render_report(params, *, tables_ready: bool = True, timings: dict | None = N
             failed_copy.unlink()
         html = out_dir / "report.html"
         size = html.stat().st_size
-        size_ru = f"{size / 1e6:.1f} МБ" if size >= 1e6 else f"{size / 1e3:.0f} КБ"
-        _say(f"{label} HTML за {_secs(t1)}: {html} ({size_ru.replace('.', ',')})")
+        size_ru = f"{num(size / 1e6, 1)} МБ" if size >= 1e6 else f"{num(size / 1e3)} КБ"
+        _say(f"{label} HTML за {_secs(t1)}: {html} ({size_ru})")
         if timings is not None:
             timings["html"] = timings.get("html", 0.0) + time.perf_counter() - t1
         return html
@@ -588,21 +591,27 @@ def render_many(params_list: Iterable[Any], *, timings: dict | None = None) -> l
     """Render every municipality in one process; go on past failures, then report them.
 
     ``timings``: summed over the reports (see :func:`render_report`)."""
+    from .console import Progress
+
     done: list[Path] = []
     failures: list[tuple[str, str, str]] = []
     items = list(params_list)
+    progress = Progress(len(items), _say)  # a line per finished report, with what remains
     for params in items:
         name = f"{params.municipality} {params.year}"
         try:
             kw = {"timings": timings} if timings is not None else {}
             done.append(render_report(params, **kw))
+            progress.finished(f"{name}: отчёт готов, {done[-1]}")
         except ShnorError as exc:
             failures.append((name, exc.message_ru, exc.message_en or exc.message_ru))
             _say(f"[{name}] Ошибка: {exc.message_ru}")
+            progress.finished(f"{name}: ошибка")
         except Exception as exc:  # a bug in one municipality must not stop the others
             msg = f"{type(exc).__name__}: {exc}"
             failures.append((name, f"внутренняя ошибка {msg}", f"internal error {msg}"))
             _say(f"[{name}] Внутренняя ошибка: {msg}")
+            progress.finished(f"{name}: ошибка")
     if failures:
         ru = "\n".join(f"- {n}: {r}" for n, r, _ in failures)
         en = "; ".join(f"{n}: {e}" for n, _, e in failures)
