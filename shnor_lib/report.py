@@ -602,7 +602,7 @@ def render_many(params_list: Iterable[Any], *, timings: dict | None = None) -> l
         try:
             kw = {"timings": timings} if timings is not None else {}
             done.append(render_report(params, **kw))
-            progress.finished(f"{name}: отчёт готов, {done[-1]}")
+            progress.finished(f"Отчёт готов: {done[-1]} ({name})")
         except ShnorError as exc:
             failures.append((name, exc.message_ru, exc.message_en or exc.message_ru))
             _say(f"[{name}] Ошибка: {exc.message_ru}")
