@@ -46,6 +46,18 @@ DISPLAY_PRIORITY = [
     "text/markdown",
     "text/plain",
 ]
+# Kernel start-up code that silences one message: at the end papermill asks the kernel for
+# kernel_info and, on the reply, shuts it down; jupyter_client interrupts (SIGINT) every kernel
+# before asking it to shut down, and when the signal lands before the kernel has left its
+# kernel_info handler (a race, more likely on a busy machine), ipykernel logs
+# "[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel." on the user's console after a
+# successful run. The filter drops that record only (any other kernel error still shows); it
+# is an expression, so the notebook's namespace gets no new name.
+_KERNEL_LOG_FILTER = (
+    "__import__('logging').getLogger('IPKernelApp').addFilter("
+    "lambda record: 'KeyboardInterrupt caught in kernel' not in record.getMessage())"
+)
+KERNEL_QUIET_SHUTDOWN = [f"--IPKernelApp.exec_lines={json.dumps([_KERNEL_LOG_FILTER])}"]
 # Fixed epoch for tools that honour it (matplotlib's SVG/PDF dates): 1980-01-01 UTC.
 DEFAULT_SOURCE_DATE_EPOCH = "315532800"
 
@@ -150,7 +162,7 @@ def execute_notebook(
                 cwd=str(cwd),
                 execution_timeout=int(timeout),
                 # the kernel's own log (e.g. "running over TCP without encryption") is noise
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                extra_arguments=["--IPKernelApp.log_level=ERROR", *KERNEL_QUIET_SHUTDOWN],
             )
     except PapermillExecutionError as exc:
         evalue = _ANSI.sub("", str(exc.evalue or "")).strip()

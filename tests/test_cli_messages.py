@@ -243,3 +243,51 @@ def test_english_line_detector_catches_kernel_noise_and_warnings():
     assert _english_lines("/x/y.py:3: FutureWarning: the default will change")
     assert not _english_lines("Отчёт готов: outputs/demo/2024/report.html")
     assert not _english_lines("Ошибка:\n    (Params file not found: params/x.yml)")
+
+
+# The kernel's "KeyboardInterrupt caught in kernel." at shutdown ---------------------------------
+
+# Makes the race deterministic: the kernel stays in its kernel_info handler (papermill's last
+# request) for 1.5 s after replying, so jupyter_client's interrupt-before-shutdown lands there.
+_SLOW_KERNEL_INFO = """import inspect as _shnor_inspect, time as _shnor_time
+_k = get_ipython().kernel
+_orig = _k.shell_handlers["kernel_info_request"]
+async def _slow(*args):
+    result = _orig(*args)
+    if _shnor_inspect.isawaitable(result):
+        await result
+    _shnor_time.sleep(1.5)
+_k.shell_handlers["kernel_info_request"] = _slow
+"""
+
+
+def test_kernel_interrupt_at_shutdown_leaves_no_console_noise(tmp_path, capfd):
+    import nbformat
+    import papermill as pm
+
+    from shnor_lib.report import execute_notebook
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(_SLOW_KERNEL_INFO),
+        nbformat.v4.new_code_cell(
+            "import logging\nlogging.getLogger('IPKernelApp').error('other')"
+        ),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    path = tmp_path / "race.ipynb"
+    nbformat.write(nb, path)
+    # control: plain papermill shows the noise, so the race is really provoked
+    pm.execute_notebook(
+        str(path), str(tmp_path / "plain.ipynb"), kernel_name="python3", progress_bar=False
+    )
+    assert "KeyboardInterrupt caught in kernel" in capfd.readouterr().err
+    execute_notebook(path, tmp_path / "out.ipynb", {"x": 2}, cwd=tmp_path)
+    err = capfd.readouterr().err
+    assert "KeyboardInterrupt" not in err
+    assert "[IPKernelApp] ERROR | other" in err  # only that one message is filtered
