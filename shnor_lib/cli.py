@@ -325,6 +325,10 @@ def cmd_synth(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     if args.region:
         root = Path(args.out or "data/raw")
+        _say(
+            f"Генерация синтетического региона {args.region} "
+            f"(муниципалитетов: {num(args.municipalities)}, ОО: {num(args.schools)}) → {root}…"
+        )
         ids = synth.generate_region(
             root,
             seed=args.seed,
@@ -338,6 +342,7 @@ def cmd_synth(args: argparse.Namespace) -> None:
         )
         return
     out = Path(args.out or "data/raw/demo")
+    _say(f"Генерация демонстрационных данных → {out}…")
     truth = synth.generate(out, seed=args.seed)
     n = truth.get("n_schools")
     shown = num(n) if isinstance(n, int) else "?"

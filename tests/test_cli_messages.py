@@ -291,3 +291,26 @@ def test_kernel_interrupt_at_shutdown_leaves_no_console_noise(tmp_path, capfd):
     err = capfd.readouterr().err
     assert "KeyboardInterrupt" not in err
     assert "[IPKernelApp] ERROR | other" in err  # only that one message is filtered
+
+
+def test_region_progress_counts_only_finished_municipalities(tmp_path, monkeypatch, capsys):
+    """Small municipalities wait for the regional ИСБ model: «[k/N]» must not reach N before
+    they are done, every counted line says the time is since the start and what remains."""
+    from shnor_lib import synth
+
+    raw = tmp_path / "raw"
+    synth.generate_region(raw, seed=11, n_municipalities=3, n_schools=30, region="t")
+    monkeypatch.chdir(tmp_path)
+    code = main(["region", "--raw", str(raw), "--region", "t", "--workers", "1", "--no-report"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    lines = err.splitlines()
+    assert "Проверка данных и расчёт таблиц" in lines[0]  # said before the first long wait
+    counted = [i for i, line in enumerate(lines) if re.match(r"\[\d/3\] ", line)]
+    assert [lines[i][:5] for i in counted] == ["[1/3]", "[2/3]", "[3/3]"]
+    deferred = [i for i, line in enumerate(lines) if "ИСБ — по модели региона" in line]
+    assert deferred, err  # the case this test is about: some wait for the regional model
+    assert max(deferred) < counted[-1]  # «[3/3]» only after the waiting ones are done
+    assert all("с начала" in lines[i] for i in counted)
+    assert all("осталось ≈" in lines[i] for i in counted[:-1])
+    assert not re.search(r"\d\.\d с\b", err)
