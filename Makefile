@@ -113,3 +113,7 @@ clean-outputs: ## удалить ВСЕ опубликованные отчёт�
 	fi; \
 	find outputs -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +; \
 	echo "outputs/ очищена."
+
+# An unknown target (a typo like `make reprot`): say so in Russian and suggest the nearest one.
+.DEFAULT:
+	@echo "make: неизвестная цель «$@» (unknown target)$$($(PYTHON) -c 'import difflib, sys; m = difflib.get_close_matches(sys.argv[1], sys.argv[2:], 1); print("; возможно, вы имели в виду: make " + m[0] if m else "")' '$@' $$(grep -oE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | cut -d: -f1)). Список целей: make help" >&2; exit 2

@@ -186,3 +186,10 @@ def test_make_clean_keeps_published_work_and_clean_outputs_asks(project_copy):
     proc = _sh("make clean-outputs FORCE=1", project_copy)
     assert proc.returncode == 0 and not report.exists()
     assert (out / ".gitkeep").is_file()
+
+
+def test_unknown_make_target_suggests_the_nearest(project_copy):
+    proc = _sh("make reprot", project_copy)
+    assert proc.returncode == 2
+    assert "неизвестная цель «reprot»" in proc.stderr
+    assert "возможно, вы имели в виду: make report" in proc.stderr
