@@ -1,4 +1,4 @@
-# shnor — the user's interface. `make` (or `make help`) lists the targets.
+# shnor — the user's interface. `make` (or `make help`) lists the targets (descriptions in Russian).
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
@@ -19,11 +19,11 @@ WORKERS_ARG  := $(if $(WORKERS),--workers $(WORKERS),)
 REPORTS_ARG  := $(if $(filter 1 yes true,$(REPORTS)),--reports,)
 DEMO_REGION  := $(if $(filter data/raw/demo_region,$(RAW)),data/raw/demo_region/.complete,)
 
-.PHONY: help venv synth validate compute report reports region site forms lab test lint format bench freeze clean
+.PHONY: help venv init synth validate compute report reports region site forms lab test lint format bench freeze clean clean-outputs
 
-help: ## show this list of targets
-	@echo "shnor — аналитический отчёт о ШНОР/ШССУ. Цели (targets):"
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+help: ## этот список целей
+	@echo "shnor — аналитический отчёт о ШНОР/ШССУ. Цели make:"
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "Параметры: MUNICIPALITY=demo (файл params/<m>.yml), YEAR=<отчётный год>"
 	@echo "Регион: make region RAW=data/raw/<регион> REGION=<id> [WORKERS=2] [REPORTS=1] (по умолчанию — демо-регион)"
 
@@ -35,60 +35,85 @@ $(STAMP): requirements.txt pyproject.toml
 	@$(BIN)/python -m pip install -q --no-deps -e .
 	@touch $(STAMP)
 
-venv: $(STAMP) ## create or update the virtual environment .venv (pinned requirements.txt)
+venv: $(STAMP) ## создать или обновить окружение .venv (закреплённые версии requirements.txt)
+
+init: $(STAMP) ## новый муниципалитет: make init MUNICIPALITY=<m> → params/<m>.yml и data/raw/<m>/
+	$(BIN)/shnor init $(MUNICIPALITY)
 
 data/raw/demo/_truth.json: | $(STAMP)
 	$(BIN)/shnor synth --out data/raw/demo
 
-synth: $(STAMP) ## (re)generate the synthetic demo municipality in data/raw/demo
+synth: $(STAMP) ## сгенерировать демонстрационный муниципалитет в data/raw/demo
 	$(BIN)/shnor synth --out data/raw/demo
 
-validate: $(STAMP) $(DEMO_DATA) ## validate raw data only → data/processed/<m>/<year>/
+validate: $(STAMP) $(DEMO_DATA) ## только проверить исходные данные → data/processed/<m>/<год>/
 	$(BIN)/shnor validate --params $(PARAMS) $(YEAR_ARG)
 
-compute: $(STAMP) $(DEMO_DATA) ## compute all tables (no notebook) → outputs/<m>/<year>/tables/
+compute: $(STAMP) $(DEMO_DATA) ## рассчитать все таблицы без отчёта → outputs/<m>/<год>/tables/
 	$(BIN)/shnor compute --params $(PARAMS) $(YEAR_ARG)
 
-report: $(STAMP) $(DEMO_DATA) ## the report: outputs/<m>/<year>/report.html (demo by default)
+report: $(STAMP) $(DEMO_DATA) ## отчёт outputs/<m>/<год>/report.html (по умолчанию — демо)
 	$(BIN)/shnor report --params $(PARAMS) $(YEAR_ARG)
 
-reports: $(STAMP) data/raw/demo/_truth.json ## reports for every params/*.yml in one process
+reports: $(STAMP) data/raw/demo/_truth.json ## отчёты по всем params/*.yml в одном процессе
 	$(BIN)/shnor reports --dir params
 
 data/raw/demo_region/.complete: | $(STAMP)
 	$(BIN)/shnor synth --region demo_region --municipalities 6 --schools 240 --out data/raw/demo_region
 	@touch $@
 
-region: $(STAMP) $(DEMO_REGION) ## a whole region: RAW=data/raw/<region> REGION=<id> → outputs/<REGION>/<year>/region.html
+region: $(STAMP) $(DEMO_REGION) ## весь регион: RAW=data/raw/<регион> REGION=<id> → outputs/<REGION>/<год>/region.html
 	$(BIN)/shnor region --raw $(RAW) --region $(REGION) $(YEAR_ARG) $(WORKERS_ARG) $(REPORTS_ARG)
 
-site: $(STAMP) ## outputs/site/index.html linking every report and region page, ready to upload
+site: $(STAMP) ## outputs/site/index.html со ссылками на все отчёты и сводки — для сайта
 	$(BIN)/shnor site --outputs outputs
 
-forms: $(STAMP) ## blank Excel monitoring forms → outputs/forms/
+forms: $(STAMP) ## бланки Excel-форм мониторинга → outputs/forms/
 	$(BIN)/shnor forms --out outputs/forms
 
-lab: $(STAMP) ## JupyterLab on the notebooks
+lab: $(STAMP) ## JupyterLab с блокнотами
 	$(BIN)/jupyter lab notebooks
 
-test: $(STAMP) ## run the whole test suite
+test: $(STAMP) ## все тесты
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP) ## ruff lint and format check
+lint: $(STAMP) ## проверка стиля кода (ruff)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check shnor_lib tests tools
 
-format: $(STAMP) ## format the code with ruff
+format: $(STAMP) ## отформатировать код (ruff)
 	$(BIN)/ruff format shnor_lib tests
 	$(BIN)/ruff check --fix shnor_lib tests
 
-bench: $(STAMP) ## performance benchmark (not part of make test) → outputs/bench/bench.md
+bench: $(STAMP) ## замер производительности (не входит в make test) → outputs/bench/bench.md
 	$(BIN)/python -m shnor_lib.bench $(BENCH_ARGS)
 
-freeze: $(STAMP) ## re-pin requirements.txt from the current .venv
+freeze: $(STAMP) ## закрепить версии requirements.txt по текущему .venv
 	@{ echo "# Pinned environment for shnor (Python 3.11). Regenerate with: make freeze"; \
 	   $(BIN)/pip freeze --exclude-editable; } > requirements.txt
 
-clean: ## remove generated data and outputs (keeps data/raw of real municipalities)
-	rm -rf data/processed/* outputs/* data/raw/demo
-	@touch data/processed/.gitkeep outputs/.gitkeep
+# Caches and temporary folders only: raw exports and published outputs stay. The demo data
+# (data/raw/demo) and the bench's generated region are regenerated on demand.
+CLEAN_DIRS := .pytest_cache .ruff_cache data/processed/* outputs/bench/data
+clean: ## удалить кэши и временные папки (отчёты в outputs/ и исходные данные остаются)
+	@echo "Удаляю кэши и временные папки: .pytest_cache .ruff_cache __pycache__ data/processed/ outputs/bench/data и временные .tmp-*, .report-*, .region-state-* (отчёты в outputs/ не трогаю: их удаляет make clean-outputs)"
+	@rm -rf $(CLEAN_DIRS)
+	@find . \( -path ./.venv -o -path ./.git \) -prune -o \( -name __pycache__ -o -name '.tmp-*' -o -name '.report-*' -o -name '.region-state-*' \) -prune -exec rm -rf {} +
+	@touch data/processed/.gitkeep
+
+# Published work is removed only on request: a confirmation prompt, or FORCE=1.
+clean-outputs: ## удалить ВСЕ опубликованные отчёты outputs/ (спросит подтверждение; без вопроса: FORCE=1)
+	@n=$$(find outputs -mindepth 1 -maxdepth 1 ! -name .gitkeep | wc -l); \
+	if [ "$$n" -eq 0 ]; then echo "outputs/ уже пуста."; exit 0; fi; \
+	echo "Будет удалено из outputs/ (отчёты, таблицы, сайт): $$n"; \
+	find outputs -mindepth 1 -maxdepth 1 ! -name .gitkeep -printf '  %p\n'; \
+	if [ "$(FORCE)" != "1" ]; then \
+	  if [ -t 0 ]; then read -r -p "Удалить? Введите «да»: " ans; else ans=""; fi; \
+	  if [ "$$ans" != "да" ]; then echo "Отменено: ничего не удалено (без вопроса: make clean-outputs FORCE=1)."; exit 1; fi; \
+	fi; \
+	find outputs -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +; \
+	echo "outputs/ очищена."
+
+# An unknown target (a typo like `make reprot`): say so in Russian and suggest the nearest one.
+.DEFAULT:
+	@echo "make: неизвестная цель «$@» (unknown target)$$($(PYTHON) -c 'import difflib, sys; m = difflib.get_close_matches(sys.argv[1], sys.argv[2:], 1); print("; возможно, вы имели в виду: make " + m[0] if m else "")' '$@' $$(grep -oE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | cut -d: -f1)). Список целей: make help" >&2; exit 2

@@ -48,6 +48,8 @@ import threading
 import time
 from pathlib import Path
 
+from . import console
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULT_TAG = "BENCH-RESULT "
 REGION = "bench"
@@ -476,7 +478,7 @@ def _measure_region(
     say(f"bench ({part}): {'регион целиком' if part == 'a' else 'половина данных'}…")
     res, wall = _run_child("region", quiet, raw=str(raw), run_dir=str(run_dir), workers=workers)
     res["wall_s"] = wall
-    say(f"bench ({part}): {wall:.1f} с, пик {res['peak_gb']:.2f} ГБ")
+    say(f"bench ({part}): {console.secs(wall)}, пик памяти {console.num(res['peak_gb'], 2)} ГБ")
     return res
 
 
@@ -489,7 +491,10 @@ def _measure_reports(
     c, _ = _run_child(
         "reports", quiet, raw=str(full), run_dir=str(out / "full"), limit=limit, smoke=smoke
     )
-    say(f"bench (c): {c['per_report_s']:.2f} с на отчёт, пустой блокнот {c['floor_s']:.2f} с")
+    say(
+        f"bench (c): {console.num(c['per_report_s'], 2)} с на отчёт, "
+        f"пустой блокнот {console.num(c['floor_s'], 2)} с"
+    )
     return c
 
 
@@ -513,7 +518,7 @@ def _measure_demo(out: Path, quick: bool, quiet: bool, say) -> dict:
         say("bench (d): демо-отчёт, два запуска…")
         _run_cmd(cmd, quiet)
         d = {"wall_s": _run_cmd(cmd, quiet), "what": "shnor report --params params/demo.yml"}
-    say(f"bench (d): {d['wall_s']:.1f} с")
+    say(f"bench (d): {console.secs(d['wall_s'])} (второй запуск)")
     return d
 
 
@@ -534,7 +539,11 @@ def run(
     spec = QUICK if quick else FULL
     say = (lambda _m: None) if quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     info = machine()
-    say(f"bench: {info['cpus']} CPU, загрузка {info['load']}; данные в {out / 'data'}")
+    say(
+        f"bench: {info['cpus']} CPU, загрузка {info['load'].replace('.', ',')}; данные в "
+        f"{out / 'data'}. Каждая часть — в отдельном процессе; её строки «[k/N] … с начала» — "
+        "время с начала этой части (накопленное)."
+    )
     parts = set(only or "abcd")
     if "b" in parts:
         parts.add("a")

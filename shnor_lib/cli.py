@@ -1,28 +1,322 @@
-"""`shnor` console script: synth, validate, compute, report, reports, region, site, forms."""
+"""`shnor` console script: init, synth, validate, compute, report, reports, region, site, forms.
+
+Everything the user reads is Russian: argparse's own words (usage, section titles, -h,
+its error messages) are replaced by :class:`RuParser`; numbers go through
+:mod:`shnor_lib.console`. Every "not found" names the fix (``shnor init``, the data
+contract in docs/) and a near miss gets «возможно, вы имели в виду …» (difflib).
+"""
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import json
+import re
 import sys
 import time
 import traceback
 from pathlib import Path
 
 from . import __version__
+from .console import Progress, count, num, since
 from .errors import ShnorError
 
 DEFAULT_PARAMS = "params/demo.yml"
+DATA_CONTRACT_DOC = "docs/data_contract.md"
+EXIT_CODES_DOC = "docs/exit_codes.md"
 
 
-def _params(args: argparse.Namespace):
+# Russian argparse -------------------------------------------------------------------------
+
+
+class RuFormatter(argparse.HelpFormatter):
+    """argparse's help layout with a Russian «использование:» instead of «usage:»."""
+
+    def add_usage(self, usage, actions, groups, prefix=None) -> None:
+        super().add_usage(usage, actions, groups, "использование: " if prefix is None else prefix)
+
+
+# argparse's English error messages → Russian (the English stays in brackets, as in our
+# other bilingual errors). Matched in order; the last pattern catches the rest.
+_ARGPARSE_ERRORS: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(r"the following arguments are required: (.+)"),
+        r"не указаны обязательные аргументы: \1",
+    ),
+    (re.compile(r"unrecognized arguments: (.+)"), r"неизвестные аргументы: \1"),
+    (
+        re.compile(r"argument (.+?): invalid choice: (.+?) \(choose from (.+)\)"),
+        r"аргумент \1: недопустимое значение \2 (допустимы: \3)",
+    ),
+    (re.compile(r"argument (.+?): expected one argument"), r"аргумент \1: не указано значение"),
+    (
+        re.compile(r"argument (.+?): invalid int value: (.+)"),
+        r"аргумент \1: ожидалось целое число, получено \2",
+    ),
+    (
+        re.compile(r"argument (.+?): invalid float value: (.+)"),
+        r"аргумент \1: ожидалось число, получено \2",
+    ),
+    (re.compile(r"argument (.+?): (.+)"), r"аргумент \1: \2"),
+    (re.compile(r"(.+)"), r"неверные аргументы командной строки: \1"),
+]
+
+
+def _translate_argparse(message: str) -> str:
+    for pattern, ru in _ARGPARSE_ERRORS:
+        m = pattern.fullmatch(message)
+        if m:
+            return m.expand(ru)
+    return message
+
+
+def did_you_mean(word: str, known, *, cutoff: float = 0.6) -> str | None:
+    """The nearest of ``known`` to ``word`` (case-insensitive), or None (difflib)."""
+    by_lower = {k.lower(): k for k in known}
+    near = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=cutoff)
+    return by_lower[near[0]] if near else None
+
+
+def _maybe(word: str, known) -> tuple[str, str]:
+    """(« — возможно, вы имели в виду …», "; did you mean …?") or two empty strings."""
+    near = did_you_mean(word, known)
+    if near is None or near == word:
+        return "", ""
+    return f"; возможно, вы имели в виду «{near}»", f"; did you mean '{near}'?"
+
+
+class RuParser(argparse.ArgumentParser):
+    """An ArgumentParser that speaks Russian: section titles, -h/--help, usage, errors."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", RuFormatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "позиционные аргументы"
+        self._optionals.title = "параметры"
+        self.add_argument(
+            "-h", "--help", action="help", default=argparse.SUPPRESS, help="показать эту справку"
+        )
+
+    def _all_options(self) -> set[str]:
+        """Option strings of this parser and of all its sub-commands (for a did-you-mean)."""
+        found = set(self._option_string_actions)
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    found |= sub._all_options()
+        return found
+
+    def error(self, message: str):
+        ru = _translate_argparse(message)
+        en = message
+        m = re.fullmatch(r"unrecognized arguments: (.+)", message)
+        if m:
+            for word in m.group(1).split():
+                if word.startswith("-"):
+                    hint_ru, hint_en = _maybe(word.split("=")[0], self._all_options())
+                    ru, en = ru + hint_ru, en + hint_en
+                    break
+        # a message of ours (ArgumentTypeError) is bilingual already
+        english = "" if re.search("[а-яё]", en, re.I) else f"\n    (error: {en})"
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: ошибка: {ru}{english}\nСправка: {self.prog} --help\n")
+
+
+# "Not found" messages that name the fix --------------------------------------------------
+
+
+def _init_commands(name: str) -> tuple[str, str]:
+    """How to create municipality ``name``: (Russian text, English text)."""
+    return (
+        f"создайте его: make init MUNICIPALITY={name} (или .venv/bin/shnor init {name}) — "
+        f"появятся params/{name}.yml и папка data/raw/{name}/ для выгрузок",
+        f"create it: make init MUNICIPALITY={name} (or .venv/bin/shnor init {name})",
+    )
+
+
+def missing_params_error(path: Path) -> ShnorError:
+    """A params file that does not exist: the near miss among params/*.yml, else shnor init."""
+    from .config import SAFE_ID
+
+    name = path.stem
+    known = sorted(p.stem for p in path.parent.glob("*.yml")) if path.parent.is_dir() else []
+    near = did_you_mean(name, known)
+    ru = f"Файл параметров не найден: {path}"
+    en = f"Params file not found: {path}"
+    if near is not None:
+        ru += f"\n  Возможно, вы имели в виду «{near}» ({path.parent / (near + '.yml')})."
+        en += f"; did you mean '{near}'?"
+    if SAFE_ID.match(name):
+        init_ru, init_en = _init_commands(name)
+        ru += f"\n  Если это новый муниципалитет, {init_ru}."
+        en += f"; if it is a new municipality, {init_en}"
+    elif near is None:
+        ru += (
+            "\n  Идентификатор муниципалитета — строчные латинские буквы, цифры, «_» и «-»; "
+            "новый муниципалитет: make init MUNICIPALITY=<идентификатор>."
+        )
+        en += "; a new municipality: make init MUNICIPALITY=<id>"
+    return ShnorError(ru, en)
+
+
+def missing_raw_error(raw_dir: Path, municipality: str) -> ShnorError:
+    """A municipality without its raw-data folder: the data contract, shnor init, a near miss."""
+    ru = f"Папка с исходными данными не найдена: {raw_dir}"
+    en = f"Raw data folder not found: {raw_dir}"
+    siblings = (
+        sorted(p.name for p in raw_dir.parent.iterdir() if p.is_dir())
+        if raw_dir.parent.is_dir()
+        else []
+    )
+    hint_ru, hint_en = _maybe(raw_dir.name, siblings)
+    if hint_ru:
+        ru += f"\n  В {raw_dir.parent} есть похожая папка{hint_ru}."
+        en += hint_en
+    if municipality == "demo":
+        ru += "\n  Демонстрационные данные создаёт make synth (или .venv/bin/shnor synth)."
+        en += "; generate the demo data with make synth"
+    else:
+        ru += (
+            f"\n  Создайте папку и положите в неё выгрузки: make init MUNICIPALITY={municipality} "
+            f"создаёт data/raw/{municipality}/ со списком нужных файлов (README.md)."
+        )
+        en += f"; make init MUNICIPALITY={municipality} creates it with a list of the files"
+    ru += f"\n  Какие файлы и столбцы нужны — {DATA_CONTRACT_DOC}."
+    en += f"; the files and columns are described in {DATA_CONTRACT_DOC}"
+    return ShnorError(ru, en)
+
+
+def _params(args: argparse.Namespace, *, need_raw: bool = True):
+    """Load ``--params``; a missing file or raw folder is an error that names the fix."""
     from .config import load_params
 
+    path = Path(args.params)
+    if not path.is_file():
+        raise missing_params_error(path)
     overrides = {"year": args.year} if getattr(args, "year", None) else None
-    return load_params(args.params, overrides=overrides)
+    params = load_params(path, overrides=overrides)
+    if need_raw and not params.raw_dir().is_dir():
+        raise missing_raw_error(params.raw_dir(), params.municipality)
+    return params
 
 
 def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+# init -------------------------------------------------------------------------------------
+
+PARAMS_TEMPLATE = """\
+# Параметры муниципалитета {name} (создано командой shnor init).
+# Любой ключ из shnor_lib/data/defaults.yml можно переопределить здесь — указывайте только
+# то, что меняете. Неизвестный ключ или неверный тип — ошибка с именем ключа.
+
+# Идентификатор: имя этого файла и папок data/raw/{name}/, outputs/{name}/.
+municipality: {name}
+
+# Название муниципалитета в заголовке отчёта (исправьте).
+title: {title}
+
+# Отчётный год: календарный год последних процедур ВПР и ГИА в выгрузках.
+year: {year}
+"""
+
+RAW_README_TEMPLATE = """\
+# Выгрузки муниципалитета {name}
+
+Положите сюда файлы `.csv` (UTF-8 или Windows-1251, разделитель `,` или `;`) или `.xlsx`.
+Имя файла — имя таблицы; таблицу можно разбить на несколько файлов по годам:
+`vpr_2023.csv`, `vpr_2024.xlsx`. Заголовки — как в выгрузках («Код ОО», «Класс»…) или
+английские имена контракта. Столбцы с персональными данными (ФИО, дата рождения…) удаляются
+при чтении и никуда не записываются.
+
+Обязательные файлы:
+
+{required}
+
+Необязательные (разделы отчёта без них не строятся):
+
+{optional}
+
+Столбцы каждой таблицы — {contract}. Проверка: `make validate MUNICIPALITY={name}`
+перечислит все недостающие файлы и ошибки сразу; отчёт: `make report MUNICIPALITY={name}`.
+"""
+
+
+def _table_lines(required: bool) -> str:
+    from . import schema
+
+    lines = [
+        f"- `{name}` — {table.title_ru}"
+        for name, table in schema.TABLES.items()
+        if table.required == required
+    ]
+    return "\n".join(lines) or "- нет"
+
+
+def init_municipality(name: str, *, root: Path, title: str | None = None, year: int | None = None):
+    """Create ``params/<name>.yml`` and ``data/raw/<name>/README.md``; never overwrite.
+
+    Returns the paths written. The id must be a safe name (:data:`config.SAFE_ID`): it
+    becomes file and folder names.
+    """
+    from .config import SAFE_ID, load_params
+
+    if not SAFE_ID.match(name):
+        fixed = re.sub(r"[^a-z0-9_-]+", "_", name.lower()).strip("_-")
+        suggestion = f"; например: {fixed}" if fixed and SAFE_ID.match(fixed) else ""
+        raise ShnorError(
+            f"Недопустимый идентификатор муниципалитета «{name}»: только строчные латинские "
+            f"буквы, цифры, «_» и «-», первый символ — буква или цифра{suggestion}",
+            f"Invalid municipality id '{name}': lower-case Latin letters, digits, '_' and '-' only",
+        )
+    params_file = root / "params" / f"{name}.yml"
+    raw_dir = root / "data" / "raw" / name
+    if params_file.exists():
+        raise ShnorError(
+            f"Файл параметров уже существует: {params_file} — не перезаписываю. "
+            f"Проверьте данные: make validate MUNICIPALITY={name}",
+            f"Params file already exists: {params_file} (not overwritten)",
+        )
+    year = year or load_params(None).year
+    text = PARAMS_TEMPLATE.format(
+        name=name,
+        title=json.dumps(title or f"Муниципалитет {name}", ensure_ascii=False),
+        year=year,
+    )
+    written = []
+    params_file.parent.mkdir(parents=True, exist_ok=True)
+    params_file.write_text(text, "utf-8")
+    written.append(params_file)
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    readme = raw_dir / "README.md"
+    if not readme.exists():  # an existing folder keeps its files; only a missing README is added
+        readme.write_text(
+            RAW_README_TEMPLATE.format(
+                name=name,
+                required=_table_lines(True),
+                optional=_table_lines(False),
+                contract=DATA_CONTRACT_DOC,
+            ),
+            "utf-8",
+        )
+        written.append(readme)
+    return written
+
+
+def cmd_init(args: argparse.Namespace) -> None:
+    root = Path.cwd()
+    written = init_municipality(args.municipality, root=root, title=args.title, year=args.year)
+    for path in written:
+        _say(f"Создан файл: {path.relative_to(root)}")
+    m = args.municipality
+    _say(
+        f"Дальше: исправьте title и year в params/{m}.yml; положите выгрузки в data/raw/{m}/ "
+        f"(список — data/raw/{m}/README.md и {DATA_CONTRACT_DOC}); затем\n"
+        f"  make validate MUNICIPALITY={m}   — все недостающие файлы и ошибки сразу\n"
+        f"  make report MUNICIPALITY={m}     — отчёт outputs/{m}/<год>/report.html"
+    )
 
 
 def cmd_synth(args: argparse.Namespace) -> None:
@@ -31,6 +325,10 @@ def cmd_synth(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     if args.region:
         root = Path(args.out or "data/raw")
+        _say(
+            f"Генерация синтетического региона {args.region} "
+            f"(муниципалитетов: {num(args.municipalities)}, ОО: {num(args.schools)}) → {root}…"
+        )
         ids = synth.generate_region(
             root,
             seed=args.seed,
@@ -40,14 +338,15 @@ def cmd_synth(args: argparse.Namespace) -> None:
             region=args.region,
         )
         _say(
-            f"Синтетический регион записан в {root} за {time.perf_counter() - t0:.1f} с "
-            f"(муниципалитетов: {len(ids)})"
+            f"Синтетический регион записан в {root} за {since(t0)} (муниципалитетов: {num(len(ids))})"
         )
         return
     out = Path(args.out or "data/raw/demo")
+    _say(f"Генерация демонстрационных данных → {out}…")
     truth = synth.generate(out, seed=args.seed)
-    n = truth.get("n_schools", "?")
-    _say(f"Демонстрационные данные: {out} ({n} ОО) за {time.perf_counter() - t0:.1f} с")
+    n = truth.get("n_schools")
+    shown = num(n) if isinstance(n, int) else "?"
+    _say(f"Демонстрационные данные: {out} ({shown} ОО) за {since(t0)}")
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
@@ -57,7 +356,8 @@ def cmd_validate(args: argparse.Namespace) -> None:
     result = ingest.run(params)
     n_rows = sum(len(t) for t in result.tables.values())
     _say(
-        f"Проверка пройдена: {len(result.tables)} таблиц, {n_rows} строк → {params.processed_dir()}"
+        f"Проверка пройдена: {count(len(result.tables), 'таблица', 'таблицы', 'таблиц')}, "
+        f"{count(n_rows, 'строка', 'строки', 'строк')} → {params.processed_dir()}"
     )
 
 
@@ -79,22 +379,37 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 
 def cmd_reports(args: argparse.Namespace) -> None:
-    from . import pipeline, report
+    from . import pipeline
     from .config import load_params
 
     files = sorted(Path(args.dir).glob("*.yml"))
     if not files:
         raise ShnorError(
-            f"В папке {args.dir} нет файлов параметров *.yml",
-            f"No params files *.yml in {args.dir}",
+            f"В папке {args.dir} нет файлов параметров *.yml; новый муниципалитет: "
+            "make init MUNICIPALITY=<идентификатор>",
+            f"No params files *.yml in {args.dir}; create one with make init MUNICIPALITY=<id>",
         )
     params_list = []
+    progress = Progress(len(files), _say)
     for f in files:
         params = load_params(f)
+        if not params.raw_dir().is_dir():
+            raise missing_raw_error(params.raw_dir(), params.municipality)
+        _say(f"Расчёт таблиц: {params.municipality}…")
         pipeline.compute(params, progress=_say)
+        progress.finished(f"{params.municipality}: таблицы рассчитаны")
         params_list.append(params)
-    for html in report.render_many(params_list):
-        _say(f"Отчёт готов: {html}")
+    _render_reports(params_list)
+
+
+def _render_reports(params_list: list) -> None:
+    """Every municipality's report in one process; render_many prints a line per report."""
+    from . import report
+
+    t0 = time.perf_counter()
+    _say(f"Отчёты муниципалитетов: {num(len(params_list))}, по очереди в одном процессе…")
+    done = report.render_many(params_list)
+    _say(f"Отчётов построено: {num(len(done))} за {since(t0)}")
 
 
 def _positive_int(text: str) -> int:
@@ -114,26 +429,45 @@ def cmd_region(args: argparse.Namespace) -> None:
     from .config import load_params
 
     root = Path.cwd()
+    raw = Path(args.raw)
+    if not raw.is_dir():
+        hint_ru, hint_en = _maybe(
+            raw.name,
+            [p.name for p in raw.parent.iterdir() if p.is_dir()] if raw.parent.is_dir() else [],
+        )
+        raise ShnorError(
+            f"Папка региона не найдена: {raw}{hint_ru}\n  В ней должны быть папки муниципалитетов "
+            f"<муниципалитет>/ с выгрузками ({DATA_CONTRACT_DOC}); синтетический пример: "
+            f".venv/bin/shnor synth --region {args.region} --out {raw}",
+            f"Region folder not found: {raw}{hint_en}; it holds one folder per municipality "
+            f"({DATA_CONTRACT_DOC})",
+        )
     year = args.year or load_params(None, root=root).year
     t0 = time.perf_counter()
-    params_list = region.region_params(Path(args.raw), args.region, year, root=root)
+    params_list = region.region_params(raw, args.region, year, root=root)
+    workers = args.workers or region.default_workers()
     _say(
-        f"Регион {args.region}, {year} г.: муниципалитетов: {len(params_list)} (из {args.raw}); "
-        f"процессов: {args.workers or region.default_workers()}"
+        f"Регион {args.region}, {year} г.: муниципалитетов: {num(len(params_list))} (из {raw}); "
+        f"процессов: {workers}. Проверка данных и расчёт таблиц — строка на каждый "
+        "рассчитанный муниципалитет (время — с начала расчёта региона)…"
     )
     summaries: dict = {}
-    region.compute_region(params_list, progress=_say, workers=args.workers, summaries=summaries)
-    _say(f"Все муниципалитеты рассчитаны за {time.perf_counter() - t0:.1f} с")
+    region.compute_region(
+        params_list,
+        progress=_say,
+        workers=args.workers,
+        summaries=summaries,
+    )
+    _say(f"Все муниципалитеты рассчитаны за {since(t0)}")
+    _say("Сводка по региону…")
     summary = region.write_summary(params_list, args.region, summaries)
     _say(f"Сводка по региону: {summary}")
     if args.reports:  # before the regional page, which links the reports it finds
-        from . import report
-
-        for html in report.render_many(params_list):
-            _say(f"Отчёт готов: {html}")
+        _render_reports(params_list)
     if not args.no_report:
+        _say("Страница региона (блокнот region.ipynb)…")
         html = region.render_region(root, args.region, year)
-        _say(f"Страница региона готова: {html}")
+        _say(f"Страница региона готова: {html} (всего с начала {since(t0)})")
 
 
 def cmd_site(args: argparse.Namespace) -> None:
@@ -152,60 +486,112 @@ def cmd_forms(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = RuParser(
         prog="shnor",
         description="Аналитический отчёт о ШНОР/ШССУ для муниципального органа управления "
-        "образованием (analysis workbook for municipal education authorities).",
+        "образованием: выгрузки → проверенные таблицы → расчёты → HTML-отчёт.",
+        epilog=f"Справка по команде: shnor <команда> --help. Коды завершения: 0 — готово, "
+        f"1 — внутренняя ошибка, 2 — ошибка в данных или параметрах, 3 — окружение, "
+        f"130 — прервано ({EXIT_CODES_DOC}).",
     )
-    parser.add_argument("--version", action="version", version=f"shnor {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"shnor {__version__}",
+        help="показать версию программы",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, title="команды", metavar="<команда>")
 
     def with_params(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument(
             "--params",
             default=DEFAULT_PARAMS,
+            metavar="ФАЙЛ",
             help=f"файл параметров муниципалитета (по умолчанию {DEFAULT_PARAMS})",
         )
         p.add_argument(
-            "--year", type=int, default=None, help="отчётный год (переопределяет params)"
+            "--year",
+            type=int,
+            default=None,
+            metavar="ГОД",
+            help="отчётный год (переопределяет year в файле параметров)",
         )
         return p
 
-    p = sub.add_parser("synth", help="сгенерировать демонстрационные данные")
-    p.add_argument("--out", default=None, help="папка (по умолчанию data/raw/demo)")
-    p.add_argument("--seed", type=int, default=20240901)
-    p.add_argument("--region", default=None, help="режим масштаба: идентификатор региона")
-    p.add_argument("--municipalities", type=int, default=44)
-    p.add_argument("--schools", type=int, default=1500)
-    p.add_argument("--scale", type=float, default=1.0)
+    def command(name: str, help_ru: str, description: str | None = None):
+        return sub.add_parser(name, help=help_ru, description=description or help_ru)
+
+    p = command(
+        "init",
+        "создать новый муниципалитет: params/<m>.yml и папку data/raw/<m>/",
+        "Создаёт params/<m>.yml (идентификатор, название, отчётный год — с комментариями) и "
+        "папку data/raw/<m>/ с README.md: какие файлы выгрузок туда положить. Существующий "
+        "файл параметров не перезаписывается.",
+    )
+    p.add_argument(
+        "municipality",
+        metavar="<m>",
+        help="идентификатор: строчные латинские буквы, цифры, «_», «-» (например, temryuk)",
+    )
+    p.add_argument("--title", default=None, metavar="НАЗВАНИЕ", help="название для отчёта")
+    p.add_argument("--year", type=int, default=None, metavar="ГОД", help="отчётный год")
+    p.set_defaults(func=cmd_init)
+
+    p = command("synth", "сгенерировать демонстрационные (синтетические) данные")
+    p.add_argument(
+        "--out", default=None, metavar="ПАПКА", help="папка (по умолчанию data/raw/demo)"
+    )
+    p.add_argument("--seed", type=int, default=20240901, metavar="ЧИСЛО", help="зерно генератора")
+    p.add_argument(
+        "--region", default=None, metavar="ID", help="сгенерировать регион с этим идентификатором"
+    )
+    p.add_argument(
+        "--municipalities", type=int, default=44, metavar="N", help="муниципалитетов в регионе"
+    )
+    p.add_argument("--schools", type=int, default=1500, metavar="N", help="ОО в регионе")
+    p.add_argument(
+        "--scale", type=float, default=1.0, metavar="K", help="множитель объёма данных региона"
+    )
     p.set_defaults(func=cmd_synth)
 
-    with_params(sub.add_parser("validate", help="проверить исходные данные")).set_defaults(
-        func=cmd_validate
-    )
-    with_params(sub.add_parser("compute", help="рассчитать таблицы без отчёта")).set_defaults(
-        func=cmd_compute
-    )
-    with_params(sub.add_parser("report", help="рассчитать и построить HTML-отчёт")).set_defaults(
-        func=cmd_report
-    )
-    p = sub.add_parser("reports", help="отчёты по всем файлам параметров в одном процессе")
-    p.add_argument("--dir", default="params")
+    with_params(
+        command(
+            "validate",
+            "проверить исходные данные → data/processed/<m>/<год>/",
+            "Проверяет все файлы data/raw/<m>/ и перечисляет все проблемы сразу: файл, "
+            f"строка, столбец, значение, что ожидалось. Файлы и столбцы — {DATA_CONTRACT_DOC}.",
+        )
+    ).set_defaults(func=cmd_validate)
+    with_params(
+        command("compute", "рассчитать таблицы без отчёта → outputs/<m>/<год>/tables/")
+    ).set_defaults(func=cmd_compute)
+    with_params(
+        command("report", "рассчитать и построить HTML-отчёт → outputs/<m>/<год>/report.html")
+    ).set_defaults(func=cmd_report)
+    p = command("reports", "отчёты по всем файлам параметров папки в одном процессе")
+    p.add_argument("--dir", default="params", metavar="ПАПКА", help="папка с *.yml (params)")
     p.set_defaults(func=cmd_reports)
-    p = sub.add_parser(
+    p = command(
         "region",
-        help="все муниципалитеты региона за один запуск и сводка по региону",
-        description="Рассчитывает каждый муниципалитет из папки --raw (папки <муниципалитет>/ "
+        "все муниципалитеты региона за один запуск и сводка по региону",
+        "Рассчитывает каждый муниципалитет из папки --raw (папки <муниципалитет>/ "
         "с выгрузками), пишет outputs/<region>/<год>/region_summary.csv и страницу "
         "outputs/<region>/<год>/region.html.",
     )
-    p.add_argument("--raw", required=True, help="папка региона: <raw>/<муниципалитет>/*.csv")
-    p.add_argument("--region", required=True, help="идентификатор региона (папка в outputs/)")
-    p.add_argument("--year", type=int, default=None, help="отчётный год (по умолчанию 2024)")
+    p.add_argument(
+        "--raw", required=True, metavar="ПАПКА", help="папка региона: <raw>/<муниципалитет>/*.csv"
+    )
+    p.add_argument(
+        "--region", required=True, metavar="ID", help="идентификатор региона (папка в outputs/)"
+    )
+    p.add_argument(
+        "--year", type=int, default=None, metavar="ГОД", help="отчётный год (по умолчанию 2024)"
+    )
     p.add_argument(
         "--workers",
         type=_positive_int,
         default=None,
+        metavar="N",
         help="число рабочих процессов (по умолчанию число ядер, но не больше 2)",
     )
     p.add_argument("--no-report", action="store_true", help="без страницы region.html")
@@ -215,17 +601,44 @@ def build_parser() -> argparse.ArgumentParser:
         help="и отчёты report.html всех муниципалитетов (в одном процессе, как make reports)",
     )
     p.set_defaults(func=cmd_region)
-    p = sub.add_parser("site", help="собрать сайт outputs/site")
-    p.add_argument("--outputs", default="outputs")
+    p = command("site", "собрать сайт outputs/site: оглавление всех отчётов")
+    p.add_argument("--outputs", default="outputs", metavar="ПАПКА", help="папка с отчётами")
     p.set_defaults(func=cmd_site)
-    p = sub.add_parser("forms", help="бланки Excel-форм мониторинга")
-    p.add_argument("--out", default="outputs/forms")
+    p = command("forms", "бланки Excel-форм мониторинга → outputs/forms/")
+    p.add_argument("--out", default="outputs/forms", metavar="ПАПКА", help="куда записать")
     p.set_defaults(func=cmd_forms)
     return parser
 
 
+def _subcommands(parser: argparse.ArgumentParser) -> list[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []
+
+
+def _unknown_command(argv: list[str], parser: argparse.ArgumentParser) -> str | None:
+    """The first word when it is not a sub-command (with a did-you-mean), else None."""
+    if not argv or argv[0].startswith("-"):
+        return None
+    known = _subcommands(parser)
+    if argv[0] in known:
+        return None
+    hint_ru, hint_en = _maybe(argv[0], known)
+    return (
+        f"shnor: ошибка: неизвестная команда «{argv[0]}»{hint_ru}; команды: {', '.join(known)}\n"
+        f"    (error: unknown command '{argv[0]}'{hint_en})\nСправка: shnor --help"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    unknown = _unknown_command(argv, parser)
+    if unknown:
+        _say(unknown)
+        return 2
+    args = parser.parse_args(argv)
     try:
         args.func(args)
     except ShnorError as exc:

@@ -8,7 +8,9 @@ the key (dotted path), so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,11 @@ import yaml
 
 from . import DATA_DIR
 from .errors import Problem, ShnorError, ValidationError
+
+# A municipality (or region) id: it names files and folders (params/<id>.yml, data/raw/<id>/,
+# outputs/<id>/), so only lower-case Latin letters, digits, "_" and "-", never a path.
+SAFE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+SAFE_ID = re.compile(SAFE_ID_PATTERN)
 
 # Enumerations and ranges the type check cannot express.
 _CHOICES: dict[str, tuple[str, ...]] = {
@@ -115,13 +122,20 @@ def _check(key: str, value: Any, default: Any, file: str, problems: list[Problem
         for sub, sub_value in value.items():
             path = f"{key}.{sub}" if key else sub
             if sub not in default:
+                near = difflib.get_close_matches(sub, list(default), n=1)
+                hint_ru = (
+                    f"возможно, вы имели в виду «{key + '.' if key else ''}{near[0]}»; "
+                    if near
+                    else ""
+                )
+                hint_en = f"did you mean '{key + '.' if key else ''}{near[0]}'? " if near else ""
                 problems.append(
                     Problem(
                         file=file,
                         column=path,
                         value=sub_value,
-                        expected_ru=f"неизвестный параметр; допустимы: {', '.join(default)}",
-                        expected_en=f"unknown key; allowed: {', '.join(default)}",
+                        expected_ru=f"неизвестный параметр; {hint_ru}допустимы: {', '.join(default)}",
+                        expected_en=f"unknown key; {hint_en}allowed: {', '.join(default)}",
                         column_label=_KEY,
                     )
                 )

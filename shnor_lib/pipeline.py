@@ -30,6 +30,7 @@ import pandas as pd
 from . import (
     __version__,
     clusters,
+    console,
     indicators,
     ingest,
     min_scores,
@@ -590,7 +591,7 @@ def run(
             progress(f"{WRITE_TITLE}…")
         ctx.out_dir = write_outputs(published_tables(ctx), manifest(ctx).to_dict(), params)
         if progress:
-            progress(f"Расчёт завершён за {time.perf_counter() - ctx.t0:.1f} с")
+            progress(f"Расчёт завершён за {console.since(ctx.t0)}")
     return ctx
 
 

@@ -41,7 +41,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import __version__, pipeline, publish
+from . import __version__, console, pipeline, publish
 from .config import Params, load_params
 from .errors import ShnorError
 from .tables import RESULTS_INDEX
@@ -344,6 +344,8 @@ def compute_region(
     rows: dict[str, pd.DataFrame] = {}
     deferred: dict[str, str] = {}
     t0 = time.perf_counter()
+    # «[k/N]» counts municipalities whose tables are all written (k = N only when all are)
+    done = console.Progress(len(params_list), say)
     try:
         with _executor(workers) if workers > 1 else _Serial() as pool:
             futures = {
@@ -352,13 +354,13 @@ def compute_region(
                 ): params_list[i]
                 for i in order
             }
-            for k, fut in enumerate(_as_completed(futures), start=1):
+            for fut in _as_completed(futures):
                 m = futures[fut].municipality
                 try:
                     _, sample, state, times, summary = fut.result()
                 except ShnorError as exc:
                     failures.append(_failure(m, exc, futures[fut]))
-                    say(f"[{k}/{len(futures)}] {m}: ошибка")
+                    done.finished(f"{m}: ошибка (подробности — в конце)")
                     continue
                 rows[m] = sample
                 _add_times(stage_times, times)
@@ -366,11 +368,13 @@ def compute_region(
                     summaries[m] = summary
                 if state:
                     deferred[m] = state
-                say(
-                    f"[{k}/{len(futures)}] {m}: "
-                    + ("ИСБ — по региону, после всех" if state else "готово")
-                    + f" ({time.perf_counter() - t0:.1f} с)"
-                )
+                if state:
+                    say(
+                        f"{m}: таблицы до ИСБ рассчитаны; ИСБ — по модели региона, когда будут "
+                        f"готовы все (с начала {console.since(t0)})"
+                    )
+                else:
+                    done.finished(f"{m}: готово")
             if deferred and not failures:
                 from . import social_index
 
@@ -383,7 +387,10 @@ def compute_region(
                     if key not in fits:
                         fits[key] = social_index.fit_region(sample, by_name[m])
                 _add_times(stage_times, {ISB: time.perf_counter() - t_fit})
-                say(f"Модель ИСБ региона оценена ({time.perf_counter() - t0:.1f} с)")
+                say(
+                    f"Модель ИСБ региона оценена (с начала {console.since(t0)}); расчёт "
+                    f"муниципалитетов с ИСБ по региону: {len(deferred)}…"
+                )
                 futures2 = {
                     pool.submit(
                         _phase2,
@@ -400,11 +407,12 @@ def compute_region(
                         _, times, summary = fut.result()
                     except ShnorError as exc:
                         failures.append(_failure(m, exc, by_name[m]))
+                        done.finished(f"{m}: ошибка (подробности — в конце)")
                         continue
                     _add_times(stage_times, times)
                     if summary is not None and summaries is not None:
                         summaries[m] = summary
-                    say(f"{m}: ИСБ по региону, готово ({time.perf_counter() - t0:.1f} с)")
+                    done.finished(f"{m}: ИСБ по региону, готово")
     except cf.process.BrokenProcessPool:
         raise ShnorError(
             "Рабочий процесс расчёта региона аварийно завершился (нехватка памяти?); "

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from . import __version__
+from .console import num
 from .errors import ShnorError
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -45,6 +46,18 @@ DISPLAY_PRIORITY = [
     "text/markdown",
     "text/plain",
 ]
+# Kernel start-up code that silences one message: at the end papermill asks the kernel for
+# kernel_info and, on the reply, shuts it down; jupyter_client interrupts (SIGINT) every kernel
+# before asking it to shut down, and when the signal lands before the kernel has left its
+# kernel_info handler (a race, more likely on a busy machine), ipykernel logs
+# "[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel." on the user's console after a
+# successful run. The filter drops that record only (any other kernel error still shows); it
+# is an expression, so the notebook's namespace gets no new name.
+_KERNEL_LOG_FILTER = (
+    "__import__('logging').getLogger('IPKernelApp').addFilter("
+    "lambda record: 'KeyboardInterrupt caught in kernel' not in record.getMessage())"
+)
+KERNEL_QUIET_SHUTDOWN = [f"--IPKernelApp.exec_lines={json.dumps([_KERNEL_LOG_FILTER])}"]
 # Fixed epoch for tools that honour it (matplotlib's SVG/PDF dates): 1980-01-01 UTC.
 DEFAULT_SOURCE_DATE_EPOCH = "315532800"
 
@@ -54,7 +67,9 @@ def _say(msg: str) -> None:
 
 
 def _secs(t0: float) -> str:
-    return f"{time.perf_counter() - t0:.1f}".replace(".", ",") + " с"
+    from .console import since
+
+    return since(t0)
 
 
 # Execution -----------------------------------------------------------------------------
@@ -147,7 +162,7 @@ def execute_notebook(
                 cwd=str(cwd),
                 execution_timeout=int(timeout),
                 # the kernel's own log (e.g. "running over TCP without encryption") is noise
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                extra_arguments=["--IPKernelApp.log_level=ERROR", *KERNEL_QUIET_SHUTDOWN],
             )
     except PapermillExecutionError as exc:
         evalue = _ANSI.sub("", str(exc.evalue or "")).strip()
@@ -575,8 +590,8 @@ def render_report(params, *, tables_ready: bool = True, timings: dict | None = N
             failed_copy.unlink()
         html = out_dir / "report.html"
         size = html.stat().st_size
-        size_ru = f"{size / 1e6:.1f} МБ" if size >= 1e6 else f"{size / 1e3:.0f} КБ"
-        _say(f"{label} HTML за {_secs(t1)}: {html} ({size_ru.replace('.', ',')})")
+        size_ru = f"{num(size / 1e6, 1)} МБ" if size >= 1e6 else f"{num(size / 1e3)} КБ"
+        _say(f"{label} HTML за {_secs(t1)}: {html} ({size_ru})")
         if timings is not None:
             timings["html"] = timings.get("html", 0.0) + time.perf_counter() - t1
         return html
@@ -588,21 +603,27 @@ def render_many(params_list: Iterable[Any], *, timings: dict | None = None) -> l
     """Render every municipality in one process; go on past failures, then report them.
 
     ``timings``: summed over the reports (see :func:`render_report`)."""
+    from .console import Progress
+
     done: list[Path] = []
     failures: list[tuple[str, str, str]] = []
     items = list(params_list)
+    progress = Progress(len(items), _say)  # a line per finished report, with what remains
     for params in items:
         name = f"{params.municipality} {params.year}"
         try:
             kw = {"timings": timings} if timings is not None else {}
             done.append(render_report(params, **kw))
+            progress.finished(f"Отчёт готов: {done[-1]} ({name})")
         except ShnorError as exc:
             failures.append((name, exc.message_ru, exc.message_en or exc.message_ru))
             _say(f"[{name}] Ошибка: {exc.message_ru}")
+            progress.finished(f"{name}: ошибка")
         except Exception as exc:  # a bug in one municipality must not stop the others
             msg = f"{type(exc).__name__}: {exc}"
             failures.append((name, f"внутренняя ошибка {msg}", f"internal error {msg}"))
             _say(f"[{name}] Внутренняя ошибка: {msg}")
+            progress.finished(f"{name}: ошибка")
     if failures:
         ru = "\n".join(f"- {n}: {r}" for n, r, _ in failures)
         en = "; ".join(f"{n}: {e}" for n, _, e in failures)
