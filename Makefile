@@ -3,9 +3,12 @@
 SHELL := /bin/bash
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV   := .venv
+VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+
+# The files ruff formats and checks (make lint, make format): the same list for both.
+CODE_PATHS   := shnor_lib tests setup.py
 
 MUNICIPALITY ?= demo
 PARAMS       ?= params/$(MUNICIPALITY).yml
@@ -27,15 +30,15 @@ help: ## show this list of targets
 	@echo "Параметры: MUNICIPALITY=demo (файл params/<m>.yml), YEAR=<отчётный год>"
 	@echo "Регион: make region RAW=data/raw/<регион> REGION=<id> [WORKERS=2] [REPORTS=1] (по умолчанию — демо-регион)"
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml setup.py
 	@echo "Подготовка окружения $(VENV) (Python: $(PYTHON))…"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --upgrade pip
-	@$(BIN)/python -m pip install -q -r requirements.txt
+	@$(BIN)/python -m pip install -q -r requirements-dev.txt
 	@$(BIN)/python -m pip install -q --no-deps -e .
 	@touch $(STAMP)
 
-venv: $(STAMP) ## create or update the virtual environment .venv (pinned requirements.txt)
+venv: $(STAMP) ## create or update the virtual environment .venv (pinned requirements-dev.txt)
 
 data/raw/demo/_truth.json: | $(STAMP)
 	$(BIN)/shnor synth --out data/raw/demo
@@ -68,26 +71,32 @@ site: $(STAMP) ## outputs/site/index.html linking every report and region page, 
 forms: $(STAMP) ## blank Excel monitoring forms → outputs/forms/
 	$(BIN)/shnor forms --out outputs/forms
 
-lab: $(STAMP) ## JupyterLab on the notebooks
-	$(BIN)/jupyter lab notebooks
+# The kernel "python3" of the notebooks is this venv's Python: registered in the venv, where
+# Jupyter looks before the user's own kernels. --allow-root only for a user who is root.
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+lab: $(STAMP) ## JupyterLab at the project root (notebooks/report.ipynb, notebooks/local/)
+	@$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (shnor)" >/dev/null
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(LAB_ROOT) notebooks/report.ipynb
 
 test: $(STAMP) ## run the whole test suite
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP) ## ruff lint and format check
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check shnor_lib tests tools
+	$(BIN)/ruff check $(CODE_PATHS)
+	$(BIN)/ruff format --check $(CODE_PATHS)
 
 format: $(STAMP) ## format the code with ruff
-	$(BIN)/ruff format shnor_lib tests
-	$(BIN)/ruff check --fix shnor_lib tests
+	$(BIN)/ruff format $(CODE_PATHS)
+	$(BIN)/ruff check --fix $(CODE_PATHS)
 
 bench: $(STAMP) ## performance benchmark (not part of make test) → outputs/bench/bench.md
 	$(BIN)/python -m shnor_lib.bench $(BENCH_ARGS)
 
-freeze: $(STAMP) ## re-pin requirements.txt from the current .venv
-	@{ echo "# Pinned environment for shnor (Python 3.11). Regenerate with: make freeze"; \
-	   $(BIN)/pip freeze --exclude-editable; } > requirements.txt
+freeze: $(STAMP) ## re-pin requirements-dev.txt from the current .venv (requirements.txt: by hand)
+	@{ sed -n '1,/^-r requirements.txt/p' requirements-dev.txt; \
+	   $(BIN)/pip freeze --exclude-editable | grep -v -i -x -F -f <(sed 's/[#].*//' requirements.txt | grep .); \
+	 } > requirements-dev.txt.new && mv requirements-dev.txt.new requirements-dev.txt
 
 clean: ## remove generated data and outputs (keeps data/raw of real municipalities)
 	rm -rf data/processed/* outputs/* data/raw/demo
