@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = {
     "report": ROOT / "notebooks" / "report.ipynb",
     "region": ROOT / "notebooks" / "region.ipynb",
+    "example": ROOT / "notebooks" / "local" / "example.ipynb",  # the analyst's template
 }
 
 
@@ -313,3 +314,66 @@ def test_overridden_params_show_in_the_report_text(tiny_project):
         assert said in text, said
     for stale in ("95-процентн", "95 % ДИ", "вес 0,4", "по 10 участникам", "двух ШНОР"):
         assert stale not in text, stale
+
+
+# Extra notebooks (report.extra_notebooks) ---------------------------------------------------
+
+
+def test_notebook_allowed_only_inside_notebooks(tmp_path):
+    (tmp_path / "notebooks" / "local").mkdir(parents=True)
+    outside = tmp_path / "elsewhere.ipynb"
+    outside.write_text("{}")
+    (tmp_path / "notebooks" / "local" / "link.ipynb").symlink_to(outside)
+    assert report.notebook_allowed("notebooks/local/m_extra.ipynb", tmp_path)
+    assert report.notebook_allowed(tmp_path / "notebooks" / "report.ipynb", tmp_path)
+    for bad in (
+        "elsewhere.ipynb",
+        "notebooks/../elsewhere.ipynb",
+        "notebooks/local/link.ipynb",  # a symlink out of notebooks/
+        "notebooks/local/script.py",
+        "/etc/passwd",
+    ):
+        assert not report.notebook_allowed(bad, tmp_path), bad
+    for pattern in ("../x.ipynb", "/tmp/*.ipynb", "notebooks/local/link.ipynb", "data/*.ipynb"):
+        if pattern == "data/*.ipynb":
+            (tmp_path / "data").mkdir()
+            (tmp_path / "data" / "x.ipynb").write_text("{}")
+        with pytest.raises(ShnorError) as err:
+            report.extra_notebooks([pattern], tmp_path)
+        assert "report.extra_notebooks" in err.value.message_ru, pattern
+    with pytest.raises(ShnorError, match="не найден"):
+        report.extra_notebooks(["notebooks/local/typo.ipynb"], tmp_path)
+    assert report.extra_notebooks(["notebooks/local/none_*.ipynb"], tmp_path) == []
+
+
+def test_extra_notebook_is_appended_with_its_heading_in_the_toc(tiny_project):
+    """params name notebooks/local/<m>_*.ipynb: run with the same parameters, appended."""
+    import shutil
+
+    from bs4 import BeautifulSoup
+
+    from shnor_lib import pipeline
+    from shnor_lib.config import load_params
+
+    root, _ = tiny_project
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    shutil.copy(NOTEBOOKS["example"], root / "notebooks" / "local" / "tiny_small.ipynb")
+    path = root / "params" / "tiny.yml"
+    path.write_text(
+        path.read_text("utf-8") + "report:\n  extra_notebooks: [notebooks/local/tiny_*.ipynb]\n",
+        "utf-8",
+    )
+    params = load_params(path)
+    pipeline.compute(params)
+    html = report.render_report(params)
+    soup = BeautifulSoup(html.read_text("utf-8"), "html.parser")
+    toc = [a.get_text() for a in soup.select("nav.shnor-toc a")]
+    assert toc[-1] == "Малокомплектные школы" and "Методика и данные" in toc
+    headings = [h.get_text() for h in soup.find_all("h2")]
+    assert any("Малокомплектные школы" in h for h in headings)
+    assert toc.index("Малокомплектные школы") > toc.index("Методика и данные")
+    caption = soup.find("caption", string=lambda t: t and "Малокомплектные школы, 2024 г." in t)
+    assert caption is not None  # the extra notebook's own table, with the report's year
+    rows = [td.get_text() for td in caption.find_parent("table").select("tbody td")]
+    assert "МБОУ ООШ № 2" in rows and "МБОУ СОШ № 1" not in rows  # is_small == 1 only
+    assert "notebook_params" not in html.read_text("utf-8")  # no code in the report
