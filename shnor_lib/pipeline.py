@@ -1,6 +1,6 @@
 """`shnor compute`: validated tables → every computed table in outputs/<m>/<year>/tables/.
 
-Stages run in the order METHODS.md fixes; each stage is a library module. Outputs are
+Stages run in the order docs/methods.md fixes; each stage is a library module. Outputs are
 written to a temporary folder and moved into place only when all of them are complete.
 """
 

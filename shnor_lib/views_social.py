@@ -1,4 +1,4 @@
-"""Report views and figures for «Индекс социального благополучия и ШССУ» (METHODS.md M4).
+"""Report views and figures for «Индекс социального благополучия и ШССУ» (docs/methods.md M4).
 
 Presentation only: every number was computed by `shnor_lib.social_index` and published as
 tables (`social_model`, `social_selection`, `social_fit`, `social_notes`, `social_index`,

@@ -1,5 +1,5 @@
 """Report views and figures: «Педагогические кадры», «Методическая помощь, МНЦ и МТКП»,
-«Дорожная карта» (METHODS.md M6, M7).
+«Дорожная карта» (docs/methods.md M6, M7).
 
 Presentation only: every number was computed by :mod:`shnor_lib.teachers` and
 :mod:`shnor_lib.support` and published as tables — ``teachers_by_school``,

@@ -114,3 +114,31 @@ def demo_computed(tmp_path_factory):
     params = load_params(root / "params" / "demo.yml")
     pipeline.compute(params)
     return root, params, truth
+
+
+def report_cells(*titles: str) -> list[tuple[str, str, list[str]]]:
+    """The cells of the `## <title>` sections of notebooks/report.ipynb as (kind, source,
+    tags), in notebook order, after one code cell holding every import of the notebook
+    (a section relies on the notebook's imports, as it does in the kernel)."""
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(str(ROOT / "notebooks" / "report.ipynb"), as_version=4)
+    imports = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            for stmt in ast.parse(cell.source).body:
+                if isinstance(stmt, ast.Import | ast.ImportFrom):
+                    imports.append(ast.unparse(stmt))
+    out: list[tuple[str, str, list[str]]] = [("code", "\n".join(imports), ["remove-cell"])]
+    inside, found = False, set()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("## "):
+            title = cell.source[3:].split("\n", 1)[0].strip()
+            inside = title in titles
+            found |= {title} & set(titles)
+        if inside:
+            out.append((cell.cell_type, cell.source, list(cell.metadata.get("tags", []))))
+    assert found == set(titles), f"no such sections in report.ipynb: {set(titles) - found}"
+    return out

@@ -76,7 +76,7 @@ def test_contract_tables_and_columns(demo):
     assert (params.output_dir() / "tables.xlsx").exists()
     text = (tables / "schools.csv").read_text("utf-8")
     assert "true" in text and "True" not in text
-    contract = {  # DESIGN.md §6: file names and their leading columns
+    contract = {  # docs/data_contract.md (outputs): file names and their leading columns
         "objectivity": "school_id,year,procedure,grade,subject,check,n,statistic,expected,"
         "ci_low,ci_high,flagged,excluded,reason",
         "social_model": "term,coef,se,pvalue,ci_low,ci_high,lmg,weight,sign",
