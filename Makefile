@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 # The files ruff formats and checks (make lint, make format): the same list for both.
-CODE_PATHS   := shnor_lib tests setup.py
+CODE_PATHS   := shnor_lib tests notebooks setup.py
 
 MUNICIPALITY ?= demo
 PARAMS       ?= params/$(MUNICIPALITY).yml
