@@ -3,9 +3,12 @@
 SHELL := /bin/bash
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV   := .venv
+VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+
+# The files ruff formats and checks (make lint, make format): the same list for both.
+CODE_PATHS   := shnor_lib tests notebooks setup.py
 
 MUNICIPALITY ?= demo
 PARAMS       ?= params/$(MUNICIPALITY).yml
@@ -27,15 +30,15 @@ help: ## этот список целей
 	@echo "Параметры: MUNICIPALITY=demo (файл params/<m>.yml), YEAR=<отчётный год>"
 	@echo "Регион: make region RAW=data/raw/<регион> REGION=<id> [WORKERS=2] [REPORTS=1] (по умолчанию — демо-регион)"
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml setup.py
 	@echo "Подготовка окружения $(VENV) (Python: $(PYTHON))…"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --upgrade pip
-	@$(BIN)/python -m pip install -q -r requirements.txt
+	@$(BIN)/python -m pip install -q -r requirements-dev.txt
 	@$(BIN)/python -m pip install -q --no-deps -e .
 	@touch $(STAMP)
 
-venv: $(STAMP) ## создать или обновить окружение .venv (закреплённые версии requirements.txt)
+venv: $(STAMP) ## создать или обновить окружение .venv (закреплённые версии requirements-dev.txt)
 
 init: $(STAMP) ## новый муниципалитет: make init MUNICIPALITY=<m> → params/<m>.yml и data/raw/<m>/
 	$(BIN)/shnor init $(MUNICIPALITY)
@@ -71,26 +74,32 @@ site: $(STAMP) ## outputs/site/index.html со ссылками на все от
 forms: $(STAMP) ## бланки Excel-форм мониторинга → outputs/forms/
 	$(BIN)/shnor forms --out outputs/forms
 
-lab: $(STAMP) ## JupyterLab с блокнотами
-	$(BIN)/jupyter lab notebooks
+# The kernel "python3" of the notebooks is this venv's Python: registered in the venv, where
+# Jupyter looks before the user's own kernels. --allow-root only for a user who is root.
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+lab: $(STAMP) ## JupyterLab в корне проекта (notebooks/report.ipynb, свои разделы — notebooks/local/)
+	@$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (shnor)" >/dev/null
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(LAB_ROOT) notebooks/report.ipynb
 
 test: $(STAMP) ## все тесты
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP) ## проверка стиля кода (ruff)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check shnor_lib tests tools
+	$(BIN)/ruff check $(CODE_PATHS)
+	$(BIN)/ruff format --check $(CODE_PATHS)
 
 format: $(STAMP) ## отформатировать код (ruff)
-	$(BIN)/ruff format shnor_lib tests
-	$(BIN)/ruff check --fix shnor_lib tests
+	$(BIN)/ruff format $(CODE_PATHS)
+	$(BIN)/ruff check --fix $(CODE_PATHS)
 
 bench: $(STAMP) ## замер производительности (не входит в make test) → outputs/bench/bench.md
 	$(BIN)/python -m shnor_lib.bench $(BENCH_ARGS)
 
-freeze: $(STAMP) ## закрепить версии requirements.txt по текущему .venv
-	@{ echo "# Pinned environment for shnor (Python 3.11). Regenerate with: make freeze"; \
-	   $(BIN)/pip freeze --exclude-editable; } > requirements.txt
+freeze: $(STAMP) ## закрепить версии requirements-dev.txt по текущему .venv (requirements.txt — вручную)
+	@{ sed -n '1,/^-r requirements.txt/p' requirements-dev.txt; \
+	   $(BIN)/pip freeze --exclude-editable | grep -v -i -x -F -f <(sed 's/[#].*//' requirements.txt | grep .); \
+	 } > requirements-dev.txt.new && mv requirements-dev.txt.new requirements-dev.txt
 
 # Caches and temporary folders only: raw exports and published outputs stay. The demo data
 # (data/raw/demo) and the bench's generated region are regenerated on demand.

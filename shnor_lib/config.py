@@ -66,6 +66,7 @@ _LIST_ITEMS: dict[str, type] = {
     "objectivity.exclusion_rule": str,
     "objectivity.context_predictors": str,
     "teachers.deficit_cuts": float,
+    "report.extra_notebooks": str,
 }
 
 _KEY = ("параметр", "key")

@@ -219,6 +219,24 @@ class _Html:
         return "<HTML>"
 
 
+class _Markdown:
+    """Markdown output built at run time (text from params: shnor_lib.texts)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:  # text/plain: no memory addresses (determinism)
+        return "<Markdown>"
+
+
+def markdown(text: str) -> _Markdown:
+    """Show ``text`` as Markdown, like a Markdown cell whose numbers come from params."""
+    return _Markdown(text)
+
+
 def _esc(x: Any) -> str:
     return html.escape(str(x), quote=True)
 

@@ -1,4 +1,4 @@
-"""Share indicators of the regulations (INDICATORS.md section A), M1.
+"""Share indicators of the regulations (docs/indicators.md), M1.
 
 Each indicator is a count pair (numerator k, denominator n) per school and year, pooled for
 the municipality. Values are percentages with Wilson intervals; year-on-year change with
@@ -285,7 +285,7 @@ def compute(
     ege_high_score: float = 80,
     catalog: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """indicators.csv content (DESIGN.md §6): school and municipality rows, all years."""
+    """indicators.csv content (docs/data_contract.md, outputs): school and municipality rows, all years."""
     catalog = load_catalog() if catalog is None else catalog
     counts = school_counts(tables, catalog, ege_high_score)
     muni = municipal_counts(counts, tables, catalog)

@@ -1,4 +1,4 @@
-"""Raw files → validated, canonical tables (DESIGN.md §4), written as parquet.
+"""Raw files → validated, canonical tables (docs/data_contract.md), written as parquet.
 
 Every problem of every file is collected before stopping, so the analyst fixes them in one
 pass. Personal-data columns are dropped at read time and never reach a DataFrame that is

@@ -1,4 +1,4 @@
-"""Objectivity of school-marked results (METHODS.md M5): the exclusion test, the signs, the
+"""Objectivity of school-marked results (docs/methods.md M5): the exclusion test, the signs, the
 exclusion rule and the effect of exclusions on ИОР.
 
 Unit: school × year × procedure (ВПР) × grade × subject. Stage order (no cycle):
@@ -73,7 +73,7 @@ Unit: school × year × procedure (ВПР) × grade × subject. Stage order (no 
    pupils at the cut.
 3. Journal agreement (checks ``journal_confirmed`` / ``journal_raised``, reported signs):
    shares of pupils whose ВПР mark is lower than / equal to / higher than the class-register
-   mark, with Wilson intervals and the targets of INDICATORS.md A26–A36 («не менее 75 %»
+   mark, with Wilson intervals and the targets of docs/indicators.md A26–A36 («не менее 75 %»
    confirmed, «не менее 10 %» raised), with the two meanings of «подтвердили» kept: equal
    marks for Russian and maths (A26, A28), «не ниже, чем в журнале» (confirmed + raised)
    for the other subjects (A30–A36); subject and grade scope from the indicator catalog.

@@ -1,4 +1,4 @@
-"""M9: pairing of ШНОР with leader schools (seed 003 network programme, INDICATORS.md D3).
+"""M9: pairing of ШНОР with leader schools (seed 003 network programme; docs/methods.md M9).
 
 Two models, each ШНОР may get one partner in each:
 

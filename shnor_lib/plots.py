@@ -17,20 +17,29 @@ from .tables import (  # noqa: E402
     RESULTS_INDEX,
     SCHOOLS,
 )
+from .wording import ci_label  # noqa: E402
 
 QUARTILE_COLORS = {1: "#D55E00", 2: "#E69F00", 3: "#56B4E9", 4: "#009E73"}
 QUARTILE_NAMES = {4: "Q4 высокий", 3: "Q3 выше среднего", 2: "Q2 ниже среднего", 1: "Q1 низкий"}
 
 
 def participants_by_year(res: Results):
+    """Results per procedure and year: seaborn sums the long table itself (no pivot) and
+    draws empty axes, not an error, for a municipality without results."""
+    import seaborn as sns
+
     p = res.tables[PARTICIPANTS]
-    wide = p.groupby(["year", "procedure"])["participants"].sum().unstack(fill_value=0)
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
-    wide.plot(kind="bar", ax=ax, rot=0, width=0.75)
+    if p.empty:
+        ax.text(0.5, 0.5, "нет данных", ha="center", va="center", transform=ax.transAxes)
+    else:
+        sns.barplot(
+            p, x="year", y="participants", hue="procedure", estimator="sum", errorbar=None, ax=ax
+        )
+        ax.legend(title=None)
     ax.set_title("Участники оценочных процедур по годам")
     ax.set_xlabel("Год")
     ax.set_ylabel("Участников (результатов по предметам)")
-    ax.legend(title=None)
     axis_format(ax, "y", decimals=0)
     return fig
 
@@ -49,13 +58,16 @@ def indicator_dynamics(res: Results, ids: list[str], names: dict[str, str]):
         x = d["year"].to_numpy() + (k - len(ids) / 2) * 0.04
         err = np.vstack([d["value"] - d["ci_low"], d["ci_high"] - d["value"]])
         ax.errorbar(x, d["value"], yerr=err, marker="o", capsize=3, label=names.get(iid, iid))
-    ax.set_title("Динамика показателей муниципалитета (95 % ДИ)")
+    ax.set_title(f"Динамика показателей муниципалитета ({ci_label(res.params.confidence)})")
     ax.set_xlabel("Год")
     ax.set_ylabel("Значение, %")
     years = sorted(sel["year"].unique())
     ax.set_xticks(years, [str(y) for y in years])
     axis_format(ax, "y", decimals=0, percent=True)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # no lines: no legend (and no warning)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "нет данных", ha="center", va="center", transform=ax.transAxes)
     return fig
 
 
@@ -88,7 +100,7 @@ def results_trajectory(res: Results):
     """ИОР over the window: ШНОР highlighted, other schools in grey."""
     idx = res.tables[RESULTS_INDEX]
     s = res.tables[SCHOOLS].set_index("school_id")
-    low = set(s.index[s["low_results"].fillna(False).astype(bool)])
+    low = set(s.index[s["low_results"].astype("boolean").fillna(False).astype(bool)])
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     for sid, d in idx[idx["results_index"].notna()].groupby("school_id"):
         d = d.sort_values("year")

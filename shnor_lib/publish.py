@@ -1,6 +1,6 @@
 """Published tables: contract columns, small-cell suppression (M11), CSV and Excel writing.
 
-CSV files follow DESIGN.md §6: UTF-8, `,` separator, booleans as `true`/`false`, empty
+CSV files follow docs/data_contract.md (outputs): UTF-8, `,` separator, booleans as `true`/`false`, empty
 cells for missing or suppressed values. `tables.xlsx` has one sheet per table with Russian
 headers.
 """

@@ -1,4 +1,4 @@
-"""Reference data shipped with the package (DESIGN.md §4): editable CSV files, versioned per year.
+"""Reference data shipped with the package (docs/data_contract.md): editable CSV files, versioned per year.
 
 - `gia_min_scores.csv` — `exam, subject, year, min_score`: the ГИА minimum on the scale the
   `gia.score` column uses for that exam × subject (ЕГЭ: test score 0–100, except «Математика

@@ -663,9 +663,7 @@ def render_region(
     out_dir = summary_dir(root, region, year, outputs)
     if not (out_dir / "region_summary.csv").exists():
         load_summary(root, region, year, outputs)  # raises the explanatory error
-    nb_path = root / notebook
-    if not nb_path.is_file():  # a project without its own copy: the package's notebook
-        nb_path = Path(__file__).resolve().parent.parent / notebook
+    nb_path = report.locate_notebook(root, notebook)  # the project's copy, else the package's
     parameters = {"region": region, "year": int(year), "root": str(root), "outputs": outputs}
     tmp = Path(tempfile.mkdtemp(prefix=".region-", dir=out_dir))
     try:

@@ -75,6 +75,137 @@ def _secs(t0: float) -> str:
 # Execution -----------------------------------------------------------------------------
 
 
+# Project root and notebooks ------------------------------------------------------------
+
+# Set for the kernel by :func:`kernel_env`; lets a notebook find the project wherever it runs.
+ROOT_ENV = "SHNOR_ROOT"
+# A folder is the project root when it holds params/ and one of these.
+_ROOT_MARKERS = ("data", "notebooks", "shnor_lib")
+NOTEBOOKS_DIR = "notebooks"
+
+
+def project_root(root: str | Path | None = None, start: str | Path | None = None) -> Path:
+    """The project root: ``root`` if given, else ``$SHNOR_ROOT``, else the nearest folder
+    from ``start`` (default: the working folder) upwards that holds ``params/`` and one of
+    ``data/``, ``notebooks/``, ``shnor_lib/``.
+
+    JupyterLab and ``jupyter nbconvert --execute`` start the kernel in ``notebooks/``, papermill
+    (``shnor report``) in the root; the report notebook calls this so it runs in all three.
+    """
+    if root not in (None, ""):
+        return Path(root).resolve()
+    env = os.environ.get(ROOT_ENV)
+    if env:
+        return Path(env).resolve()
+    here = Path(start if start is not None else Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "params").is_dir() and any((folder / m).is_dir() for m in _ROOT_MARKERS):
+            return folder
+    raise ShnorError(
+        f"Не найдена папка проекта (с подпапками params/ и data/) ни в {here}, ни выше; "
+        "укажите root в ячейке параметров блокнота",
+        f"No project folder (with params/ and data/) in {here} or above; set root in the "
+        "notebook's parameters cell",
+    )
+
+
+def notebook_params(
+    params_path: str | Path | None = None,
+    *,
+    municipality: str | None = None,
+    year: int | None = None,
+    root: str | Path | None = None,
+):
+    """The params a report notebook runs with (its parameters cell, as papermill sets it).
+
+    ``params_path`` relative to the project root (or the working folder); ``None`` means
+    ``params/<municipality>.yml`` when that file exists, else the package defaults.
+    ``municipality`` and ``year`` override the file when given.
+    """
+    from .config import load_params
+
+    base = project_root(root)
+    path = Path(params_path) if params_path not in (None, "") else None
+    if path is None:
+        own = base / "params" / f"{municipality or load_params(None).municipality}.yml"
+        path = own if own.is_file() else None
+    elif not path.is_absolute() and (base / path).is_file():
+        path = base / path
+    overrides = {k: v for k, v in (("municipality", municipality), ("year", year)) if v is not None}
+    return load_params(path, root=base, overrides=overrides)
+
+
+def notebook_allowed(path: str | Path, root: str | Path) -> bool:
+    """True when ``path`` (relative to ``root`` or absolute) is an ``.ipynb`` file inside the
+    project's ``notebooks/`` folder (``notebooks/local/`` included), symlinks resolved.
+
+    A params file is data, not code: it may only name notebooks the project already holds,
+    never one elsewhere on disk. Config validation and the report runner both ask this.
+    """
+    base = (Path(root) / NOTEBOOKS_DIR).resolve()
+    target = Path(path)
+    target = (target if target.is_absolute() else Path(root) / target).resolve()
+    return target.suffix == ".ipynb" and target.is_relative_to(base) and target != base
+
+
+def _refused(pattern: str, root: Path) -> ShnorError:
+    return ShnorError(
+        f"Блокнот {pattern} (параметр report.extra_notebooks) не запущен: разрешены только "
+        f"блокноты .ipynb внутри папки проекта {root / NOTEBOOKS_DIR} (например, "
+        "notebooks/local/<муниципалитет>_*.ipynb)",
+        f"Notebook {pattern} (params key report.extra_notebooks) refused: only .ipynb files "
+        f"inside {root / NOTEBOOKS_DIR} may run",
+    )
+
+
+def extra_notebooks(patterns: Iterable[str], root: str | Path) -> list[Path]:
+    """The notebooks named by ``report.extra_notebooks`` (glob patterns relative to the
+    root), in the order given, each pattern's matches sorted; duplicates run once.
+
+    A pattern outside ``notebooks/`` is refused with a message; a pattern without wildcards
+    that matches no file is an error (a typo must not silently drop a section); a wildcard
+    pattern that matches nothing is reported and skipped.
+    """
+    root = Path(root).resolve()
+    found: list[Path] = []
+    for pattern in patterns:
+        pattern = str(pattern).replace("\\", "/")
+        rel = Path(pattern)
+        if rel.is_absolute() or ".." in rel.parts or not pattern.strip():
+            raise _refused(pattern, root)
+        matches = sorted(
+            p for p in root.glob(pattern) if p.is_file() and ".ipynb_checkpoints" not in p.parts
+        )
+        if not matches:
+            if not any(ch in pattern for ch in "*?["):
+                raise ShnorError(
+                    f"Блокнот {pattern} (параметр report.extra_notebooks) не найден в {root}",
+                    f"Notebook {pattern} (params key report.extra_notebooks) not found in {root}",
+                )
+            _say(f"Дополнительных блокнотов по шаблону {pattern} нет — пропущено")
+            continue
+        for match in matches:
+            if not notebook_allowed(match, root):
+                raise _refused(str(match.relative_to(root)), root)
+            if match not in found:
+                found.append(match)
+    return found
+
+
+def locate_notebook(root: str | Path, notebook: str | Path) -> Path:
+    """``<root>/<notebook>`` if the project has its own copy, else the copy shipped with
+    the package (a source checkout's ``notebooks/`` or, installed with pip, the
+    ``shnor_lib/notebooks`` the wheel carries)."""
+    own = Path(root) / notebook
+    if own.is_file():
+        return own
+    pkg = Path(__file__).resolve().parent
+    for candidate in (pkg.parent / notebook, pkg / NOTEBOOKS_DIR / Path(notebook).name):
+        if candidate.is_file():
+            return candidate
+    return own
+
+
 def kernel_env() -> dict[str, str]:
     """Environment variables set for the kernel that executes a report notebook."""
     pkg_parent = str(Path(__file__).resolve().parent.parent)
@@ -150,7 +281,7 @@ def execute_notebook(
 
     out_ipynb.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with _patched_environ(kernel_env()):
+        with _patched_environ({**kernel_env(), ROOT_ENV: str(Path(cwd).resolve())}):
             pm.execute_notebook(
                 str(notebook),
                 str(out_ipynb),
@@ -501,6 +632,34 @@ def _key_numbers(ipynb: Path) -> dict[str, Any]:
     return found
 
 
+def run_extra(notebook: Path, out_ipynb: Path, parameters: dict, root: Path, timeout: int):
+    """Execute one extra notebook with the report's parameters; a failure names the file."""
+    try:
+        execute_notebook(notebook, out_ipynb, parameters, cwd=root, timeout=timeout)
+    except ShnorError as exc:
+        raise ShnorError(
+            f"{exc.message_ru}\n    Дополнительный блокнот: {notebook} "
+            "(параметр report.extra_notebooks)",
+            f"{exc.message_en}; extra notebook {notebook} (params key report.extra_notebooks)",
+        ) from None
+
+
+def append_notebook(main: Path, extra: Path, id_prefix: str) -> None:
+    """Append the cells of the executed ``extra`` notebook to ``main`` (in place).
+
+    Cell ids get ``id_prefix`` so they stay unique; the extra notebook's parameters cells
+    keep their tags and are dropped from the HTML like the report's own.
+    """
+    import nbformat
+
+    nb = nbformat.read(str(main), as_version=4)
+    more = nbformat.read(str(extra), as_version=4)
+    for i, cell in enumerate(more.cells):
+        cell["id"] = f"{id_prefix}-{cell.get('id') or i}"[:64]
+        nb.cells.append(cell)
+    nbformat.write(nb, str(main))
+
+
 def report_title(params) -> str:
     return f"{params.title}: аналитический отчёт, {params.year} год"
 
@@ -519,10 +678,8 @@ def render_report(params, *, tables_ready: bool = True, timings: dict | None = N
     """
     label = f"[{params.municipality} {params.year}]"
     root = Path(params.root).resolve()
-    notebook = root / params.report.notebook
-    if not notebook.is_file():  # a folder without its own copy (a region run): the package's
-        shipped = Path(__file__).resolve().parent.parent / params.report.notebook
-        notebook = shipped if shipped.is_file() else notebook
+    notebook = locate_notebook(root, params.report.notebook)
+    extras = extra_notebooks(params.report.extra_notebooks, root)  # refused before any work
     out_dir = Path(params.output_dir())
     if not tables_ready:
         from . import pipeline
@@ -564,6 +721,10 @@ def render_report(params, *, tables_ready: bool = True, timings: dict | None = N
                     "is unchanged.",
                 ) from None
             raise
+        for i, extra in enumerate(extras, 1):
+            _say(f"{label} Дополнительный блокнот {extra.relative_to(root)}…")
+            run_extra(extra, tmp / f"extra-{i}.ipynb", parameters, root, params.report.timeout_s)
+            append_notebook(tmp / "report.ipynb", tmp / f"extra-{i}.ipynb", f"extra{i}")
         _say(f"{label} Блокнот выполнен за {_secs(t0)}; сборка HTML…")
         t1 = time.perf_counter()
         if timings is not None:

@@ -1,4 +1,4 @@
-"""The raw-data contract (DESIGN.md §4): tables, columns, types, ranges and header aliases.
+"""The raw-data contract (docs/data_contract.md): tables, columns, types, ranges and header aliases.
 
 Pure data: `ingest` applies it. Russian header aliases cover what Russian systems export
 (ФИС ОКО, РЕГИСО, ФСН ОО-1); matching ignores case, spaces, dots and «ё».
@@ -298,7 +298,7 @@ _add(
         ),
         key=("school_id", "year"),
         extra_counts=True,
-        notes="Any further column is a non-negative count (pairs numerator/denominator of INDICATORS.md A).",
+        notes="Any further column is a non-negative count (pairs numerator/denominator of docs/indicators.md).",
     )
 )
 

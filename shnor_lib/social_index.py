@@ -1,4 +1,4 @@
-"""Social wellbeing index (ИСБ), METHODS.md M4: regression, LMG weights, ШССУ, expected
+"""Social wellbeing index (ИСБ), docs/methods.md M4: regression, LMG weights, ШССУ, expected
 results and resilient schools.
 
 The pipeline, after ИОР (M3, after the M5 exclusions):
@@ -116,7 +116,7 @@ SHORT_LABELS: dict[str, str] = {
     "computers_per_student": "Компьютеров на обучающегося",
 }
 
-# Direction expected from the meaning of each characteristic (INDICATORS.md F1): the sign
+# Direction expected from the meaning of each characteristic (docs/methods.md M4): the sign
 # of its association with results. A fitted sign against it gets a note (not a drop).
 EXPECTED_SIGNS: dict[str, int] = {
     **dict.fromkeys(STUDENT_SHARES, -1),

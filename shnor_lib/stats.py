@@ -1,4 +1,4 @@
-"""Interval estimates, status labels and the LMG decomposition (METHODS.md M1, M4).
+"""Interval estimates, status labels and the LMG decomposition (docs/methods.md M1, M4).
 
 All interval functions are vectorized: they accept scalars, numpy arrays or pandas Series,
 broadcast their arguments, return ``float`` when every argument is a scalar and

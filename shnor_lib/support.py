@@ -1,4 +1,4 @@
-"""Monitoring forms of seed 001 and their scores (METHODS.md M7; DESIGN.md §4, §6).
+"""Monitoring forms of seed 001 and their scores (docs/methods.md M7; docs/data_contract.md).
 
 The forms are the user's interface: ``shnor forms`` writes blank Excel workbooks (one per
 block of seed 001: methodical help, МНЦ, МТКП, and the roadmap), the authority sends them

@@ -1,6 +1,6 @@
 """Synthetic demo municipality (and region) with planted, recorded truth.
 
-`generate()` writes every raw table of DESIGN.md §4 for one municipality plus `_truth.json`;
+`generate()` writes every raw table of docs/data_contract.md for one municipality plus `_truth.json`;
 `generate_region()` writes many municipalities for the benchmark. Everything is vectorized
 numpy over students; Python loops run at most per school (names) or per scale key.
 
@@ -1492,7 +1492,7 @@ def generate(
     inflated_units: int | None = None,
     fmt: str = "csv",
 ) -> dict:
-    """Write every raw table of DESIGN.md §4 into out_dir (schools.csv, context.csv, vpr.csv,
+    """Write every raw table of docs/data_contract.md into out_dir (schools.csv, context.csv, vpr.csv,
     gia.csv, school_stats.csv, teachers.csv, rosobrnadzor.csv, roadmap.csv) plus
     out_dir/_truth.json; return the truth dict."""
     _check_fmt(fmt)
@@ -1519,7 +1519,7 @@ def generate(
             "fmt": fmt,
         },
     }
-    from . import support  # the filled monitoring forms of seed 001 (METHODS.md M7)
+    from . import support  # the filled monitoring forms of seed 001 (docs/methods.md M7)
 
     support.write_filled_forms(
         out_dir / "forms",
@@ -1547,7 +1547,7 @@ def generate_region(
     """Scale mode for the benchmark: writes root/<municipality_id>/... for each municipality
     (ids like f"{region}_m01"), returns the municipality ids. scale=0.5 halves the schools.
 
-    Every table of DESIGN.md §4 is written, and (``forms=True``) the filled monitoring forms
+    Every table of docs/data_contract.md is written, and (``forms=True``) the filled monitoring forms
     of seed 001 in root/<municipality_id>/forms/, as :func:`generate` writes them."""
     root = Path(root)
     total = max(int(round(n_schools * scale)), n_municipalities)

@@ -1,4 +1,4 @@
-"""Teachers (METHODS.md M6; INDICATORS.md C2, C3, A37–A40): deficit levels and school shares.
+"""Teachers (docs/methods.md M6; docs/indicators.md A37–A40): deficit levels and school shares.
 
 A teacher's deficit level comes from the mean of the available ``expert_score`` and
 ``test_score`` (0–100) with the cut scores of ``params.teachers.deficit_cuts`` (default

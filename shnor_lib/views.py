@@ -22,6 +22,7 @@ from .tables import (
     RESULTS_INDEX,
     SCHOOLS,
 )
+from .wording import ci_label, years
 
 SMALL = publish.SMALL_CELL
 
@@ -170,9 +171,9 @@ def indicator_table(
     return pd.DataFrame(
         {
             "Показатель": sel["indicator_id"].map(names).fillna(sel["indicator_id"]),
-            "Значение [95 % ДИ]": value,
+            f"Значение [{ci_label(res.params.confidence)}]": value,
             "n": sel["n"].astype("Int64"),
-            "Динамика к прошлому году [95 % ДИ]": change,
+            f"Динамика к прошлому году [{ci_label(res.params.confidence)}]": change,
             "Статус динамики": sel["change_status"].fillna("нет данных"),
             "Цель": sel["target"].fillna(""),
             "Статус цели": sel["target_status"].fillna("нет данных"),
@@ -269,7 +270,8 @@ def components_raw(res: Results) -> pd.DataFrame:
     }
     for comp, label in results_index.COMPONENT_LABELS.items():
         col = f"{comp}_value"
-        if col in cur:
+        if col in cur:  # the gia window is the params' window, not the label's default
+            label = label.replace("за 3 года", f"за {years(res.params.window)}")
             out[label + units[comp]] = cur[col].to_numpy()
     out["Доля веса компонентов"] = cur["weight_share"].to_numpy()
     return out.sort_values("ОО").reset_index(drop=True)
@@ -289,7 +291,9 @@ def no_index_list(res: Results) -> pd.DataFrame:
 
 def low_results_list(res: Results) -> pd.DataFrame:
     s = res.tables[SCHOOLS]
-    sel = s[s["low_results"].fillna(False).astype(bool)].sort_values("results_index")
+    sel = s[s["low_results"].astype("boolean").fillna(False).astype(bool)].sort_values(
+        "results_index"
+    )
     return pd.DataFrame(
         {
             "ОО": sel["school_name"],
@@ -302,7 +306,7 @@ def low_results_list(res: Results) -> pd.DataFrame:
 
 def risk_group_list(res: Results) -> pd.DataFrame:
     s = res.tables[SCHOOLS]
-    sel = s[s["risk_group"].fillna(False).astype(bool)]
+    sel = s[s["risk_group"].astype("boolean").fillna(False).astype(bool)]
     return pd.DataFrame(
         {
             "ОО": sel["school_name"],
@@ -314,7 +318,9 @@ def risk_group_list(res: Results) -> pd.DataFrame:
 
 def leaders_list(res: Results) -> pd.DataFrame:
     s = res.tables[SCHOOLS]
-    sel = s[s["leader"].fillna(False).astype(bool)].sort_values("results_index", ascending=False)
+    sel = s[s["leader"].astype("boolean").fillna(False).astype(bool)].sort_values(
+        "results_index", ascending=False
+    )
     return pd.DataFrame(
         {"ОО": sel["school_name"], "ИОР": sel["results_index"], "Основание": sel["leader_reason"]}
     ).reset_index(drop=True)
@@ -329,7 +335,7 @@ def trajectory(res: Results) -> pd.DataFrame:
     ).reindex(columns=res.params.years)
     s = res.tables[SCHOOLS].set_index("school_id")
     wide = wide.reindex(s.index)
-    order = s["low_results"].fillna(False).astype(bool).map({True: 0, False: 1})
+    order = s["low_results"].astype("boolean").fillna(False).astype(bool).map({True: 0, False: 1})
     wide = wide.assign(_o=order, _i=s["results_index"]).sort_values(["_o", "_i"])
     out = pd.DataFrame(
         {
@@ -351,7 +357,7 @@ def min_scores_window(res: Results) -> pd.DataFrame:
             "ОО": m["school_id"].map(names),
             "Результатов ГИА": m["n"],
             "Ниже минимума": m["below"],
-            "Доля ниже минимума [95 % ДИ]": [
+            f"Доля ниже минимума [{ci_label(res.params.confidence)}]": [
                 SMALL if pd.isna(v) else _value_ci(v, lo, hi)
                 for v, lo, hi in zip(m["share"], m["ci_low"], m["ci_high"], strict=True)
             ],
@@ -363,7 +369,7 @@ def key_numbers(res: Results) -> dict[str, object]:
     s = res.tables[SCHOOLS]
 
     def count(col: str) -> int:
-        return int(s[col].fillna(False).astype(bool).sum()) if col in s else 0
+        return int(s[col].astype("boolean").fillna(False).astype(bool).sum()) if col in s else 0
 
     out: dict[str, object] = {
         "ОО": len(s),
@@ -372,6 +378,7 @@ def key_numbers(res: Results) -> dict[str, object]:
         "ШССУ": count("hard_context"),
         "ШНОР и ШССУ": int(
             (s.get("low_results", False) & s.get("hard_context", False))
+            .astype("boolean")
             .fillna(False)
             .astype(bool)
             .sum()
@@ -382,8 +389,11 @@ def key_numbers(res: Results) -> dict[str, object]:
     }
     obj = res.tables.get(OBJECTIVITY)
     if obj is not None and "excluded" in obj:
-        ex = obj[obj["excluded"].fillna(False).astype(bool) & obj["year"].isin(res.params.years)]
-        out["Исключено единиц ВПР за 3 года"] = len(
+        ex = obj[
+            obj["excluded"].astype("boolean").fillna(False).astype(bool)
+            & obj["year"].isin(res.params.years)
+        ]
+        out[f"Исключено единиц ВПР за {years(res.params.window)}"] = len(
             ex.drop_duplicates(["school_id", "year", "procedure", "grade", "subject"])
         )
     return out
@@ -434,7 +444,7 @@ def params_table(res: Results) -> pd.DataFrame:
 
 
 def _names(s: pd.DataFrame, mask: pd.Series, limit: int = 12) -> str:
-    names = s.loc[mask.fillna(False).astype(bool), "school_name"].tolist()
+    names = s.loc[mask.astype("boolean").fillna(False).astype(bool), "school_name"].tolist()
     if len(names) > limit:
         return "; ".join(names[:limit]) + f" и ещё {len(names) - limit}"
     return "; ".join(names) if names else "—"
@@ -445,7 +455,11 @@ def summary(res: Results) -> pd.DataFrame:
     s = res.tables[SCHOOLS]
 
     def col(name: str) -> pd.Series:
-        return s[name].fillna(False).astype(bool) if name in s else pd.Series(False, index=s.index)
+        return (
+            s[name].astype("boolean").fillna(False).astype(bool)
+            if name in s
+            else pd.Series(False, index=s.index)
+        )
 
     groups = [
         ("ШНОР (низкие образовательные результаты)", col("low_results")),
@@ -464,7 +478,10 @@ def summary(res: Results) -> pd.DataFrame:
     ]
     obj = res.tables.get(OBJECTIVITY)
     if obj is not None and "excluded" in obj:
-        ex = obj[obj["excluded"].fillna(False).astype(bool) & obj["year"].isin(res.params.years)]
+        ex = obj[
+            obj["excluded"].astype("boolean").fillna(False).astype(bool)
+            & obj["year"].isin(res.params.years)
+        ]
         units = ex.drop_duplicates(["school_id", "year", "procedure", "grade", "subject"])
         groups.append(
             (

@@ -26,6 +26,7 @@ from .tables import (  # noqa: E402
     OBJECTIVITY_MODELS,
     SCHOOLS,
 )
+from .wording import ci_label, number, percent_adjective, percent_level, years  # noqa: E402
 
 COLORS = {"flag": "#D55E00", "ok": "#56B4E9", "fed": "#000000", "line": "#0072B2"}
 QUARTILE_LEVELS = ("низкий", "ниже среднего", "выше среднего", "высокий")
@@ -188,7 +189,7 @@ def funnel_plot(res, year: int | None = None):
         color=COLORS["line"],
         lw=1,
         ls="--",
-        label="Контрольные границы (95 %)",
+        label=f"Контрольные границы ({percent_level(res.params.confidence)} %)",
     )
     ax.plot(lim["n"], lim["lcl"], color=COLORS["line"], lw=1, ls="--")
     ok = ~flagged
@@ -282,7 +283,7 @@ def exclusions_list(res, year: int | None = None, *, all_years: bool = False) ->
         "n",
         "Доля «4»–«5»",
         "Ожидаемая доля",
-        "Превышение [95 % ДИ]",
+        f"Превышение [{ci_label(res.params.confidence)}]",
         "Основа ожидаемого",
         "Основание исключения",
     ]
@@ -311,7 +312,7 @@ def exclusions_list(res, year: int | None = None, *, all_years: bool = False) ->
                 for v, n in zip(m.get("observed"), m.get("n"), strict=True)
             ],
             "Ожидаемая доля": m.get("expected").map(fmt_percent),
-            "Превышение [95 % ДИ]": [
+            f"Превышение [{ci_label(res.params.confidence)}]": [
                 _interval(v, lo, hi)
                 for v, lo, hi in zip(
                     m.get("statistic"), m.get("ci_low"), m.get("ci_high"), strict=True
@@ -429,25 +430,25 @@ def journal_municipal(res, year: int | None = None) -> pd.DataFrame:
             "Предмет, классы": m["subject"] + ", " + m["grades"].astype(str) + " кл.",
             "Что считается": m["definition"],
             "n": m["n"].astype("Int64"),
-            "Понизили [95 % ДИ]": [
+            f"Понизили [{ci_label(res.params.confidence)}]": [
                 _share_ci(*x)
                 for x in zip(
                     m["lowered_share"], m["lowered_ci_low"], m["lowered_ci_high"], strict=True
                 )
             ],
-            "Подтвердили (=) [95 % ДИ]": [
+            f"Подтвердили (=) [{ci_label(res.params.confidence)}]": [
                 _share_ci(*x)
                 for x in zip(
                     m["confirmed_share"], m["confirmed_ci_low"], m["confirmed_ci_high"], strict=True
                 )
             ],
-            "Повысили [95 % ДИ]": [
+            f"Повысили [{ci_label(res.params.confidence)}]": [
                 _share_ci(*x)
                 for x in zip(
                     m["raised_share"], m["raised_ci_low"], m["raised_ci_high"], strict=True
                 )
             ],
-            "Значение показателя [95 % ДИ]": [
+            f"Значение показателя [{ci_label(res.params.confidence)}]": [
                 _share_ci(*x) for x in zip(m["value"], m["ci_low"], m["ci_high"], strict=True)
             ],
             "Цель": m["target"].map(lambda v: f"не менее {fmt_number(v, 0)} %"),
@@ -513,7 +514,7 @@ def heaping_table(res, year: int | None = None) -> pd.DataFrame:
             "ОО": pooled["school_id"].map(lambda s: names.get(s, s)),
             "Результатов ВПР": pooled["participants"].astype("Int64"),
             "На пороге «3» и баллом ниже": pooled["n"].astype("Int64"),
-            "Доля на пороге [95 % ДИ]": [
+            f"Доля на пороге [{ci_label(res.params.confidence)}]": [
                 SMALL_N if pd.isna(v) else _share_ci(v, lo, hi)
                 for v, lo, hi in zip(
                     pooled["statistic"], pooled["ci_low"], pooled["ci_high"], strict=True
@@ -539,7 +540,7 @@ def heaping_note(res, year: int | None = None) -> str:
     rule = (
         "Признак: среди участников, набравших пороговый балл отметки «3» или на балл меньше, "
         "доля набравших ровно порог значимо больше "
-        f"{fmt_number(100 * (0.5 + delta), 0)} % (нижняя граница 95 % ДИ выше). При "
+        f"{fmt_number(100 * (0.5 + delta), 0)} % (нижняя граница {ci_label(res.params.confidence)} выше). При "
         "естественном распределении баллов эти две группы примерно равны. Признак показывается "
         "в отчёте и не служит основанием исключения."
     )
@@ -594,9 +595,9 @@ def intro_text(res) -> str:
         "(мягкая проверка, подсказки). ОГЭ и ЕГЭ проверяют региональные комиссии: эти "
         "результаты служат независимыми данными. Для каждого класса × предмета ВПР доля "
         "отметок «4» и «5» сравнивается с долей, которую можно ожидать у этой школы по её "
-        "результатам ОГЭ и ЕГЭ за три года и по социальному составу обучающихся (устойчивая "
+        f"результатам ОГЭ и ЕГЭ за {years(res.params.window)} и по социальному составу обучающихся (устойчивая "
         "регрессия по всем школам муниципалитета того же года, класса и предмета). Результаты "
-        "признаются необъективными, если весь 95-процентный доверительный интервал превышения "
+        f"признаются необъективными, если весь {percent_adjective(res.params.confidence, 'ный')} доверительный интервал превышения "
         f"лежит выше нуля и превышение не меньше {fmt_number(obj.min_excess, 0)} процентных "
         "пунктов. Интервал учитывает случайные колебания (чем меньше участников, тем он шире), "
         "погрешность ожидаемого значения и обычные различия между школами, которые модель не "
@@ -621,9 +622,11 @@ def plain_note(res) -> str:
         "год не учитываются при расчёте индекса образовательных результатов (ИОР) и индекса "
         "социального благополучия (ИСБ): школа не выглядит сильнее, чем показывают независимые "
         "данные. Это статистический сигнал, а не доказательство нарушения: при уровне доверия "
-        "95 % около 2–3 % честно проверенных классов могут попасть в список случайно, поэтому "
+        f"{percent_level(res.params.confidence)} % около "
+        f"{number(50 * (1 - res.params.confidence))} % честно проверенных классов могут попасть в список случайно, поэтому "
         "исключение — повод для разговора со школой и перепроверки работ, а не для санкций. "
-        "ИОР школы рассчитывается по остальным компонентам. Школа, у которой за три года "
+        f"ИОР школы рассчитывается по остальным компонентам. Школа, у которой за "
+        f"{years(res.params.window)} "
         "исключены результаты, входящие в ИОР (ВПР 5–6 классов по русскому языку и математике), "
         "или класс попал в перечень Рособрнадзора, не признаётся школой-лидером; единичное "
         "исключение в других классах и предметах само по себе статуса лидера не снимает, "

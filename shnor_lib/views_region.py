@@ -17,7 +17,9 @@ from pathlib import Path
 import pandas as pd
 
 from . import display
+from .config import load_params
 from .display import fmt_number
+from .wording import k_of_window, quartile_phrase
 
 MET, NOT_MET, UNDETERMINED, NO_DATA = "достигнут", "не достигнут", "не определён", "нет данных"
 SCOPE_RU = {"region": "по региону", "municipality": "по муниципалитету", "": "—"}
@@ -224,14 +226,19 @@ def _indicator_names() -> dict[str, str]:
 def method_note(d: RegionData) -> str:
     s = d.summary
     pooled = int((s["social_scope"] == "region").sum())
+    base = load_params(None)  # the package defaults each municipality starts from
+    ri = base.results_index
     text = (
         "Каждый муниципалитет рассчитан по той же методике, что и его отчёт (shnor compute): "
-        "ШНОР — ОО с низким уровнем ИОР (1-й квартиль в муниципалитете) в отчётном году и не "
-        "менее чем в двух из трёх лет; ШССУ — ОО с ИСБ в нижнем квартиле; исключённые "
+        "ШНОР — ОО с низким уровнем ИОР (1-й квартиль в муниципалитете) в отчётном году и "
+        f"{k_of_window(ri.low_results_years, base.window)} (по умолчанию; параметры "
+        "results_index.low_results_years и window муниципалитета); ШССУ — ОО с ИСБ "
+        f"{quartile_phrase(base.social_index.hard_context_quartile)}; исключённые "
         "единицы ВПР — классы × предметы, результаты которых признаны необъективными "
         "(превышение над ожидаемым по данным ГИА или перечень Рособрнадзора), доля — среди "
         "проверенных в отчётном году (проверка превышения — при числе участников не меньше "
-        "min_group_size, по умолчанию 10, — или единица из перечня); цели — показатели "
+        f"min_group_size, по умолчанию {int(base.min_group_size)}, — или единица из перечня); "
+        "цели — показатели "
         "муниципальной модели с целевым значением («нет данных» — цель есть, исходных данных "
         "для показателя нет). ИОР шкалирован внутри муниципалитета, "
         "поэтому доли ШНОР сравнимы между муниципалитетами, а значения ИОР — нет."

@@ -1,4 +1,4 @@
-"""Report views and figures for «Индекс социального благополучия и ШССУ» (METHODS.md M4).
+"""Report views and figures for «Индекс социального благополучия и ШССУ» (docs/methods.md M4).
 
 Presentation only: every number was computed by `shnor_lib.social_index` and published as
 tables (`social_model`, `social_selection`, `social_fit`, `social_notes`, `social_index`,
@@ -25,6 +25,7 @@ from .tables import (
     SOCIAL_NOTES,
     SOCIAL_SELECTION,
 )
+from .wording import ci_label, percent_level
 
 if TYPE_CHECKING:
     from .pipeline import Results
@@ -282,7 +283,7 @@ def weights_figure(res: Results):
     ax1.scatter(m["coef"], y, c=colors, zorder=2, s=36)
     ax1.axvline(0, color="black", linewidth=0.8)
     ax1.set_yticks(y, [social_index.SHORT_LABELS.get(t, t) for t in m["term"]])
-    ax1.set_xlabel("Коэффициент, ст. откл. (95 % ДИ)")
+    ax1.set_xlabel(f"Коэффициент, ст. откл. ({ci_label(res.params.confidence)})")
     ax1.set_title("Связь с ИОР")
     axis_format(ax1, "x", decimals=1)
     ax2.barh(y, 100 * m["weight"], color=colors)
@@ -463,7 +464,7 @@ def expected_table(res: Results) -> pd.DataFrame:
             "ИОР": d["results_index"],
             "Ожидаемый ИОР": d["expected_result"],
             "Отклонение": [_signed(v, 2) for v in d["residual"]],
-            "95 % интервал отклонения": [
+            f"{percent_level(res.params.confidence)} % интервал отклонения": [
                 _interval(a, b, 2)
                 for a, b in zip(d["residual_ci_low"], d["residual_ci_high"], strict=True)
             ],
@@ -510,7 +511,9 @@ def expected_figure(res: Results):
         )
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(y, list(d["school_name"]), fontsize=7)
-    ax.set_xlabel("ИОР минус ожидаемый ИОР (95 % интервал прогноза)")
+    ax.set_xlabel(
+        f"ИОР минус ожидаемый ИОР ({percent_level(res.params.confidence)} % интервал прогноза)"
+    )
     ax.set_title(f"Фактические и ожидаемые результаты с учётом условий, {res.params.year} г.")
     ax.grid(axis="y", visible=False)
     ax.legend(loc="lower right")
@@ -532,7 +535,7 @@ def resilient_table(res: Results) -> pd.DataFrame:
             "Уровень ИОР": d["results_quartile"].map(
                 lambda q: QUARTILE_NAMES.get(int(q), MISSING) if pd.notna(q) else MISSING
             ),
-            "Отклонение от ожидаемого [95 % интервал]": [
+            f"Отклонение от ожидаемого [{percent_level(res.params.confidence)} % интервал]": [
                 f"{_signed(r)} {_interval(a, b)}"
                 for r, a, b in zip(
                     d["residual"], d["residual_ci_low"], d["residual_ci_high"], strict=True

@@ -1,5 +1,5 @@
 """Report views and figures: «Педагогические кадры», «Методическая помощь, МНЦ и МТКП»,
-«Дорожная карта» (METHODS.md M6, M7).
+«Дорожная карта» (docs/methods.md M6, M7).
 
 Presentation only: every number was computed by :mod:`shnor_lib.teachers` and
 :mod:`shnor_lib.support` and published as tables — ``teachers_by_school``,
@@ -30,6 +30,7 @@ from .tables import (
     TEACHERS_BY_SCHOOL,
     TEACHERS_DISTRIBUTION,
 )
+from .wording import ci_label, percent_adjective
 
 if TYPE_CHECKING:
     from .pipeline import Results
@@ -123,7 +124,7 @@ def _derived_notes(res: Results, section: str) -> list[tuple[str, str, str]]:
                 "Уровень дефицитов педагога — по среднему из имеющихся баллов экспертной и "
                 f"тестовой оценки (0–100): A — менее {c1} (системные дефициты), B — не менее "
                 f"{c1} и менее {c2} (локальные), C — не менее {c2} и менее {c3} "
-                f"(несущественные), D — {c3} и более (дефицитов нет). Доли — с 95-процентным "
+                f"(несущественные), D — {c3} и более (дефицитов нет). Доли — с {percent_adjective(res.params.confidence, 'ным')} "
                 "доверительным интервалом Уилсона; значения по менее чем "
                 f"{res.params.min_group_size} педагогам не публикуются.",
             )
@@ -187,7 +188,7 @@ def teachers_distribution(res: Results, year: int | None = None) -> pd.DataFrame
             SMALL_N if s else (MISSING if _missing(n) else f"{int(n)} ({fmt_percent(p, 0)})")
             for s, n, p in zip(small, d[f"n_{lv}"], d[f"share_{lv}"], strict=True)
         ]
-    out["A + B, % [95 % ДИ]"] = [
+    out[f"A + B, % [{ci_label(res.params.confidence)}]"] = [
         SMALL_N if s else _ci(v, lo, hi)
         for s, v, lo, hi in zip(
             small, d["share_ab"], d["share_ab_ci_low"], d["share_ab_ci_high"], strict=True
@@ -273,13 +274,13 @@ def teachers_shares(res: Results, year: int | None = None) -> pd.DataFrame:
         for y in years:
             if y in sel.index:
                 r = sel.loc[y]
-                row[f"{y}, % [95 % ДИ]"] = (
+                row[f"{y}, % [{ci_label(res.params.confidence)}]"] = (
                     SMALL_N
                     if _missing(r["value"]) and r["n"] > 0
                     else _ci(r["value"], r["ci_low"], r["ci_high"])
                 )
             else:
-                row[f"{y}, % [95 % ДИ]"] = MISSING
+                row[f"{y}, % [{ci_label(res.params.confidence)}]"] = MISSING
         row[f"n ({year})"] = int(sel.loc[year, "n"]) if year in sel.index else pd.NA
         rows.append(row)
     return pd.DataFrame(rows)

@@ -1,13 +1,18 @@
-"""Shared fixtures: a tiny valid municipality written as raw files, and its params."""
+"""Shared fixtures: a tiny valid municipality written as raw files, and its params; the
+synthetic demo municipality computed once per test session."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from shnor_lib import pipeline, synth
 from shnor_lib.config import load_params
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def tiny_tables() -> dict[str, pd.DataFrame]:
@@ -78,3 +83,62 @@ def tiny_project(tmp_path: Path):
     path = tmp_path / "params" / "tiny.yml"
     path.write_text("municipality: tiny\ntitle: Тест\nyear: 2024\nwindow: 2\n", "utf-8")
     return tmp_path, load_params(path)
+
+
+DEMO_NAMES = ("Иванова Мария Петровна", "Сидоров Алексей Иванович", "Кузнецова Ольга Сергеевна")
+
+
+def _plant_names(raw: Path) -> None:
+    """Personal data as real exports carry it: a ФИО column in pupil and teacher tables."""
+    for name, column in (
+        ("vpr", "ФИО"),
+        ("teachers", "ФИО педагога"),
+        ("gia", "Фамилия Имя Отчество"),
+    ):
+        frame = pd.read_csv(raw / f"{name}.csv", dtype=str)
+        frame.insert(2, column, [DEMO_NAMES[i % len(DEMO_NAMES)] for i in range(len(frame))])
+        frame.to_csv(raw / f"{name}.csv", index=False)
+
+
+@pytest.fixture(scope="session")
+def demo_computed(tmp_path_factory):
+    """The synthetic demo as a project (params/, notebooks/, data/raw/demo with ФИО columns
+    planted), computed once for the session: (root, params, truth). Tests that render or
+    run notebooks on it share it; none may change its tables."""
+    root = tmp_path_factory.mktemp("demo")
+    raw = root / "data" / "raw" / "demo"
+    truth = synth.generate(raw, seed=20240901)
+    _plant_names(raw)
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    shutil.copytree(ROOT / "params", root / "params")
+    params = load_params(root / "params" / "demo.yml")
+    pipeline.compute(params)
+    return root, params, truth
+
+
+def report_cells(*titles: str) -> list[tuple[str, str, list[str]]]:
+    """The cells of the `## <title>` sections of notebooks/report.ipynb as (kind, source,
+    tags), in notebook order, after one code cell holding every import of the notebook
+    (a section relies on the notebook's imports, as it does in the kernel)."""
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(str(ROOT / "notebooks" / "report.ipynb"), as_version=4)
+    imports = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            for stmt in ast.parse(cell.source).body:
+                if isinstance(stmt, ast.Import | ast.ImportFrom):
+                    imports.append(ast.unparse(stmt))
+    out: list[tuple[str, str, list[str]]] = [("code", "\n".join(imports), ["remove-cell"])]
+    inside, found = False, set()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("## "):
+            title = cell.source[3:].split("\n", 1)[0].strip()
+            inside = title in titles
+            found |= {title} & set(titles)
+        if inside:
+            out.append((cell.cell_type, cell.source, list(cell.metadata.get("tags", []))))
+    assert found == set(titles), f"no such sections in report.ipynb: {set(titles) - found}"
+    return out

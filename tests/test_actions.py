@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import report_cells
 
 from shnor_lib import clusters, display, pairing, publish, risk_profile, views_actions
 from shnor_lib import recommendations as rec
@@ -581,12 +581,7 @@ def test_views_and_cells_run_on_published_tables(tmp_path):
         assert fig is not None
         plt.close(fig)
 
-    spec = importlib.util.spec_from_file_location(
-        "cells_actions", ROOT / "tools" / "cells_actions.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    CELLS = module.CELLS
+    CELLS = report_cells("Риски и кластеры", "Сетевое взаимодействие", "Адресные рекомендации")
     ns = {"res": res, "params": res.params, "display": display, "views_actions": views_actions}
     for cell in CELLS:
         if cell[0] == "code":

@@ -9,40 +9,22 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import DEMO_NAMES
 
 from shnor_lib import pipeline, publish, report, synth
-from shnor_lib.config import load_params
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    root = tmp_path_factory.mktemp("demo")
-    raw = root / "data" / "raw" / "demo"
-    truth = synth.generate(raw, seed=20240901)
-    _plant_names(raw)
-    shutil.copytree(ROOT / "notebooks", root / "notebooks")
-    shutil.copytree(ROOT / "params", root / "params")
-    params = load_params(root / "params" / "demo.yml")
-    pipeline.compute(params)
+def demo(demo_computed):
+    """The shared computed demo (conftest: synth with planted names → compute), rendered."""
+    root, params, truth = demo_computed
     html = report.render_report(params)
     return root, params, truth, html
 
 
-NAMES = ("Иванова Мария Петровна", "Сидоров Алексей Иванович", "Кузнецова Ольга Сергеевна")
-
-
-def _plant_names(raw: Path) -> None:
-    """Personal data as real exports carry it: a ФИО column in pupil and teacher tables."""
-    for name, column in (
-        ("vpr", "ФИО"),
-        ("teachers", "ФИО педагога"),
-        ("gia", "Фамилия Имя Отчество"),
-    ):
-        frame = pd.read_csv(raw / f"{name}.csv", dtype=str)
-        frame.insert(2, column, [NAMES[i % len(NAMES)] for i in range(len(frame))])
-        frame.to_csv(raw / f"{name}.csv", index=False)
+NAMES = DEMO_NAMES
 
 
 def test_personal_data_reaches_no_output(demo):
@@ -97,7 +79,7 @@ def test_contract_tables_and_columns(demo):
     assert (params.output_dir() / "tables.xlsx").exists()
     text = (tables / "schools.csv").read_text("utf-8")
     assert "true" in text and "True" not in text
-    contract = {  # DESIGN.md §6: file names and their leading columns
+    contract = {  # docs/data_contract.md (outputs): file names and their leading columns
         "objectivity": "school_id,year,procedure,grade,subject,check,n,statistic,expected,"
         "ci_low,ci_high,flagged,excluded,reason",
         "social_model": "term,coef,se,pvalue,ci_low,ci_high,lmg,weight,sign",

@@ -21,7 +21,6 @@ them in ИОР Q4), 3 other schools flagged contextual over the 20 seeds.
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
 from pathlib import Path
 
@@ -29,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from conftest import report_cells
 from scipy import stats as sps
 
 from shnor_lib import results_index, social_index
@@ -184,7 +184,7 @@ def test_weights_are_normalized_exact_lmg():
 
 
 CASCHOOL_PREDICTORS = ["str", "elpct", "mealpct", "calwpct", "avginc"]
-CASCHOOL_LMG = [0.017342, 0.155948, 0.315241, 0.126932, 0.190622]  # METHODS.md M4
+CASCHOOL_LMG = [0.017342, 0.155948, 0.315241, 0.126932, 0.190622]  # docs/methods.md M4
 
 
 def test_fit_reproduces_published_california_lmg():
@@ -614,16 +614,10 @@ def test_report_cells_run_on_published_tables(demo, tmp_path):
     from shnor_lib import display, views_social
 
     res, _back = _results_from_published(demo, tmp_path)
-    spec = importlib.util.spec_from_file_location(
-        "cells_social", ROOT / "tools" / "cells_social.py"
-    )
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    assert mod.CELLS and all(c[0] in ("markdown", "code") and len(c) in (2, 3) for c in mod.CELLS)
-    assert any("## Индекс социального благополучия и ШССУ" in c[1] for c in mod.CELLS)
+    cells = report_cells("Индекс социального благополучия и ШССУ")
     display.setup()
     ns = {"res": res, "params": res.params, "display": display}
-    for cell in mod.CELLS:
+    for cell in cells:
         if cell[0] == "code":
             exec(compile(cell[1], "<cell>", "exec"), ns)
     kn = views_social.key_numbers(res)
@@ -679,13 +673,9 @@ def test_report_cells_when_no_model_could_be_fitted(tmp_path):
     assert not views_social.available(res)
     assert "не оценена" in views_social.fit_summary(res)
     assert len(views_social.no_social_table(res)) == 6
-    spec = importlib.util.spec_from_file_location(
-        "cells_social", ROOT / "tools" / "cells_social.py"
-    )
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    cells = report_cells("Индекс социального благополучия и ШССУ")
     display.setup()
     ns = {"res": res, "params": params, "display": display}
-    for cell in mod.CELLS:
+    for cell in cells:
         if cell[0] == "code":
             exec(compile(cell[1], "<cell>", "exec"), ns)

@@ -260,7 +260,7 @@ def test_target_status_edges():
 # --------------------------------------------------------------------------- LMG
 
 CASCHOOL_PREDICTORS = ["str", "elpct", "mealpct", "calwpct", "avginc"]
-# Published LMG shares for testscr ~ str + elpct + mealpct + calwpct + avginc (METHODS.md M4).
+# Published LMG shares for testscr ~ str + elpct + mealpct + calwpct + avginc (docs/methods.md M4).
 CASCHOOL_LMG = [0.017342, 0.155948, 0.315241, 0.126932, 0.190622]
 
 
