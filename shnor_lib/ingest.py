@@ -26,6 +26,8 @@ import pandas as pd
 from . import schema
 from .config import Params
 from .errors import Problem, ShnorError, ValidationError
+from .io import recognise
+from .io.layouts import Extract
 from .schema import Column, Table
 
 MAX_PROBLEMS_PER_COLUMN = 20  # beyond this, one summary problem per column keeps messages readable
@@ -72,8 +74,9 @@ def _sniff_sep(first_line: str) -> str:
     return max(counts, key=lambda s: (counts[s], s == ";"))
 
 
-def read_raw(path: Path, engine: str = "auto") -> pd.DataFrame:
-    """Read a .csv (UTF-8 or cp1251; `,` `;` or tab) or .xlsx (first sheet) as text columns.
+def read_raw(path: Path, engine: str = "auto", sheet: str | None = None) -> pd.DataFrame:
+    """Read a .csv (UTF-8 or cp1251; `,` `;` or tab) or .xlsx/.xls (``sheet``, by default the
+    first) as text columns.
 
     Cells stay as text (or the spreadsheet's native numbers); parsing happens per column kind.
     A CSV is read by pyarrow's multithreaded reader into Arrow-backed string columns (the
@@ -81,9 +84,13 @@ def read_raw(path: Path, engine: str = "auto") -> pd.DataFrame:
     ragged row, a duplicate header, an odd quote) goes through the pandas C reader, so the
     problems reported are the same either way. ``engine="pandas"`` forces the latter.
     """
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        # .xls (BIFF) only calamine reads; .xlsx stays with openpyxl (same cells as before)
+        excel_engine = "calamine" if path.suffix.lower() == ".xls" else "openpyxl"
         try:
-            frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
+            frame = pd.read_excel(
+                path, sheet_name=0 if sheet is None else sheet, dtype=object, engine=excel_engine
+            )
         except Exception as exc:  # openpyxl raises many kinds for a broken file
             raise ShnorError(
                 f"Не удалось прочитать Excel-файл {path}: {exc}",
@@ -193,7 +200,8 @@ def _read_csv_arrow(raw: bytes, text: str, first: str, sep: str) -> pd.DataFrame
 
 
 def find_files(raw_dir: Path, table: str) -> list[Path]:
-    """`<table>.csv|xlsx` and `<table>_<anything>.csv|xlsx` (e.g. per-year exports)."""
+    """`<table>.csv|xlsx` and `<table>_<anything>.csv|xlsx` directly in ``raw_dir`` (ingest
+    itself recognises every file, see :mod:`shnor_lib.io.recognise`)."""
     out = []
     for p in sorted(raw_dir.glob("*")):
         if p.suffix.lower() not in (".csv", ".xlsx", ".xlsm") or p.name.startswith(("~$", ".")):
@@ -333,9 +341,15 @@ _KIND_RU = {
 
 
 class _Collector:
+    """Problems of one file (or sheet); columns named by the user's own headers when known."""
+
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[Problem] = []
+        self.names: dict[str, str] = {}  # contract column → the file's own header
+
+    def _name(self, column: str | None) -> str | None:
+        return self.names.get(column, column) if column is not None else None
 
     def add_mask(
         self, mask: pd.Series, rows: pd.Series, column: str, values: pd.Series, ru: str, en: str
@@ -343,7 +357,7 @@ class _Collector:
         idx = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))
         for i in idx[:MAX_PROBLEMS_PER_COLUMN]:
             self.problems.append(
-                Problem(self.file, ru, en, int(rows.iloc[i]), column, values.iloc[i])
+                Problem(self.file, ru, en, int(rows.iloc[i]), self._name(column), values.iloc[i])
             )
         if len(idx) > MAX_PROBLEMS_PER_COLUMN:
             rest = len(idx) - MAX_PROBLEMS_PER_COLUMN
@@ -353,7 +367,7 @@ class _Collector:
                     f"{ru} (ещё {rest} таких строк не показано)",
                     f"{en} ({rest} more such rows not shown)",
                     None,
-                    column,
+                    self._name(column),
                 )
             )
 
@@ -365,7 +379,7 @@ class _Collector:
         column: str | None = None,
         value: object = None,
     ) -> None:
-        self.problems.append(Problem(self.file, ru, en, row, column, value))
+        self.problems.append(Problem(self.file, ru, en, row, self._name(column), value))
 
 
 def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector) -> pd.Series:
@@ -473,17 +487,27 @@ def _parse_dates(raw: pd.Series, text: pd.Series) -> pd.Series:
 
 
 def _map_headers(
-    frame: pd.DataFrame, table: Table, out: _Collector, result: IngestResult
+    frame: pd.DataFrame,
+    table: Table,
+    out: _Collector,
+    result: IngestResult,
+    explicit: dict[str, str] | None = None,
 ) -> tuple[dict[str, str], list[str]]:
-    """Original header → canonical column; personal-data columns dropped; unknown listed."""
+    """Original header → canonical column; personal-data columns dropped; unknown listed.
+
+    ``explicit`` (a layout's own reading of its headers) wins over the aliases; a header
+    mapped to "" is deliberately not used (no warning)."""
     hmap = schema.header_map(table)
+    explicit = explicit or {}
     mapping: dict[str, str] = {}
     unknown: list[str] = []
     for header in frame.columns:
         if schema.is_personal(header):
             result.dropped_personal.append(f"{out.file}: «{header}»")
             continue
-        canon = hmap.get(schema.norm_key(header))
+        if header in explicit and not explicit[header]:
+            continue
+        canon = explicit.get(header) or hmap.get(schema.norm_key(header))
         if canon is None and table.extra_counts and _is_count_name(header):
             canon = schema.norm_key(header).replace(" ", "_")
         if canon is None:
@@ -506,17 +530,19 @@ def _is_count_name(header: str) -> bool:
     return key.isascii() and key.replace("_", "").isalnum() and key[0].isalpha()
 
 
-def _read_table(
-    path: Path, table: Table, result: IngestResult, out: _Collector
+def _read_extract(
+    extract: Extract, table: Table, result: IngestResult, out: _Collector
 ) -> pd.DataFrame | None:
-    frame = read_raw(path)
+    """One extract's cells → parsed contract columns (+ ``_row``, ``_file``), or None."""
+    frame = extract.frame
     if frame.shape[0] == 0:
         out.add(
             "непустая таблица с заголовком и хотя бы одной строкой данных",
             "a non-empty table with a header and at least one data row",
         )
         return None
-    mapping, unknown = _map_headers(frame, table, out, result)
+    mapping, unknown = _map_headers(frame, table, out, result, extract.columns)
+    out.names = {canon: header for header, canon in mapping.items() if header != canon}
     if unknown:
         result.warnings.append(
             f"{out.file}: неизвестные столбцы отложены и не используются: "
@@ -536,9 +562,8 @@ def _read_table(
     if missing:
         _header_below_hint(frame, table, len(mapping), out)
         return None
-    # Row numbers as the user sees them (header = row 1); Excel's blank rows were dropped with
-    # their index kept, so the index still points at the sheet row.
-    rows = pd.Series(np.asarray(frame.index, dtype="int64") + 2, index=frame.index)
+    # Row numbers as the user sees them in the sheet (the layout counted them)
+    rows = pd.Series(np.asarray(extract.rows, dtype="int64"), index=frame.index)
     data = {}
     for header, canon in mapping.items():
         col = table.by_name.get(canon) or Column(canon, "int", lo=0)  # extra counts
@@ -591,6 +616,16 @@ def _check_rows(name: str, frame: pd.DataFrame, out: _Collector) -> None:
             frame["grade"],
             "класс ВПР: 4–8, 10 или 11",
             "a ВПР grade: 4–8, 10 or 11",
+        )
+    if name == "vpr_tasks":
+        over = (frame["score"] > frame["max_task_score"]).fillna(False)
+        out.add_mask(
+            over,
+            rows,
+            "score",
+            frame["score"],
+            "балл за задание не больше максимального за задание",
+            "a task score not above the task maximum",
         )
     if name == "gia":
         ege_over = (frame["exam"] == "ЕГЭ") & (frame["score"] > 100)
@@ -658,17 +693,25 @@ def _check_duplicates(table: Table, frame: pd.DataFrame, out: _Collector) -> pd.
     dup = frame.duplicated(subset=key, keep=False)
     if dup.any():
         dups = frame[dup]
-        first_rows = dups.groupby(key, dropna=False)["_row"].transform("min")
-        later = dups[dups["_row"] != first_rows]
+        first_rows = dups.groupby(key, dropna=False)["_row"].transform("first")
+        later = dups[dups.duplicated(subset=key, keep="first")]
         shown = later.head(MAX_PROBLEMS_PER_COLUMN)
-        for (_, r), first in zip(shown.iterrows(), first_rows[shown.index], strict=True):
+        first_files = dups.groupby(key, dropna=False)["_file"].transform("first")
+        for (_, r), first, first_file in zip(
+            shown.iterrows(), first_rows[shown.index], first_files[shown.index], strict=True
+        ):
             keyval = ", ".join(f"{k}={r[k]}" for k in key)
-            out.add(
-                f"уникальная строка; повторяет строку {int(first)} ({keyval})",
-                f"a unique row; repeats row {int(first)} ({keyval})",
-                row=int(r["_row"]),
-                column=" + ".join(key),
-                value=keyval,
+            where = "" if first_file == r["_file"] else f" файла {first_file}"
+            where_en = "" if first_file == r["_file"] else f" of file {first_file}"
+            out.problems.append(
+                Problem(
+                    str(r["_file"]),
+                    f"уникальная строка; повторяет строку {int(first)}{where} ({keyval})",
+                    f"a unique row; repeats row {int(first)}{where_en} ({keyval})",
+                    int(r["_row"]),
+                    " + ".join(key),
+                    keyval,
+                )
             )
         if len(later) > len(shown):
             n = len(later) - len(shown)
@@ -683,7 +726,11 @@ def _check_duplicates(table: Table, frame: pd.DataFrame, out: _Collector) -> pd.
 
 
 def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
-    """Read and validate every table of the contract; raise ValidationError with all problems."""
+    """Read and validate every table of the contract; raise ValidationError with all problems.
+
+    Every file under the raw folder (sub-folders too) is recognised by its content
+    (:mod:`shnor_lib.io.recognise`); files nobody recognises are set aside with a warning.
+    """
     raw_dir = Path(raw_dir) if raw_dir is not None else params.raw_dir()
     if not raw_dir.is_dir():
         raise ShnorError(
@@ -692,33 +739,46 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
         )
     result = IngestResult(tables={})
     problems: list[Problem] = []
-    for name, table in schema.TABLES.items():
-        files = find_files(raw_dir, name)
-        if not files:
-            if table.required:
-                problems.append(
-                    Problem(
-                        str(raw_dir / f"{name}.csv"),
-                        f"обязательный файл «{name}» ({table.title_ru}) в формате .csv или .xlsx",
-                        f"required file '{name}' (.csv or .xlsx)",
-                    )
+    found = recognise.scan(raw_dir, lambda p: _rel(p, params.root))
+    by_table: dict[str, list[tuple[recognise.Recognised, Extract]]] = {}
+    for rec in found:
+        if rec.error is not None:
+            problems.append(
+                Problem(
+                    rec.rel,
+                    f"файл, читаемый как «{rec.layout.title_ru}»; прочитать не удалось: "
+                    f"{rec.error}",
+                    f"a file readable as '{rec.layout.name}'; reading failed: {rec.error}",
                 )
+            )
+        elif rec.set_aside is not None and not rec.skipped:
+            result.warnings.append(
+                f"{rec.rel}: файл отложен и не используется — {rec.set_aside} "
+                "(file set aside, not used)"
+            )
+        for extract in rec.extracts:
+            by_table.setdefault(extract.table, []).append((rec, extract))
+    for name, table in schema.TABLES.items():
+        items = by_table.get(name, [])
+        if not items:
+            if table.required:
+                problems.append(_missing_table_problem(raw_dir, name, table, found))
             continue
         parts = []
-        for path in files:
-            rel = _rel(path, params.root)
-            out = _Collector(rel)
-            part = _read_table(path, table, result, out)
+        for rec, extract in items:
+            out = _Collector(extract_label(rec.rel, extract))
+            part = _read_extract(extract, table, result, out)
+            result.warnings.extend(f"{out.file}: {note}" for note in extract.notes)
             if part is not None:
                 _check_rows(name, part, out)
                 parts.append(part)
             problems.extend(out.problems)
             result.sources.append(
-                Source(name, rel, sha256_of(path), 0 if part is None else len(part))
+                Source(name, rec.rel, _sha256_cached(rec), 0 if part is None else len(part))
             )
         if parts:
             frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-            out = _Collector(", ".join(_rel(p, params.root) for p in files))
+            out = _Collector(", ".join(dict.fromkeys(rec.rel for rec, _ in items)))
             _check_duplicates(table, frame, out)
             problems.extend(out.problems)
             result.tables[name] = frame
@@ -728,6 +788,37 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
     _check_reporting_year(result, params)
     _finish(result, params)
     return result
+
+
+def extract_label(rel: str, extract: Extract) -> str:
+    """How messages name an extract's source: the file, and the sheet when it matters."""
+    return f"{rel}, лист «{extract.sheet}»" if extract.sheet else rel
+
+
+def _sha256_cached(rec: recognise.Recognised) -> str:
+    if rec.sha256 is None:  # once per file, however many extracts it gives
+        rec.sha256 = sha256_of(rec.path)
+    return rec.sha256
+
+
+def _missing_table_problem(
+    raw_dir: Path, name: str, table: Table, found: list[recognise.Recognised]
+) -> Problem:
+    aside = [r.rel for r in found if r.set_aside is not None and not r.skipped]
+    hint_ru = (
+        " Не распознаны файлы: "
+        + ", ".join(aside[:5])
+        + (" …" if len(aside) > 5 else "")
+        + " — см. shnor inspect."
+        if aside
+        else ""
+    )
+    return Problem(
+        str(raw_dir / f"{name}.csv"),
+        f"обязательный файл «{name}» ({table.title_ru}) в формате .csv, .xlsx или .xls, "
+        f"или выгрузка, из которой он получается (см. docs/layouts.md).{hint_ru}",
+        f"required file '{name}' (.csv, .xlsx or .xls) or an export it is read from",
+    )
 
 
 def _check_reporting_year(result: IngestResult, params: Params) -> None:

@@ -55,6 +55,9 @@ class Extract:
     sheet: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)  # year, procedure, subject, grade…
     notes: list[str] = field(default_factory=list)  # Russian warnings about this extract
+    # the layout's own reading of a header, winning over the schema's aliases (e.g. Ф1's
+    # «Класс» is a class ordinal, not the grade); "" = deliberately not used, no warning
+    columns: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
