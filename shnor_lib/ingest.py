@@ -761,7 +761,7 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
     for name, table in schema.TABLES.items():
         items = by_table.get(name, [])
         if not items:
-            if table.required:
+            if table.required and not set(schema.REPLACED_BY.get(name, ())) & set(by_table):
                 problems.append(_missing_table_problem(raw_dir, name, table, found))
             continue
         parts = []
@@ -824,7 +824,7 @@ def _missing_table_problem(
 def _check_reporting_year(result: IngestResult, params: Params) -> None:
     """The reporting year must have results: a typo in `year` must not give an empty report."""
     years: set[int] = set()
-    for name in ("vpr", "gia"):
+    for name in ("vpr", "gia", *schema.VPR_AGGREGATED):
         if name in result.tables:
             years |= {int(y) for y in result.tables[name]["year"].dropna().unique()}
     if params.year in years:

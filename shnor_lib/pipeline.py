@@ -35,6 +35,7 @@ from . import (
     teachers,
 )
 from .config import Params
+from .methods import vpr_counts
 
 
 @dataclass
@@ -256,7 +257,10 @@ def compute_late(
     actions = actions_stage(data, params, schools, tch, res, ind_all, exclusions=obj.exclusions)
     manifest.setdefault("notes", {})["clusters"] = actions.pop("_cluster_notes")
     manifest["social_scope"] = soc.summary.get("scope")
+    counted, notes = vpr_counts.stage(data, params)  # ВПР statistics (Ф3) and task deficits
+    manifest["warnings"].extend(notes)
     return {
+        **counted,
         "schools": schools,
         "indicators": ind_all,
         "participants": indicators.participants(data),

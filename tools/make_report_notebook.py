@@ -43,6 +43,9 @@ def section(cells: list, title: str) -> list:
 
 
 from cells_objectivity import CELLS as OBJECTIVITY_CELLS  # noqa: E402
+from cells_tasks import CELLS as TASKS_CELLS  # noqa: E402
+from cells_tasks import TOP as TASKS_TOP  # noqa: E402
+from cells_tasks import need_f1  # noqa: E402
 
 CELLS: list[tuple[str, str] | tuple[str, str, list[str]]] = [
     (CODE, 'params_path = None\nmunicipality = "demo"\nyear = 2024\nroot = "."', ["parameters"]),
@@ -61,6 +64,7 @@ CELLS: list[tuple[str, str] | tuple[str, str, list[str]]] = [
         'display.heading(f"{params.title}: аналитический отчёт за {params.year} год", 1, toc=False)',
     ),
     (CODE, "display.key_numbers(views.key_numbers(res))"),
+    *TASKS_TOP,
     (
         MD,
         "Отчёт построен программой shnor по выгрузкам результатов ВПР, ОГЭ и ЕГЭ, социальным "
@@ -76,6 +80,7 @@ CELLS: list[tuple[str, str] | tuple[str, str, list[str]]] = [
         'display.table(views.targets_summary(res), caption="Показатели муниципалитета: статус целей")',
     ),
     *OBJECTIVITY_CELLS,
+    need_f1("Скопление баллов на пороге «3»"),
     # --- educational results
     (
         MD,
@@ -85,6 +90,7 @@ CELLS: list[tuple[str, str] | tuple[str, str, list[str]]] = [
         "цели или значимый рост; «не достигнут» — интервал ниже цели или значимое снижение; "
         "«не определён» — интервал включает целевое значение.",
     ),
+    need_f1("Показатели ВПР по обучающимся"),
     (
         CODE,
         'display.table(views.indicator_table(res), caption=f"Показатели муниципалитета, {params.year} г.")',
@@ -110,6 +116,7 @@ CELLS: list[tuple[str, str] | tuple[str, str, list[str]]] = [
         CODE,
         'display.table(views.risk_group_list(res), caption="Группа риска: признак Рособрнадзора (не менее 30 % ниже минимума в двух процедурах за год или в одной процедуре два года подряд)")',
     ),
+    *TASKS_CELLS,
     # --- ИОР and ШНОР
     (
         MD,
@@ -120,6 +127,7 @@ CELLS: list[tuple[str, str] | tuple[str, str, list[str]]] = [
         "муниципалитете. ШНОР — ОО с низким уровнем (1-й квартиль) в отчётном году и не менее чем в двух "
         "из трёх последних лет.",
     ),
+    need_f1("Средняя отметка ВПР 5–6 классов в ИОР (ИОР рассчитан без неё)"),
     (
         CODE,
         'display.figure(plots.results_ranking(res), alt="Горизонтальная столбчатая диаграмма: ИОР каждой ОО в отчётном году, цвет — уровень (квартиль)")',

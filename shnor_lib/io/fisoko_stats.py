@@ -185,11 +185,14 @@ def _named(rows: list[int]) -> str:
 # ---------------------------------------------------------------------------- counts
 
 
-def counts_from_percent(n: int, percents: list[float | None]) -> tuple[list[int], bool, str]:
+def counts_from_percent(
+    n: int, percents: list[float | None], decimals: int | None = None
+) -> tuple[list[int], bool, str]:
     """Counts behind percentages of ``n`` participants, whether they are exact, and why not.
 
     Exact: each ``n × p / 100`` is within the rounding error of the printed percent
-    (``n × 0.5·10⁻ᵈ / 100`` for d decimals) of one integer — and of only one (a tolerance of
+    (``n × 0.5·10⁻ᵈ / 100`` for d decimals: ``decimals``, the precision of the whole sheet —
+    a spreadsheet stores 18.00 as 18 — else read off each value) of one integer — and of only one (a tolerance of
     half a pupil or more leaves two candidates) — and the counts sum to n. Otherwise the
     counts are the largest-remainder apportionment of n (they sum to n) and the reason is
     returned. Blank percentages count as 0.
@@ -199,7 +202,8 @@ def counts_from_percent(n: int, percents: list[float | None]) -> tuple[list[int]
     counts = [int(round(x)) for x in raw]
     why = []
     for v, x, c in zip(p, raw, counts, strict=True):
-        tol = n * 0.5 * 10 ** (-_decimals(v)) / 100 + 1e-9
+        d = _decimals(v) if decimals is None else max(decimals, _decimals(v))
+        tol = n * 0.5 * 10 ** (-d) / 100 + 1e-9
         if abs(x - c) > tol:
             why.append(f"{_pct(v)} % × {n} = {x:.2f}, не целое число")
         elif tol >= 0.5:
@@ -254,7 +258,8 @@ def _marks_extract(
     keys = [_key(c) for c in text_rows[h]]
     col = {k: keys.index(k) for k in ("группы участников", "кол-во участников", "2", "3", "4", "5")}
     code_col = _code_column(text_rows[h])
-    records, lines, inexact, no_login, bad = [], [], [], [], []
+    records, lines, inexact, bad = [], [], [], []
+    digits = _sheet_decimals(rows[h + 1 :], [col[m] for m in "2345"])
     for i in range(h + 1, len(rows)):
         row = rows[i]
         name = text_rows[i][col["группы участников"]] if col["группы участников"] < len(row) else ""
@@ -262,14 +267,13 @@ def _marks_extract(
         if not name or n is None:
             continue
         login = _school_login(name, row, code_col)
-        if login is None:
-            if len(no_login) < 1000:
-                no_login.append(i + 1)
+        if login is None:  # the whole sample, the region, the municipality
             continue
         if n != int(n) or n < 0:
             bad.append(i + 1)
             continue
-        counts, exact, why = counts_from_percent(int(n), [_number(row[col[m]]) for m in "2345"])
+        pcts = [_number(row[col[m]]) for m in "2345"]
+        counts, exact, why = counts_from_percent(int(n), pcts, digits)
         if not exact:
             inexact.append(f"строка {i + 1} ({why})")
         records.append(
@@ -284,7 +288,7 @@ def _marks_extract(
             }
         )
         lines.append(i + 1)
-    notes = _marks_notes(path.name, inexact, no_login, bad, len(records))
+    notes = _marks_notes(inexact, bad, len(records))
     frame = pd.DataFrame(
         records,
         columns=["year", "school_id", "grade", "subject", "n", "n2", "n3", "n4", "n5"] + ["exact"],
@@ -300,23 +304,32 @@ def _marks_extract(
     )
 
 
-def _marks_notes(
-    file: str, inexact: list[str], no_login: list[int], bad: list[int], schools: int
-) -> list[str]:
+def _sheet_decimals(rows: list[list[object]], cols: list[int]) -> int:
+    """The decimals percents are printed with in the sheet: the most any of them shows."""
+    found = 0
+    for row in rows:
+        for c in cols:
+            v = _number(row[c]) if c < len(row) else None
+            if v is not None:
+                found = max(found, _decimals(v))
+    return found
+
+
+def _marks_notes(inexact: list[str], bad: list[int], schools: int) -> list[str]:
     notes = []
     if inexact:
         shown = "; ".join(inexact[:MAX_ROWS_NAMED])
         more = len(inexact) - MAX_ROWS_NAMED
         notes.append(
-            f"{file}: число участников с отметкой восстановлено из процентов неточно — {shown}"
+            f"число участников с отметкой восстановлено из процентов неточно — {shown}"
             + (f"; и ещё {more} строк" if more > 0 else "")
             + ". Доли по этим ОО приблизительны (exact = 0 в vpr_stats); точные числа даёт "
             "файл «Индивидуальные результаты» (Ф1)"
         )
     if bad:
-        notes.append(f"{file}: строки {_named(bad)}: «Кол-во участников» не целое, не использованы")
+        notes.append(f"строки {_named(bad)}: «Кол-во участников» не целое, не использованы")
     if schools == 0:
-        notes.append(f"{file}: нет строк ОО (с логином ОО вида edu203389): данных по школам нет")
+        notes.append("нет строк ОО (с логином ОО вида edu203389): данных по школам нет")
     return notes
 
 
@@ -441,7 +454,7 @@ def _journal_extract(path: Path, sheet: str, meta: Meta, groups, header) -> Extr
     notes = []
     if inexact:
         notes.append(
-            f"{path.name}: сравнение с журналом неточно или неполно — "
+            "сравнение с журналом неточно или неполно — "
             + "; ".join(inexact[:MAX_ROWS_NAMED])
             + (f"; и ещё {len(inexact) - MAX_ROWS_NAMED}" if len(inexact) > MAX_ROWS_NAMED else "")
         )

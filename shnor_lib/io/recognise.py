@@ -19,6 +19,7 @@ from shnor_lib.io.layouts import LAYOUTS, Extract, Layout, Preview, preview
 
 # One line per layout module; the contract fallback is moved to the end whatever its place.
 LAYOUT_MODULES: tuple[str, ...] = (
+    "shnor_lib.io.fisoko_stats",  # Ф3 «Статистика по отметкам», сравнение с журналом
     "shnor_lib.io.contract",  # fallback: contract tables by file name or header row
 )
 FALLBACK = "contract"
