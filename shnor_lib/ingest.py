@@ -26,7 +26,7 @@ import pandas as pd
 from . import schema
 from .config import Params
 from .errors import Problem, ShnorError, ValidationError
-from .io import recognise
+from .io import cells, recognise
 from .io.layouts import Extract
 from .schema import Column, Table
 
@@ -261,12 +261,10 @@ def _to_number(text: pd.Series) -> pd.Series:
     num = pd.to_numeric(text, errors="coerce").astype("float64")
     retry = (num.isna() & text.notna()).to_numpy(dtype=bool)
     if retry.any():  # only the cells plain parsing failed on (decimal comma, spaces)
-        cleaned = (
-            text[retry]
-            .str.replace("\u00a0", "", regex=False)
-            .str.replace(" ", "", regex=False)
-            .str.replace(",", ".", regex=False)
-        )
+        cleaned = text[retry].map(cells.clean, na_action="ignore").astype("string")
+        for space in cells.THOUSANDS:  # space, nbsp, narrow nbsp (U+202F), thin space
+            cleaned = cleaned.str.replace(space, "", regex=False)
+        cleaned = cleaned.str.replace(",", ".", regex=False)
         num[retry] = pd.to_numeric(cleaned, errors="coerce").astype("float64").to_numpy()
     return num
 
@@ -285,8 +283,8 @@ def _to_number_arrow(text: pd.Series) -> pd.Series | None:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             if attempt:
                 return None
-            arr = pc.replace_substring(arr, "\u00a0", "")
-            arr = pc.replace_substring(arr, " ", "")
+            for space in cells.THOUSANDS:
+                arr = pc.replace_substring(arr, space, "")
             arr = pc.replace_substring(arr, ",", ".")
             continue
         values = num.to_numpy() if num.num_chunks != 1 else num.chunk(0).to_numpy(False)
@@ -401,10 +399,16 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
         decimal = text.str.contains(r"^\d+\.0+$", regex=True, na=False)  # vectorized (Arrow)
         if decimal.any():  # the rare file: its few such cells rewritten
             text = text.mask(decimal, text[decimal].str.replace(r"\.0+$", "", regex=True))
+        odd = text.str.contains(r"[^\x00-\x7f]", regex=True, na=False)
+        if odd.any():  # zero-width characters, full-width digits, a Cyrillic «е» in edu…
+            fixed = _lookup(text[odd], lambda v: cells.latin_id(cells.clean(v)).strip())
+            text = text.mask(odd, fixed.astype("string"))
         return _python_text(text)
     if col.kind in ("int", "float", "year"):
         num = _to_number(text)
         bad = present & num.isna()
+        if bad.any():  # «нет отметки», «Х»: no value; «2025/2026»: the procedure year 2026
+            num, bad = _number_words(col, text, num, bad)
         if col.kind in ("int", "year"):
             bad |= present & num.notna() & (num != np.floor(num))
         out.add_mask(bad, rows, col.name, text, ru, en)
@@ -438,7 +442,7 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
         out.add_mask(present & parsed.isna(), rows, col.name, text, ru, en)
         return parsed
     if col.kind == "subject":
-        mapped = _lookup(text, schema.subject_canonical)
+        mapped = _lookup(text, _subject)
         out.add_mask(present & mapped.isna(), rows, col.name, text, ru, en)
         return mapped.astype("string")
     if col.kind == "exam":
@@ -464,6 +468,37 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
         )
         return mapped.astype("string")
     return _python_text(text)
+
+
+def _subject(value: str) -> str | None:
+    """A subject name; «Pусский язык» typed with a Latin P and zero-width spaces too."""
+    return schema.subject_canonical(value) or schema.subject_canonical(
+        cells.cyrillic_word(cells.clean(value))
+    )
+
+
+def _number_words(
+    col: Column, text: pd.Series, num: pd.Series, bad: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """Cells a number column may hold in real exports that are not numbers: «нет отметки»,
+    «Х» (Latin or Cyrillic), «отсутствовал» mean no value; a school year «2025/2026» or
+    «2025-2026» in a year column is the year the procedure took place (2026)."""
+    idx = np.flatnonzero(bad.to_numpy(dtype=bool, na_value=False))
+    num, bad = num.copy(), bad.copy()
+    for i in idx:
+        value = str(text.iloc[i])
+        if cells.is_no_mark(value):
+            bad.iloc[i] = False
+            continue
+        if col.kind == "year":
+            m = re.fullmatch(
+                r"(\d{4})\s*[/\-–—]\s*(\d{2}|\d{4})(?:\s*(?:уч\.?\s*)?г(?:од|г)?\.?)?", value
+            )
+            if m:
+                first, second = int(m[1]), int(m[2]) if len(m[2]) == 4 else int(m[1][:2] + m[2])
+                if second == first + 1:
+                    num.iloc[i], bad.iloc[i] = float(second), False
+    return num, bad
 
 
 def _parse_dates(raw: pd.Series, text: pd.Series) -> pd.Series:
@@ -564,6 +599,7 @@ def _read_extract(
         return None
     # Row numbers as the user sees them in the sheet (the layout counted them)
     rows = pd.Series(np.asarray(extract.rows, dtype="int64"), index=frame.index)
+    frame, rows = _drop_non_participants(table, frame, rows, mapping, result, out)
     data = {}
     for header, canon in mapping.items():
         col = table.by_name.get(canon) or Column(canon, "int", lo=0)  # extra counts
@@ -572,6 +608,38 @@ def _read_extract(
     parsed["_row"] = rows
     parsed["_file"] = out.file
     return parsed
+
+
+# The result columns whose «отсутствовал» / «нет отметки» / «Х» means the pupil has no result
+# at all: not a participant, the row is dropped (counted in a warning).
+PARTICIPATION = {"vpr": ("mark", "primary_score"), "gia": ("score",)}
+
+
+def _drop_non_participants(
+    table: Table,
+    frame: pd.DataFrame,
+    rows: pd.Series,
+    mapping: dict[str, str],
+    result: IngestResult,
+    out: _Collector,
+) -> tuple[pd.DataFrame, pd.Series]:
+    headers = [h for h, c in mapping.items() if c in PARTICIPATION.get(table.name, ())]
+    absent = pd.Series(False, index=frame.index)
+    for header in headers:
+        col = frame[header]
+        if pd.api.types.is_numeric_dtype(col.dtype):
+            continue
+        words = _lookup(_as_text(col), cells.is_no_mark).to_numpy(dtype=object)
+        absent |= np.fromiter((w is True for w in words), bool, len(words))
+    if not absent.any():
+        return frame, rows
+    n = int(absent.sum())
+    shown = ", ".join(f"«{h}»" for h in headers)
+    result.warnings.append(
+        f"{out.file}: {n} строк без результата ({shown}: «отсутствовал», «нет отметки», «Х») "
+        "— не участники, исключены из результатов (rows without a result dropped)"
+    )
+    return frame[~absent], rows[~absent]
 
 
 def _header_below_hint(frame: pd.DataFrame, table: Table, found: int, out: _Collector) -> None:
@@ -751,6 +819,9 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
                     f"a file readable as '{rec.layout.name}'; reading failed: {rec.error}",
                 )
             )
+        elif rec.problem is not None:
+            p = rec.problem
+            problems.append(Problem(rec.rel, p.ru, p.en, p.row, None, p.value))
         elif rec.set_aside is not None and not rec.skipped:
             result.warnings.append(
                 f"{rec.rel}: файл отложен и не используется — {rec.set_aside} "

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shnor_lib.errors import ShnorError
-from shnor_lib.io.layouts import LAYOUTS, Extract, Layout, Preview, preview
+from shnor_lib.io.layouts import LAYOUTS, Extract, Layout, Preview, ReadProblem, preview
 
 # One line per layout module; the contract fallback is moved to the end whatever its place.
 LAYOUT_MODULES: tuple[str, ...] = (
+    "shnor_lib.io.fisoko",  # ФИС ОКО Ф1 «Индивидуальные результаты», «Форма сбора результатов»
     "shnor_lib.io.contract",  # fallback: contract tables by file name or header row
 )
 FALLBACK = "contract"
@@ -38,6 +39,7 @@ class Recognised:
     extracts: list[Extract] = field(default_factory=list)
     set_aside: str | None = None  # Russian reason the file is not read
     error: str | None = None  # recognised, but the layout failed to read it (a problem)
+    problem: ReadProblem | None = None  # recognised, but not as the layout expects it
     sha256: str | None = None  # computed once, when a source is recorded
     skipped: bool = False  # an auxiliary file (README, _mapping.csv…): listed, not a warning
 
@@ -89,6 +91,8 @@ def recognise(path: Path, rel: str, candidates: list[Layout] | None = None) -> R
             found.layout = layout
             try:
                 found.extracts = layout.read(view)
+            except ReadProblem as exc:
+                found.problem = exc
             except ShnorError:
                 raise
             except Exception as exc:  # a layout's bug or a broken file: named, never a traceback

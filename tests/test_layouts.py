@@ -1,0 +1,147 @@
+"""Real export layouts read unedited: ФИС ОКО Ф1, «Форма сбора результатов», the ФИОКО list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import tiny_tables, write_tables
+from real_layouts import RU4_TASKS, School, f1_file, pupils
+
+from shnor_lib import ingest
+from shnor_lib.config import load_params
+from shnor_lib.errors import ValidationError
+
+LOGINS = {"100001": "edu203389", "100002": "edu203390", "100003": "edu203391"}
+MA4_TASKS = (
+    ("1", 1, "Б"),
+    ("2", 1, "Б"),
+    ("3", 2, "Б"),
+    ("4", 1, "Б"),
+    ("5", 2, "П"),
+    ("6", 2, "П"),
+)
+
+
+def login_tables(year: int = 2026) -> dict[str, pd.DataFrame]:
+    """The tiny municipality with ФИС ОКО logins as school codes, shifted to ``year``."""
+    t = tiny_tables()
+    out = {}
+    for name, frame in t.items():
+        frame = frame.copy()
+        frame["school_id"] = frame["school_id"].map(LOGINS)
+        if "year" in frame:
+            frame["year"] = frame["year"] + (year - 2024)
+        out[name] = frame
+    return out
+
+
+@pytest.fixture
+def f1_project(tmp_path: Path):
+    """Schools/context/gia as plain tables; ВПР as a folder of Ф1 files (3 schools × 2
+    subjects × 2 grades, several schools' group rows in one file, «отсутствовал» rows)."""
+    raw = tmp_path / "data" / "raw" / "f1"
+    tables = login_tables()
+    write_tables(raw, {k: v for k, v in tables.items() if k != "vpr"})
+    n = 0
+    for subject, tasks in (("Русский язык", RU4_TASKS), ("Математика", MA4_TASKS)):
+        for grade in (4, 5):
+            schools = [
+                School(
+                    login,
+                    f"МБОУ «СОШ №{k + 1}»",
+                    pupils(f"{grade}{k}", 6 + k, tasks, seed=k, absent=k % 2),
+                )
+                for k, login in enumerate(LOGINS.values())
+            ]
+            code = {"Русский язык": "РУ", "Математика": "МА"}[subject]
+            # one file per school for grade 5, all schools in one file for grade 4
+            if grade == 4:
+                f1_file(
+                    raw / "vpr" / f"{code}_{grade}.xlsx",
+                    schools,
+                    subject=subject,
+                    grade=grade,
+                    tasks=tasks,
+                )
+                n += 1
+            else:
+                for s in schools:
+                    f1_file(
+                        raw
+                        / "vpr"
+                        / f"{s.login}"
+                        / f"{code} {grade} Индивидуальные результаты.xlsx",
+                        [s],
+                        subject=subject,
+                        grade=grade,
+                        tasks=tasks,
+                        group_row_cells=2,
+                    )
+                    n += 1
+    (tmp_path / "params").mkdir()
+    path = tmp_path / "params" / "f1.yml"
+    path.write_text(
+        "municipality: f1\ntitle: Урус-Мартановский район\nyear: 2026\nwindow: 2\n", "utf-8"
+    )
+    return tmp_path, load_params(path), n
+
+
+def test_f1_folder_read_unedited(f1_project):
+    root, params, n_files = f1_project
+    result = ingest.ingest(params)
+    vpr, tasks = result.tables["vpr"], result.tables["vpr_tasks"]
+    # 3 schools × (6, 7, 8 pupils) × 2 subjects × 2 grades; one «отсутствовал» pupil in the
+    # second school of every file is dropped
+    assert len(vpr) == (6 + 7 + 8) * 4
+    assert set(vpr["school_id"]) == set(LOGINS.values())
+    assert set(vpr["grade"]) == {4, 5} and set(vpr["year"]) == {2026}
+    assert set(vpr["class_no"]) == {"1", "2"}  # «Класс» is the class ordinal, not the grade
+    ru = vpr[vpr["subject"] == "Русский язык"]
+    assert set(ru["max_score"]) == {24.0}  # R5 «Максимальный первичный балл:»
+    assert vpr["journal_mark"].isna().sum() > 0  # «нет отметки»
+    assert len([s for s in result.sources if s.table == "vpr"]) == n_files
+    assert len(tasks) == len(ru) * len(RU4_TASKS) + (len(vpr) - len(ru)) * len(MA4_TASKS)
+    assert set(tasks["level"]) == {"Б", "П"}
+    one = tasks[(tasks["subject"] == "Русский язык") & (tasks["task"] == "9.1")]
+    assert set(one["max_task_score"]) == {1.0} and one["score"].between(0, 1).all()
+    # task scores add up to the primary score («Х» = 0 points)
+    sums = tasks.groupby(["school_id", "student_id", "subject"])["score"].sum()
+    prim = vpr.set_index(["school_id", "student_id", "subject"])["primary_score"]
+    assert (sums.sort_index() == prim.sort_index()).all()
+    notes = " ".join(result.warnings)
+    assert "«отсутствовал»" in notes and "«Х» (не приступал к заданию)" in notes
+
+
+def test_f1_bad_cell_names_file_sheet_row_and_user_column(f1_project):
+    root, params, _ = f1_project
+    path = root / "data" / "raw" / "f1" / "vpr" / "РУ_4.xlsx"
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    ws = wb.active
+    header = [c.value for c in ws[8]]
+    ws.cell(row=11, column=header.index("Отметка") + 1, value=7)
+    wb.save(path)
+    with pytest.raises(ValidationError) as info:
+        ingest.ingest(params)
+    bad = [p for p in info.value.problems if p.value == "7"]
+    assert len(bad) == 1
+    assert bad[0].file == "data/raw/f1/vpr/РУ_4.xlsx, лист «РУ 4 Индивидуальные результаты»"
+    assert (bad[0].row, bad[0].column) == (11, "Отметка")
+    assert "от 2 до 5" in bad[0].expected_ru
+
+
+def test_f1_without_title_row_asks_for_it(f1_project):
+    root, params, _ = f1_project
+    path = root / "data" / "raw" / "f1" / "vpr" / "РУ_4.xlsx"
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    wb.active.cell(row=3, column=1, value="Всероссийские проверочные работы")
+    wb.save(path)
+    with pytest.raises(ValidationError) as info:
+        ingest.ingest(params)
+    (p,) = [p for p in info.value.problems if p.file.endswith("РУ_4.xlsx")]
+    assert "ВПР 2026 Русский язык 4 класс" in p.expected_ru and p.row == 3
