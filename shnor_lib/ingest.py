@@ -17,7 +17,7 @@ import re
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -838,6 +838,8 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
         parts = []
         for rec, extract in items:
             out = _Collector(extract_label(rec.rel, extract))
+            if "municipality_column" in extract.meta:
+                extract = _own_municipality(extract, params, result, out)
             part = _read_extract(extract, table, result, out)
             result.warnings.extend(f"{out.file}: {note}" for note in extract.notes)
             if part is not None:
@@ -859,6 +861,121 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
     _check_reporting_year(result, params)
     _finish(result, params)
     return result
+
+
+def inspect(params: Params, *, raw_dir: Path | None = None) -> list[str]:
+    """Lines of `shnor inspect`: every file found, what it was recognised as, what was set
+    aside and why (nothing is validated or written)."""
+    raw_dir = Path(raw_dir) if raw_dir is not None else params.raw_dir()
+    if not raw_dir.is_dir():
+        raise ShnorError(
+            f"Папка с исходными данными не найдена: {raw_dir}",
+            f"Raw data folder not found: {raw_dir}",
+        )
+    found = recognise.scan(raw_dir, lambda p: _rel(p, params.root))
+    return recognise.inspect_lines(found, _rel(raw_dir, params.root))
+
+
+_GENERIC_PLACE_WORDS = frozenset(
+    [
+        "муниципальный",
+        "муниципальное",
+        "муниципалитет",
+        "образование",
+        "район",
+        "округ",
+        "городской",
+        "город",
+        "г",
+        "мо",
+        "мр",
+        "го",
+        "рн",
+        "р-н",
+        "городского",
+        "сельского",
+        "поселение",
+    ]
+)
+
+
+def _place_stems(text: object) -> set[str]:
+    """«Урус-Мартановский муниципальный район» → {"урус-м"}: the distinctive words, cut to
+    their stems (so «Урус-Мартановский район» matches)."""
+    words = re.findall(r"[0-9a-zа-я\-]+", schema.norm_key(cells.clean(str(text))))
+    return {w[:6] for w in words if w not in _GENERIC_PLACE_WORDS and len(w) > 2}
+
+
+def same_municipality(cell: object, params: Params) -> bool:
+    """Whether a «Муниципалитет» cell names this municipality (its params title or id)."""
+    cell_stems = _place_stems(cell)
+    if not cell_stems:
+        return False
+    for name in (params.title, params.municipality):
+        own = _place_stems(name)
+        if own and (own <= cell_stems or cell_stems <= own):
+            return True
+    return False
+
+
+def _own_municipality(
+    extract: Extract, params: Params, result: IngestResult, out: _Collector
+) -> Extract:
+    """A region-wide file (the ФИОКО list): this municipality's rows only — by the
+    «Муниципалитет» cell or by a school code of `schools`; the rest set aside with one
+    warning; disagreeing duplicate rows of own schools are problems naming both rows."""
+    column = extract.meta["municipality_column"]
+    known: set[str] = set()
+    if "schools" in result.tables:
+        known = set(result.tables["schools"]["school_id"].dropna().astype(str))
+    wide = extract.meta.get("wide")
+    cache: dict[object, bool] = {}
+
+    def own(cell: object, school: object) -> bool:
+        if cell not in cache:
+            cache[cell] = same_municipality(cell, params)
+        return cache[cell] or str(school) in known
+
+    if wide is not None and len(wide):
+        mine = np.array(
+            [own(m, s) for m, s in zip(wide["municipality"], wide["school_id"], strict=True)]
+        )
+        other = int((~mine).sum())
+        if other:
+            names = sorted({str(m) for m in wide["municipality"][~mine]})
+            result.warnings.append(
+                f"{out.file}: {other} строк других муниципалитетов отложены "
+                f"({len(names)} муниципалитетов, например «{names[0]}»); свои строки "
+                f"узнаются по столбцу «{column}» (как «{params.title}») или по коду ОО из "
+                "schools (rows of other municipalities set aside)"
+            )
+        if not mine.any():
+            result.warnings.append(
+                f"{out.file}: ни одной строки муниципалитета «{params.title}» — проверьте "
+                f"title в {params.source} или коды ОО в schools (no rows of this municipality)"
+            )
+    for c in extract.meta.get("conflicts", []):
+        if own(c["municipality"], c["school_id"]):
+            first, second = c["rows"]
+            cols = ", ".join(f"«{x}»" for x in c["columns"])
+            out.add(
+                f"одна строка на ОО и год; строки {first} и {second} (ОО {c['school_id']}, "
+                f"год {c['year']}) расходятся в маркерах {cols} — оставьте верную",
+                f"one row per school and year; rows {first} and {second} disagree on {cols}",
+                row=second,
+                column=_school_header(extract),
+                value=c["school_id"],
+            )
+    frame = extract.frame
+    keep = np.array(
+        [own(m, s) for m, s in zip(frame[column], frame[_school_header(extract)], strict=True)],
+        dtype=bool,
+    )
+    return replace(extract, frame=frame[keep], rows=extract.rows[keep])
+
+
+def _school_header(extract: Extract) -> str:
+    return next(h for h, c in extract.columns.items() if c == "school_id")
 
 
 def extract_label(rel: str, extract: Extract) -> str:

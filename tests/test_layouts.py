@@ -145,3 +145,75 @@ def test_f1_without_title_row_asks_for_it(f1_project):
         ingest.ingest(params)
     (p,) = [p for p in info.value.problems if p.file.endswith("РУ_4.xlsx")]
     assert "ВПР 2026 Русский язык 4 класс" in p.expected_ru and p.row == 3
+
+
+OWN = "Урус-Мартановский муниципальный район"
+OTHER = "Грозненский муниципальный район"
+
+
+def _fioko_rows() -> list[list[object]]:
+    """2025 with blanks for «no marker», 2026 with zeros and its block carried twice, and rows
+    of another municipality (one of them a conflicting duplicate, not ours to judge)."""
+    y2025 = [
+        [2025, "edu203389", OWN, "МБОУ «СОШ №1»", 1, None, None, 1, 2],
+        [2025, "edu203390", OWN, "МБОУ «СОШ №2»", None, None, None, None, 0],
+        [2025, "edu209999", OTHER, "МБОУ «СОШ №9»", None, 1, None, None, 1],
+    ]
+    y2026 = [
+        [2026, "edu203389", OWN, "МБОУ «СОШ №1»", 0, 0, 1, 0, 1],
+        [2026, "edu203391", OWN, "МБОУ «СОШ №3»", 1, 1, 0, 0, 2],
+        [2026, "edu209999", OTHER, "МБОУ «СОШ №9»", 0, 0, 0, 1, 1],
+        [2026, "edu209998", OTHER, "МБОУ «СОШ №8»", 1, 0, 0, 0, 1],
+    ]
+    conflict_elsewhere = [2026, "edu209998", OTHER, "МБОУ «СОШ №8»", 0, 0, 0, 0, 0]
+    return y2026 + y2025 + y2026 + [conflict_elsewhere]
+
+
+def test_fioko_list_melted_own_rows_only_duplicates_collapsed(f1_project):
+    from real_layouts import fioko_file
+
+    root, params, _ = f1_project
+    raw = root / "data" / "raw" / "f1"
+    fioko_file(raw / "ФИОКО" / "Перечень ОО с признаками необъективности.xlsx", _fioko_rows())
+    result = ingest.ingest(params)
+    ros = result.tables["rosobrnadzor"].sort_values(["year", "school_id", "grade", "subject"])
+    got = [tuple(r) for r in ros[["year", "school_id", "procedure", "grade", "subject"]].values]
+    assert got == [
+        (2025, "edu203389", "ВПР", 4, "Русский язык"),
+        (2025, "edu203389", "ВПР", 5, "Математика"),
+        (2026, "edu203389", "ВПР", 5, "Русский язык"),
+        (2026, "edu203391", "ВПР", 4, "Математика"),
+        (2026, "edu203391", "ВПР", 4, "Русский язык"),
+    ]
+    text = " ".join(result.warnings)
+    assert "4 повторяющихся строк" in text  # the 2026 block carried twice
+    other = [w for w in result.warnings if "других муниципалитетов" in w]
+    assert len(other) == 1 and other[0].split(": ", 1)[1].startswith("3 строк")
+
+
+def test_fioko_conflicting_duplicate_of_own_school_is_an_error(f1_project):
+    from real_layouts import fioko_file
+
+    root, params, _ = f1_project
+    rows = _fioko_rows()
+    rows.append([2026, "edu203391", OWN, "МБОУ «СОШ №3»", 1, 0, 0, 0, 1])  # row 14
+    path = fioko_file(root / "data" / "raw" / "f1" / "fioko.xlsx", rows)
+    with pytest.raises(ValidationError) as info:
+        ingest.ingest(params)
+    (p,) = info.value.problems
+    assert p.file == f"data/raw/f1/{path.name}, лист «Лист1»"
+    assert "строки 3 и 14" in p.expected_ru and "«4 МА»" in p.expected_ru
+    assert (p.row, p.column, p.value) == (14, "Логин", "edu203391")
+
+
+def test_fioko_marker_other_than_0_1_blank_is_named(f1_project):
+    from real_layouts import fioko_file
+
+    root, params, _ = f1_project
+    rows = _fioko_rows()
+    rows[1][5] = "да!"
+    fioko_file(root / "data" / "raw" / "f1" / "fioko.xlsx", rows)
+    with pytest.raises(ValidationError) as info:
+        ingest.ingest(params)
+    (p,) = info.value.problems
+    assert p.row == 3 and p.value == "да!" and "«4 МА»" in p.expected_ru

@@ -20,6 +20,7 @@ from shnor_lib.io.layouts import LAYOUTS, Extract, Layout, Preview, ReadProblem,
 # One line per layout module; the contract fallback is moved to the end whatever its place.
 LAYOUT_MODULES: tuple[str, ...] = (
     "shnor_lib.io.fisoko",  # ФИС ОКО Ф1 «Индивидуальные результаты», «Форма сбора результатов»
+    "shnor_lib.io.fioko",  # ФИОКО: перечень ОО с признаками необъективности (широкая таблица)
     "shnor_lib.io.contract",  # fallback: contract tables by file name or header row
 )
 FALLBACK = "contract"
@@ -133,3 +134,104 @@ def scan(raw_dir: Path, rel_of) -> list[Recognised]:
             continue
         out.append(recognise(path, rel_of(path), candidates))
     return out
+
+
+# ---------------------------------------------------------------------------- inspect
+
+
+def _values(extract: Extract, column: str) -> list[str]:
+    """Distinct values of a contract column in an extract (meta first, else the frame)."""
+    if column in extract.meta:
+        return [str(extract.meta[column])]
+    from shnor_lib import schema
+
+    table = schema.TABLES.get(extract.table)
+    if table is None:
+        return []
+    hmap = schema.header_map(table)
+    for header in extract.frame.columns:
+        name = extract.columns.get(header) or hmap.get(schema.norm_key(header))
+        if name == column:
+            vals = extract.frame[header].dropna().map(_short).unique().tolist()
+            return sorted(vals)
+    return []
+
+
+def _short(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _span(values: list[str], limit: int = 4) -> str:
+    if len(values) <= limit:
+        return ", ".join(values)
+    return ", ".join(values[:limit]) + f" … (всего {len(values)})"
+
+
+def describe_extract(extract: Extract) -> str:
+    """«vpr: 2026, Русский язык, 4 класс, строк 21 (…)» for `shnor inspect`."""
+    parts = [extract.table]
+    years = _values(extract, "year")
+    subjects = _values(extract, "subject")
+    grades = _values(extract, "grade")
+    details = []
+    if years:
+        details.append("год " + _span(years))
+    if subjects:
+        details.append("предмет " + _span(subjects))
+    if grades:
+        details.append("класс " + _span(grades))
+    details.append(f"строк {len(extract.frame)}")
+    text = parts[0] + ": " + ", ".join(details)
+    if extract.sheet:
+        text += f"; лист «{extract.sheet}»"
+    if extract.meta.get("source"):
+        text += f"; год, предмет и класс — из {extract.meta['source']}"
+    return text
+
+
+def inspect_lines(found: list[Recognised], raw_dir_label: str) -> list[str]:
+    """What `shnor inspect` prints: every file, what it was read as, what was set aside."""
+    from shnor_lib import schema
+
+    read = [r for r in found if r.extracts or r.problem or r.error]
+    aside = [r for r in found if r.set_aside is not None and not r.skipped]
+    skipped = [r for r in found if r.skipped]
+    lines = [f"Папка исходных данных: {raw_dir_label} — файлов: {len(found)}", ""]
+    lines.append(f"Распознаны ({len(read)}):")
+    for r in read:
+        title = r.layout.title_ru if r.layout else "?"
+        lines.append(f"  {r.rel}")
+        lines.append(f"    как: {title}")
+        if r.problem is not None:
+            lines.append(f"    ОШИБКА: {r.problem.ru}")
+        if r.error is not None:
+            lines.append(f"    ОШИБКА чтения: {r.error}")
+        for e in r.extracts:
+            lines.append(f"    → {describe_extract(e)}")
+            lines.extend(f"      примечание: {note}" for note in e.notes)
+    if not read:
+        lines.append("  (нет)")
+    lines.append("")
+    lines.append(f"Отложены и не используются ({len(aside)}):")
+    lines.extend(f"  {r.rel} — {r.set_aside}" for r in aside)
+    if not aside:
+        lines.append("  (нет)")
+    if skipped:
+        lines.append("")
+        lines.append(f"Пропущены как служебные ({len(skipped)}):")
+        lines.extend(f"  {r.rel} — {r.set_aside}" for r in skipped)
+    tables = {e.table for r in found for e in r.extracts}
+    missing = [n for n, t in schema.TABLES.items() if t.required and n not in tables]
+    lines.append("")
+    lines.append(
+        "Таблицы найдены: " + (", ".join(n for n in schema.TABLES if n in tables) or "нет")
+    )
+    if missing:
+        lines.append(
+            "Не найдены обязательные таблицы: "
+            + ", ".join(f"{n} ({schema.TABLES[n].title_ru})" for n in missing)
+            + " — см. docs/layouts.md"
+        )
+    return lines
