@@ -217,3 +217,107 @@ def test_fioko_marker_other_than_0_1_blank_is_named(f1_project):
         ingest.ingest(params)
     (p,) = info.value.problems
     assert p.row == 3 and p.value == "да!" and "«4 МА»" in p.expected_ru
+
+
+RU5_FORM_TASKS = (
+    ("1", 9),
+    ("2", 6),
+    ("3", 3),
+    ("4К1", 3),
+    ("4К2", 3),
+    ("5", 6),
+    ("6", 5),
+    ("7", 5),
+    ("8", 5),
+)
+
+
+def _form_rows() -> list[list[object]]:
+    """Pupils as a school fills the form: «Х» tasks, «нет отметки», an absent pupil."""
+    rows = []
+    for i in range(6):
+        tasks = [min(m, (i * 3 + k) % (m + 1)) for k, (_, m) in enumerate(RU5_FORM_TASKS)]
+        if i == 2:
+            tasks[3] = "Х"  # Cyrillic Х: not attempted
+        if i == 4:
+            tasks[5] = "X"  # Latin X
+        total = sum(t for t in tasks if isinstance(t, int))
+        prev = "нет отметки" if i == 1 else 3 + i % 3
+        rows.append([f"5{i:04d}", 1 + i % 2, *tasks, 1 + i % 2, prev, total])
+    rows.append(["50099", "отсутствовал", *[None] * len(RU5_FORM_TASKS), 1, 4, None])
+    return rows
+
+
+@pytest.fixture
+def form_project(tmp_path: Path):
+    raw = tmp_path / "data" / "raw" / "forms24"
+    write_tables(raw, login_tables(2024))
+    (tmp_path / "params").mkdir()
+    path = tmp_path / "params" / "forms24.yml"
+    path.write_text("municipality: forms24\ntitle: Тест\nyear: 2024\nwindow: 2\n", "utf-8")
+    return tmp_path, load_params(path)
+
+
+def test_collection_form_by_file_name(form_project):
+    from real_layouts import collection_form
+
+    root, params = form_project
+    raw = root / "data" / "raw" / "forms24"
+    collection_form(raw / "ВПР" / "ВПР_2024_РУ_5_edu203389.xlsx", _form_rows(), RU5_FORM_TASKS)
+    result = ingest.ingest(params)
+    vpr = result.tables["vpr"]
+    mine = vpr[vpr["student_id"].str.startswith("5")].sort_values("student_id")
+    assert len(mine) == 6  # the absent pupil is not a participant
+    assert set(mine["school_id"]) == {"edu203389"} and set(mine["grade"]) == {5}
+    assert set(mine["max_score"]) == {45.0}
+    # 2024 grade 5 Russian scale: 3 from 18, 4 from 29, 5 from 39
+    expected = [2 if p < 18 else 3 if p < 29 else 4 if p < 39 else 5 for p in mine["primary_score"]]
+    assert mine["mark"].tolist() == expected
+    assert mine["journal_mark"].isna().sum() == 1  # «нет отметки»
+    tasks = result.tables["vpr_tasks"]
+    assert len(tasks) == 6 * len(RU5_FORM_TASKS)
+    assert set(tasks["task"]) == {t for t, _ in RU5_FORM_TASKS}
+    assert (
+        tasks.groupby("student_id")["score"].sum().sort_index().to_numpy()
+        == mine["primary_score"].to_numpy()
+    ).all()
+    text = " ".join(result.warnings)
+    assert "из имени файла" in text and "«Х» (не приступал к заданию) считается 0 баллов: 2" in text
+
+
+def test_collection_form_by_mapping_and_missing_identity_asked_for(form_project):
+    from real_layouts import collection_form
+
+    root, params = form_project
+    folder = root / "data" / "raw" / "forms24" / "формы"
+    collection_form(folder / "Протокол 5а.xlsx", _form_rows(), RU5_FORM_TASKS)
+    collection_form(folder / "Протокол 5б.xlsx", _form_rows(), RU5_FORM_TASKS)
+    (folder / "_mapping.csv").write_text(
+        "файл;год;предмет;класс;ОО\nПротокол 5а.xlsx;2024;Русский язык;5;edu203390\n", "utf-8"
+    )
+    with pytest.raises(ValidationError) as info:
+        ingest.ingest(params)
+    (p,) = info.value.problems
+    assert p.file.endswith("Протокол 5б.xlsx")
+    assert "ВПР_2026_РУ_5_edu203389.xlsx" in p.expected_ru and "_mapping.csv" in p.expected_ru
+    assert "не хватает: год, предмет, класс, ОО" in p.expected_ru
+    (folder / "Протокол 5б.xlsx").unlink()
+    result = ingest.ingest(params)
+    assert set(result.tables["vpr"].query("student_id.str.startswith('5')")["school_id"]) == {
+        "edu203390"
+    }
+    lines = "\n".join(ingest.inspect(params))
+    assert "из _mapping.csv" in lines
+
+
+def test_collection_form_without_a_known_scale_says_so(form_project):
+    from real_layouts import collection_form
+
+    root, params = form_project
+    raw = root / "data" / "raw" / "forms24"
+    collection_form(raw / "ВПР_2024_МА_5_edu203389.xlsx", _form_rows(), RU5_FORM_TASKS)
+    with pytest.raises(ValidationError) as info:
+        ingest.ingest(params)
+    (p,) = info.value.problems
+    assert "ВПР 2024, 5 класс, Математика с максимумом 45" in p.expected_ru
+    assert "в ней максимум 20" in p.expected_ru

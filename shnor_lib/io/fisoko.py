@@ -14,8 +14,10 @@ for the task-level analysis. Traps handled here, not by the user:
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -327,3 +329,228 @@ def _f1_extracts(grid: pd.DataFrame, info: F1Sheet, sheet: str) -> list[Extract]
 
 
 register(Layout(F1, "ФИС ОКО Ф1 «Индивидуальные результаты» (ВПР)", sniff_f1, read_f1))
+
+
+# ---------------------------------------------------------------------------- «Форма сбора»
+
+# ВПР_<год>_<предмет>_<класс>_<логин ОО>.xlsx — e.g. ВПР_2026_РУ_5_edu203389.xlsx; the subject
+# is a code of the ФИОКО list («РУ», «МА»…) or a name («Русский язык»)
+FORM_NAME_RE = re.compile(
+    r"^(?:ВПР|VPR)[_\s]+(?P<year>\d{4})[_\s]+(?P<subject>[^_]+?)[_\s]+(?P<grade>\d{1,2})"
+    r"(?:\s*кл(?:асс)?)?[_\s]+(?P<school>[^_\s]+)$",
+    re.IGNORECASE,
+)
+MAPPING_FILE = "_mapping.csv"  # in the folder of the forms: файл;год;предмет;класс;ОО
+FORM_FIELDS = {"year": "год", "subject": "предмет", "grade": "класс", "school_id": "ОО"}
+_MAPPING_HEADERS = {
+    "файл": "file",
+    "имя файла": "file",
+    "год": "year",
+    "предмет": "subject",
+    "класс": "grade",
+    "оо": "school_id",
+    "логин": "school_id",
+    "логин оо": "school_id",
+    "код оо": "school_id",
+}
+
+
+def _form_header(rows: list[list[str]]) -> tuple[int, list[str]] | None:
+    for i, row in enumerate(rows[:10]):
+        keys = {_key(c) for c in row}
+        form = "итого баллов" in keys or "порядковый номер класса" in keys
+        if "код участника" in keys and form and any(TASK_RE.match(c or "") for c in row):
+            return i, row
+    return None
+
+
+def _form_sheet(view: Preview) -> str | None:
+    names = sorted(view.sheets, key=lambda s: _key(s) != "протокол")  # «Протокол» first
+    return next((s for s in names if _form_header(view.sheets[s]) is not None), None)
+
+
+def sniff_form(view: Preview) -> bool:
+    return _form_sheet(view) is not None
+
+
+def _subject_of(text: str) -> str | None:
+    from shnor_lib.io.fioko import SUBJECT_CODES
+
+    text = cells.clean(text).strip()
+    return SUBJECT_CODES.get(cells.cyrillic_word(text).upper()) or schema.subject_canonical(
+        cells.cyrillic_word(text)
+    )
+
+
+def read_mapping(folder: Path) -> dict[str, dict[str, str]]:
+    """``_mapping.csv`` of a folder: file name → {year, subject, grade, school_id} as written."""
+    path = folder / MAPPING_FILE
+    if not path.is_file():
+        return {}
+    from shnor_lib.ingest import _decode, _sniff_sep
+
+    text = _decode(path.read_bytes()).lstrip("\ufeff")
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return {}
+    reader = csv.reader(lines, delimiter=_sniff_sep(lines[0]))
+    header = [_MAPPING_HEADERS.get(_key(h)) for h in next(reader)]
+    out = {}
+    for record in reader:
+        row = {h: cells.clean(v).strip() for h, v in zip(header, record, strict=False) if h}
+        if row.get("file"):
+            out[row.pop("file").lower()] = row
+    return out
+
+
+def form_identity(path: Path) -> tuple[dict[str, object], str]:
+    """Year, subject, grade and school of a «Форма сбора» file, and where they came from
+    (the mapping file wins over the file name). Missing fields raise a ReadProblem that
+    says how to give them."""
+    found: dict[str, str] = {}
+    sources = []
+    m = FORM_NAME_RE.match(cells.clean(path.stem).strip())
+    if m:
+        found.update({k: m[k] for k in ("year", "subject", "grade", "school")})
+        found["school_id"] = found.pop("school")
+        sources.append("имени файла")
+    mapped = read_mapping(path.parent).get(path.name.lower())
+    if mapped:
+        found.update({k: v for k, v in mapped.items() if v})
+        sources.insert(0, f"{MAPPING_FILE}")
+    identity: dict[str, object] = {}
+    bad = []
+    if found.get("year", "").isdigit():
+        identity["year"] = int(found["year"])
+    if found.get("grade", "").isdigit() and int(found["grade"]) in schema.VPR_GRADES:
+        identity["grade"] = int(found["grade"])
+    if found.get("subject"):
+        subject = _subject_of(found["subject"])
+        if subject is None:
+            bad.append(f"предмет «{found['subject']}» неизвестен")
+        else:
+            identity["subject"] = subject
+    if found.get("school_id"):
+        identity["school_id"] = cells.latin_id(found["school_id"])
+    missing = [ru for k, ru in FORM_FIELDS.items() if k not in identity]
+    if missing or bad:
+        raise ReadProblem(
+            "«Форма сбора результатов»: год, предмет, класс и ОО — из имени файла "
+            "«ВПР_<год>_<предмет>_<класс>_<логин ОО>.xlsx» (например "
+            f"«ВПР_2026_РУ_5_edu203389.xlsx») или из строки «{path.name};<год>;<предмет>;"
+            f"<класс>;<ОО>» в файле {MAPPING_FILE} рядом с ним; не хватает: "
+            + ", ".join(missing + bad),
+            "a «Форма сбора» file needs year, subject, grade and school from its name "
+            f"(ВПР_<year>_<subject>_<grade>_<login>.xlsx) or from {MAPPING_FILE}; missing: "
+            + ", ".join(k for k in FORM_FIELDS if k not in identity),
+        )
+    return identity, " и ".join(sources)
+
+
+def _vpr_scale(year: int, grade: int, subject: str) -> tuple[float, float, float, float] | None:
+    """(max, cut3, cut4, cut5) of exactly this year (a year without a scale is unknown,
+    never another year's copy)."""
+    from shnor_lib.reference import load_vpr_scales
+
+    scales = load_vpr_scales()
+    row = scales[
+        (scales["year"] == year) & (scales["grade"] == grade) & (scales["subject"] == subject)
+    ]
+    if row.empty:
+        return None
+    r = row.iloc[0]
+    return float(r["max_score"]), float(r["cut3"]), float(r["cut4"]), float(r["cut5"])
+
+
+def read_form(view: Preview) -> list[Extract]:
+    sheet = _form_sheet(view)
+    assert sheet is not None
+    identity, source = form_identity(view.path)
+    h, header_cells = _form_header(view.sheets[sheet])
+    header = [cells.clean(c).strip() for c in header_cells]
+    tasks = _tasks(header)
+    top = float(sum(t for _, _, t in tasks))
+    year, grade, subject = identity["year"], identity["grade"], identity["subject"]
+    scale = _vpr_scale(year, grade, subject)
+    where = f"ВПР {year}, {grade} класс, {subject}"
+    if scale is None or scale[0] != top:
+        found = "" if scale is None else f" (в ней максимум {scale[0]:g})"
+        raise ReadProblem(
+            f"шкала перевода первичных баллов в отметки для {where} с максимумом {top:g} "
+            f"(сумма максимумов заданий формы); в справочнике её нет{found} — в форме нет "
+            "отметки ВПР, а без шкалы она не вычисляется; добавьте шкалу (docs/layouts.md) "
+            "или загрузите Ф1 «Индивидуальные результаты»",
+            f"a ВПР mark scale for {where} with maximum {top:g}: unknown",
+        )
+    grid = _grid(view, sheet)
+    body = grid.iloc[h + 1 :].reindex(columns=range(max(grid.shape[1], len(header))))
+    c_code = _col(header, "код участника")
+    code = body.iloc[:, c_code].to_numpy(dtype=object)
+    pupil = np.array([not _blank(v) for v in code], dtype=bool)
+    rows = body.index.to_numpy(dtype="int64") + 1
+    c_total = _col(header, "итого баллов")
+    c_class = _col(header, "порядковый номер класса")
+    c_prev = next(
+        (j for j, c in enumerate(header) if _key(c).startswith("отметка за предыдущ")), None
+    )
+    c_variant = _col(header, "вариант")
+    score_cols = [j for j, _, _ in tasks] + [c for c in (c_total, c_variant) if c is not None]
+    absent = _absent_rows(body, score_cols) & pupil
+    keep = pupil & ~absent
+    kept = body[keep]
+    notes = [f"год, предмет, класс и ОО — из {source}"]
+    if absent.any():
+        notes.append(
+            f"{int(absent.sum())} участник(ов) с отметкой «отсутствовал» — не участники ВПР, "
+            "исключены из результатов"
+        )
+    total = kept.iloc[:, c_total].to_numpy(dtype=object)
+    primary = pd.to_numeric(
+        pd.Series(total).map(lambda v: str(v).replace(",", ".")), errors="coerce"
+    )
+    _, cut3, cut4, cut5 = scale
+    mark = np.select(
+        [primary >= cut5, primary >= cut4, primary >= cut3, primary >= 0], [5, 4, 3, 2], 0
+    )
+    notes.append(
+        f"отметка ВПР вычислена по шкале {where}: «3» от {cut3:g}, «4» от {cut4:g}, "
+        f"«5» от {cut5:g} баллов"
+    )
+    vpr = pd.DataFrame({header[c_code]: kept.iloc[:, c_code].to_numpy(dtype=object)})
+    vpr[header[c_total]] = total
+    if c_class is not None:
+        vpr[header[c_class]] = kept.iloc[:, c_class].to_numpy(dtype=object)
+    if c_prev is not None:
+        vpr[header[c_prev]] = kept.iloc[:, c_prev].to_numpy(dtype=object)
+    vpr["mark"] = pd.array([m if m else None for m in mark], dtype="object")
+    for k in ("year", "school_id", "subject", "grade"):
+        vpr[k] = identity[k]
+    vpr["max_score"] = top
+    columns = {header[c_total]: "primary_score"}
+    if c_prev is not None:
+        columns[header[c_prev]] = "journal_mark"
+    meta = {**identity, "procedure": "ВПР", "source": source}
+    out = [Extract("vpr", vpr, pd.Series(rows[keep]), FORM, sheet, meta, notes, columns)]
+    if tasks:
+        n = len(kept)
+        long, long_rows, not_attempted = _task_long(
+            kept,
+            rows[keep],
+            tasks,
+            {},
+            {k: identity[k] for k in ("year", "subject", "grade")},
+            np.full(n, identity["school_id"], dtype=object),
+            kept.iloc[:, c_code].to_numpy(dtype=object),
+        )
+        task_notes = []
+        if not_attempted:
+            task_notes.append(
+                f"«Х» (не приступал к заданию) считается 0 баллов: {not_attempted} ячеек"
+            )
+        out.append(
+            Extract("vpr_tasks", long, pd.Series(long_rows), FORM, sheet, dict(meta), task_notes)
+        )
+    return out
+
+
+register(Layout(FORM, "ФИС ОКО «Форма сбора результатов» (ВПР)", sniff_form, read_form))
