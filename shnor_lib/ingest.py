@@ -61,12 +61,40 @@ def sha256_of(path: Path) -> str:
 
 
 def _decode(raw: bytes) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's «Unicode text»: UTF-16 + BOM
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     for enc in ("utf-8-sig", "cp1251"):
         try:
             return raw.decode(enc)
         except UnicodeDecodeError:
             continue
     return raw.decode("latin-1")
+
+
+def _check_one_encoding(raw: bytes, path: Path) -> None:
+    """A file not valid as UTF-8 that still holds many UTF-8 Cyrillic letters was pasted
+    together from UTF-8 and Windows-1251 parts: any decoding garbles one of them."""
+    try:
+        raw.decode("utf-8")
+        return
+    except UnicodeDecodeError:
+        pass
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return
+    utf8_letters = len(re.findall(rb"[\xd0\xd1][\x80-\xbf]", raw))
+    if utf8_letters >= 5:
+        raise ShnorError(
+            f"Файл {path} в смешанной кодировке: часть строк в UTF-8, часть в Windows-1251 — "
+            "такой текст нельзя прочитать без искажений. Откройте файл в Excel или блокноте и "
+            "сохраните заново в одной кодировке (лучше UTF-8), либо сохраните как .xlsx.",
+            f"File {path} mixes UTF-8 and Windows-1251 text: re-save it in one encoding.",
+        )
+
+
+SEP_LINE = re.compile(r"^\ufeff?sep=(.)\s*$", re.IGNORECASE)
 
 
 def _sniff_sep(first_line: str) -> str:
@@ -100,7 +128,21 @@ def read_raw(path: Path, engine: str = "auto", sheet: str | None = None) -> pd.D
         frame.columns = [str(c).strip() for c in frame.columns]
         return frame
     raw = path.read_bytes()
+    _check_one_encoding(raw, path)
     text = _decode(raw)
+    # Excel's «sep=;» first line names the separator: honoured and skipped (rows keep their
+    # line numbers in messages)
+    sep_line = SEP_LINE.match(text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r"))
+    if sep_line:
+        text = text.lstrip("\ufeff").split("\n", 1)[1] if "\n" in text else ""
+        raw = text.encode("utf-8")
+        frame = _read_csv_text(path, raw, text, engine, sep_line[1])
+        frame.index = frame.index + 1
+        return frame
+    return _read_csv_text(path, raw, text, engine, None)
+
+
+def _read_csv_text(path: Path, raw: bytes, text: str, engine: str, sep: str | None) -> pd.DataFrame:
     if not text or text.isspace():
         return pd.DataFrame()
     head = text[:65536].lstrip("\ufeff")
@@ -110,7 +152,7 @@ def read_raw(path: Path, engine: str = "auto", sheet: str | None = None) -> pd.D
     if not lines:
         return pd.DataFrame()
     first = lines[0]
-    sep = _sniff_sep(first)
+    sep = sep or _sniff_sep(first)
     if engine == "auto":
         frame = _read_csv_arrow(raw, text, first, sep)
         if frame is not None:
@@ -542,7 +584,7 @@ def _map_headers(
             continue
         if header in explicit and not explicit[header]:
             continue
-        canon = explicit.get(header) or hmap.get(schema.norm_key(header))
+        canon = explicit.get(header) or hmap.get(schema.norm_key(cells.clean(str(header))))
         if canon is None and table.extra_counts and _is_count_name(header):
             canon = schema.norm_key(header).replace(" ", "_")
         if canon is None:

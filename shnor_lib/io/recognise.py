@@ -10,7 +10,10 @@ Order matters only among the specific layouts; the contract layout (plain ``vpr.
 
 from __future__ import annotations
 
+import html
 import importlib
+import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,6 +93,10 @@ def recognise(path: Path, rel: str, candidates: list[Layout] | None = None) -> R
     for layout in candidates if candidates is not None else layouts():
         if layout.sniff(view):
             found.layout = layout
+            uncached = uncached_formulas(path)
+            if uncached:
+                found.problem = _formula_problem(uncached)
+                return found
             try:
                 found.extracts = layout.read(view)
             except ReadProblem as exc:
@@ -101,6 +108,68 @@ def recognise(path: Path, rel: str, candidates: list[Layout] | None = None) -> R
             return found
     found.set_aside = _unrecognised_reason(view)
     return found
+
+
+def uncached_formulas(path: Path, limit: int = 5) -> list[str]:
+    """Cells («Лист!B2») holding a formula whose value the file does not store: written by a
+    program that does not calculate (a script, some converters), they read as empty."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return []
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = _sheet_files(z)
+            found: list[str] = []
+            for target, sheet in names.items():
+                try:
+                    data = z.read(target)
+                except KeyError:
+                    continue
+                if b"<f" not in data:
+                    continue
+                for m in re.finditer(rb"<c ([^>]*?)(?:/>|>(.*?)</c>)", data, re.S):
+                    inner = m[2] or b""
+                    if b"<f" in inner and not re.search(rb"<v>[^<]", inner):
+                        ref = re.search(rb'r="([A-Z]+[0-9]+)"', m[1])
+                        found.append(f"{sheet}!{ref[1].decode() if ref else '?'}")
+                        if len(found) >= limit:
+                            return found
+            return found
+    except (zipfile.BadZipFile, OSError):
+        return []
+
+
+def _sheet_files(z: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part → sheet name, from the workbook and its relationships."""
+    try:
+        book = z.read("xl/workbook.xml")
+        rels = z.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return {}
+    targets = {}
+    for rel in re.finditer(rb"<Relationship\b[^>]*>", rels):
+        rid = re.search(rb'\bId="([^"]+)"', rel[0])
+        target = re.search(rb'\bTarget="([^"]+)"', rel[0])
+        if rid and target:
+            t = target[1].decode().lstrip("/")
+            targets[rid[1].decode()] = t if t.startswith("xl/") else "xl/" + t
+    out = {}
+    for sheet in re.finditer(rb"<sheet\b[^>]*>", book):
+        name = re.search(rb'\bname="([^"]*)"', sheet[0])
+        rid = re.search(rb'\br:id="([^"]+)"', sheet[0])
+        if name and rid and rid[1].decode() in targets:
+            out[targets[rid[1].decode()]] = html.unescape(name[1].decode("utf-8"))
+    return out
+
+
+def _formula_problem(cells: list[str]) -> ReadProblem:
+    shown = ", ".join(cells)
+    return ReadProblem(
+        f"значения формул сохранены в файле; в ячейках {shown}… формулы без сохранённых "
+        "значений (файл записан программой, которая не пересчитывает формулы) — откройте и "
+        "сохраните файл в Excel",
+        f"formula values stored in the file; cells {shown} hold formulas without cached "
+        "values — open and save the file in Excel",
+    )
 
 
 def _unrecognised_reason(view: Preview) -> str:
