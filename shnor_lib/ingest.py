@@ -871,6 +871,7 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
             )
         for extract in rec.extracts:
             by_table.setdefault(extract.table, []).append((rec, extract))
+    notes: list[tuple[str, str]] = []
     for name, table in schema.TABLES.items():
         items = by_table.get(name, [])
         if not items:
@@ -883,7 +884,7 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
             if "municipality_column" in extract.meta:
                 extract = _own_municipality(extract, params, result, out)
             part = _read_extract(extract, table, result, out)
-            result.warnings.extend(f"{out.file}: {note}" for note in extract.notes)
+            notes.extend((out.file, note) for note in extract.notes)
             if part is not None:
                 _check_rows(name, part, out)
                 parts.append(part)
@@ -897,6 +898,7 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
             _check_duplicates(table, frame, out)
             problems.extend(out.problems)
             result.tables[name] = frame
+    result.warnings.extend(_summarise_notes(notes))
     problems.extend(_check_school_ids(result.tables))
     if problems:
         raise ValidationError(problems)
@@ -1018,6 +1020,26 @@ def _own_municipality(
 
 def _school_header(extract: Extract) -> str:
     return next(h for h, c in extract.columns.items() if c == "school_id")
+
+
+def _summarise_notes(notes: list[tuple[str, str]], per_file: int = 3) -> list[str]:
+    """Layouts' notes, one line per file — or, when the same kind of note (differing only in
+    its numbers) comes from many files (hundreds of Ф1 files), the first one and the count
+    of the others (`shnor inspect` lists each file's notes)."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for file, note in notes:
+        groups.setdefault(re.sub(r"\d+", "#", note), []).append((file, note))
+    out = []
+    for items in groups.values():
+        if len(items) <= per_file:
+            out.extend(f"{file}: {note}" for file, note in items)
+            continue
+        file, note = items[0]
+        out.append(
+            f"{file}: {note}; такие же примечания ещё в {len(items) - 1} файлах "
+            "(по каждому файлу — shnor inspect)"
+        )
+    return out
 
 
 def extract_label(rel: str, extract: Extract) -> str:

@@ -321,3 +321,51 @@ def test_collection_form_without_a_known_scale_says_so(form_project):
     (p,) = info.value.problems
     assert "ВПР 2024, 5 класс, Математика с максимумом 45" in p.expected_ru
     assert "в ней максимум 20" in p.expected_ru
+
+
+def test_inspect_lists_every_file_and_what_it_became(f1_project, capsys, monkeypatch):
+    from real_layouts import fioko_file
+
+    from shnor_lib.cli import main
+
+    root, params, n_files = f1_project
+    raw = root / "data" / "raw" / "f1"
+    fioko_file(raw / "ФИОКО" / "перечень.xlsx", _fioko_rows())
+    (raw / "vpr" / "пояснение.docx").write_bytes(b"PK")
+    (raw / "vpr" / "~$РУ_4.xlsx").write_bytes(b"lock")
+    monkeypatch.chdir(root)
+    assert main(["inspect", "--params", "params/f1.yml"]) == 0
+    text = capsys.readouterr().out
+    assert "Папка исходных данных: data/raw/f1 — файлов: " in text
+    assert text.count("как: ФИС ОКО Ф1 «Индивидуальные результаты» (ВПР)") == n_files
+    assert (
+        "→ vpr: год 2026, предмет Русский язык, класс 4, строк 21; "
+        "лист «РУ 4 Индивидуальные результаты»; год, предмет и класс — из строки 3 "
+        "«ВПР 2026 Русский язык 4 класс»" in text
+    )
+    assert (
+        f"→ vpr_tasks: год 2026, предмет Русский язык, класс 4, строк {21 * len(RU4_TASKS)}" in text
+    )
+    assert "как: ФИОКО: перечень ОО с признаками необъективности ВПР" in text
+    assert "data/raw/f1/vpr/пояснение.docx — формат «.docx» не читается" in text
+    assert "data/raw/f1/vpr/~$РУ_4.xlsx — временный файл Excel" in text
+    assert "Таблицы найдены: schools, context, vpr, vpr_tasks, gia, rosobrnadzor" in text
+
+
+def test_f1_municipality_validate_compute_report(f1_project, monkeypatch):
+    """A municipality whose ВПР is a folder of Ф1 files and whose federal list is the ФИОКО
+    file builds its report with no hand edits."""
+    from real_layouts import fioko_file
+
+    from shnor_lib.cli import main
+
+    root, params, _ = f1_project
+    fioko_file(root / "data" / "raw" / "f1" / "ФИОКО" / "перечень.xlsx", _fioko_rows())
+    monkeypatch.chdir(root)
+    assert main(["validate", "--params", "params/f1.yml"]) == 0
+    processed = pd.read_parquet(params.processed_dir() / "vpr.parquet")
+    assert len(processed) == (6 + 7 + 8) * 4 and "class_no" in processed
+    assert (params.processed_dir() / "vpr_tasks.parquet").exists()
+    assert main(["report", "--params", "params/f1.yml"]) == 0
+    html = (params.output_dir() / "report.html").read_text("utf-8")
+    assert "Урус-Мартановский район" in html

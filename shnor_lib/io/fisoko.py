@@ -304,7 +304,7 @@ def _f1_extracts(grid: pd.DataFrame, info: F1Sheet, sheet: str) -> list[Extract]
         "subject": info.subject,
         "grade": info.grade,
         "procedure": "ВПР",
-        "source": f"строка {info.title_row + 1} «{info.title}»",
+        "source": f"строки {info.title_row + 1} «{info.title}»",
     }
     extracts = [Extract("vpr", vpr, pd.Series(rows[keep]), F1, sheet, meta, notes, columns)]
     if tasks:
