@@ -17,7 +17,7 @@ import re
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,7 @@ import pandas as pd
 from . import schema
 from .config import Params
 from .errors import Problem, ShnorError, ValidationError
-from .io import recognise
+from .io import cells, recognise
 from .io.layouts import Extract
 from .schema import Column, Table
 
@@ -61,12 +61,40 @@ def sha256_of(path: Path) -> str:
 
 
 def _decode(raw: bytes) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's «Unicode text»: UTF-16 + BOM
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     for enc in ("utf-8-sig", "cp1251"):
         try:
             return raw.decode(enc)
         except UnicodeDecodeError:
             continue
     return raw.decode("latin-1")
+
+
+def _check_one_encoding(raw: bytes, path: Path) -> None:
+    """A file not valid as UTF-8 that still holds many UTF-8 Cyrillic letters was pasted
+    together from UTF-8 and Windows-1251 parts: any decoding garbles one of them."""
+    try:
+        raw.decode("utf-8")
+        return
+    except UnicodeDecodeError:
+        pass
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return
+    utf8_letters = len(re.findall(rb"[\xd0\xd1][\x80-\xbf]", raw))
+    if utf8_letters >= 5:
+        raise ShnorError(
+            f"Файл {path} в смешанной кодировке: часть строк в UTF-8, часть в Windows-1251 — "
+            "такой текст нельзя прочитать без искажений. Откройте файл в Excel или блокноте и "
+            "сохраните заново в одной кодировке (лучше UTF-8), либо сохраните как .xlsx.",
+            f"File {path} mixes UTF-8 and Windows-1251 text: re-save it in one encoding.",
+        )
+
+
+SEP_LINE = re.compile(r"^\ufeff?sep=(.)\s*$", re.IGNORECASE)
 
 
 def _sniff_sep(first_line: str) -> str:
@@ -100,7 +128,21 @@ def read_raw(path: Path, engine: str = "auto", sheet: str | None = None) -> pd.D
         frame.columns = [str(c).strip() for c in frame.columns]
         return frame
     raw = path.read_bytes()
+    _check_one_encoding(raw, path)
     text = _decode(raw)
+    # Excel's «sep=;» first line names the separator: honoured and skipped (rows keep their
+    # line numbers in messages)
+    sep_line = SEP_LINE.match(text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r"))
+    if sep_line:
+        text = text.lstrip("\ufeff").split("\n", 1)[1] if "\n" in text else ""
+        raw = text.encode("utf-8")
+        frame = _read_csv_text(path, raw, text, engine, sep_line[1])
+        frame.index = frame.index + 1
+        return frame
+    return _read_csv_text(path, raw, text, engine, None)
+
+
+def _read_csv_text(path: Path, raw: bytes, text: str, engine: str, sep: str | None) -> pd.DataFrame:
     if not text or text.isspace():
         return pd.DataFrame()
     head = text[:65536].lstrip("\ufeff")
@@ -110,7 +152,7 @@ def read_raw(path: Path, engine: str = "auto", sheet: str | None = None) -> pd.D
     if not lines:
         return pd.DataFrame()
     first = lines[0]
-    sep = _sniff_sep(first)
+    sep = sep or _sniff_sep(first)
     if engine == "auto":
         frame = _read_csv_arrow(raw, text, first, sep)
         if frame is not None:
@@ -261,12 +303,10 @@ def _to_number(text: pd.Series) -> pd.Series:
     num = pd.to_numeric(text, errors="coerce").astype("float64")
     retry = (num.isna() & text.notna()).to_numpy(dtype=bool)
     if retry.any():  # only the cells plain parsing failed on (decimal comma, spaces)
-        cleaned = (
-            text[retry]
-            .str.replace("\u00a0", "", regex=False)
-            .str.replace(" ", "", regex=False)
-            .str.replace(",", ".", regex=False)
-        )
+        cleaned = text[retry].map(cells.clean, na_action="ignore").astype("string")
+        for space in cells.THOUSANDS:  # space, nbsp, narrow nbsp (U+202F), thin space
+            cleaned = cleaned.str.replace(space, "", regex=False)
+        cleaned = cleaned.str.replace(",", ".", regex=False)
         num[retry] = pd.to_numeric(cleaned, errors="coerce").astype("float64").to_numpy()
     return num
 
@@ -285,8 +325,8 @@ def _to_number_arrow(text: pd.Series) -> pd.Series | None:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             if attempt:
                 return None
-            arr = pc.replace_substring(arr, "\u00a0", "")
-            arr = pc.replace_substring(arr, " ", "")
+            for space in cells.THOUSANDS:
+                arr = pc.replace_substring(arr, space, "")
             arr = pc.replace_substring(arr, ",", ".")
             continue
         values = num.to_numpy() if num.num_chunks != 1 else num.chunk(0).to_numpy(False)
@@ -401,10 +441,16 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
         decimal = text.str.contains(r"^\d+\.0+$", regex=True, na=False)  # vectorized (Arrow)
         if decimal.any():  # the rare file: its few such cells rewritten
             text = text.mask(decimal, text[decimal].str.replace(r"\.0+$", "", regex=True))
+        odd = text.str.contains(r"[^\x00-\x7f]", regex=True, na=False)
+        if odd.any():  # zero-width characters, full-width digits, a Cyrillic «е» in edu…
+            fixed = _lookup(text[odd], lambda v: cells.latin_id(cells.clean(v)).strip())
+            text = text.mask(odd, fixed.astype("string"))
         return _python_text(text)
     if col.kind in ("int", "float", "year"):
         num = _to_number(text)
         bad = present & num.isna()
+        if bad.any():  # «нет отметки», «Х»: no value; «2025/2026»: the procedure year 2026
+            num, bad = _number_words(col, text, num, bad)
         if col.kind in ("int", "year"):
             bad |= present & num.notna() & (num != np.floor(num))
         out.add_mask(bad, rows, col.name, text, ru, en)
@@ -438,7 +484,7 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
         out.add_mask(present & parsed.isna(), rows, col.name, text, ru, en)
         return parsed
     if col.kind == "subject":
-        mapped = _lookup(text, schema.subject_canonical)
+        mapped = _lookup(text, _subject)
         out.add_mask(present & mapped.isna(), rows, col.name, text, ru, en)
         return mapped.astype("string")
     if col.kind == "exam":
@@ -464,6 +510,37 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
         )
         return mapped.astype("string")
     return _python_text(text)
+
+
+def _subject(value: str) -> str | None:
+    """A subject name; «Pусский язык» typed with a Latin P and zero-width spaces too."""
+    return schema.subject_canonical(value) or schema.subject_canonical(
+        cells.cyrillic_word(cells.clean(value))
+    )
+
+
+def _number_words(
+    col: Column, text: pd.Series, num: pd.Series, bad: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """Cells a number column may hold in real exports that are not numbers: «нет отметки»,
+    «Х» (Latin or Cyrillic), «отсутствовал» mean no value; a school year «2025/2026» or
+    «2025-2026» in a year column is the year the procedure took place (2026)."""
+    idx = np.flatnonzero(bad.to_numpy(dtype=bool, na_value=False))
+    num, bad = num.copy(), bad.copy()
+    for i in idx:
+        value = str(text.iloc[i])
+        if cells.is_no_mark(value):
+            bad.iloc[i] = False
+            continue
+        if col.kind == "year":
+            m = re.fullmatch(
+                r"(\d{4})\s*[/\-–—]\s*(\d{2}|\d{4})(?:\s*(?:уч\.?\s*)?г(?:од|г)?\.?)?", value
+            )
+            if m:
+                first, second = int(m[1]), int(m[2]) if len(m[2]) == 4 else int(m[1][:2] + m[2])
+                if second == first + 1:
+                    num.iloc[i], bad.iloc[i] = float(second), False
+    return num, bad
 
 
 def _parse_dates(raw: pd.Series, text: pd.Series) -> pd.Series:
@@ -507,7 +584,7 @@ def _map_headers(
             continue
         if header in explicit and not explicit[header]:
             continue
-        canon = explicit.get(header) or hmap.get(schema.norm_key(header))
+        canon = explicit.get(header) or hmap.get(schema.norm_key(cells.clean(str(header))))
         if canon is None and table.extra_counts and _is_count_name(header):
             canon = schema.norm_key(header).replace(" ", "_")
         if canon is None:
@@ -564,6 +641,7 @@ def _read_extract(
         return None
     # Row numbers as the user sees them in the sheet (the layout counted them)
     rows = pd.Series(np.asarray(extract.rows, dtype="int64"), index=frame.index)
+    frame, rows = _drop_non_participants(table, frame, rows, mapping, result, out)
     data = {}
     for header, canon in mapping.items():
         col = table.by_name.get(canon) or Column(canon, "int", lo=0)  # extra counts
@@ -572,6 +650,38 @@ def _read_extract(
     parsed["_row"] = rows
     parsed["_file"] = out.file
     return parsed
+
+
+# The result columns whose «отсутствовал» / «нет отметки» / «Х» means the pupil has no result
+# at all: not a participant, the row is dropped (counted in a warning).
+PARTICIPATION = {"vpr": ("mark", "primary_score"), "gia": ("score",)}
+
+
+def _drop_non_participants(
+    table: Table,
+    frame: pd.DataFrame,
+    rows: pd.Series,
+    mapping: dict[str, str],
+    result: IngestResult,
+    out: _Collector,
+) -> tuple[pd.DataFrame, pd.Series]:
+    headers = [h for h, c in mapping.items() if c in PARTICIPATION.get(table.name, ())]
+    absent = pd.Series(False, index=frame.index)
+    for header in headers:
+        col = frame[header]
+        if pd.api.types.is_numeric_dtype(col.dtype):
+            continue
+        words = _lookup(_as_text(col), cells.is_no_mark).to_numpy(dtype=object)
+        absent |= np.fromiter((w is True for w in words), bool, len(words))
+    if not absent.any():
+        return frame, rows
+    n = int(absent.sum())
+    shown = ", ".join(f"«{h}»" for h in headers)
+    result.warnings.append(
+        f"{out.file}: {n} строк без результата ({shown}: «отсутствовал», «нет отметки», «Х») "
+        "— не участники, исключены из результатов (rows without a result dropped)"
+    )
+    return frame[~absent], rows[~absent]
 
 
 def _header_below_hint(frame: pd.DataFrame, table: Table, found: int, out: _Collector) -> None:
@@ -751,6 +861,9 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
                     f"a file readable as '{rec.layout.name}'; reading failed: {rec.error}",
                 )
             )
+        elif rec.problem is not None:
+            p = rec.problem
+            problems.append(Problem(rec.rel, p.ru, p.en, p.row, None, p.value))
         elif rec.set_aside is not None and not rec.skipped:
             result.warnings.append(
                 f"{rec.rel}: файл отложен и не используется — {rec.set_aside} "
@@ -758,6 +871,7 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
             )
         for extract in rec.extracts:
             by_table.setdefault(extract.table, []).append((rec, extract))
+    notes: list[tuple[str, str]] = []
     for name, table in schema.TABLES.items():
         items = by_table.get(name, [])
         if not items:
@@ -767,8 +881,10 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
         parts = []
         for rec, extract in items:
             out = _Collector(extract_label(rec.rel, extract))
+            if "municipality_column" in extract.meta:
+                extract = _own_municipality(extract, params, result, out)
             part = _read_extract(extract, table, result, out)
-            result.warnings.extend(f"{out.file}: {note}" for note in extract.notes)
+            notes.extend((out.file, note) for note in extract.notes)
             if part is not None:
                 _check_rows(name, part, out)
                 parts.append(part)
@@ -782,12 +898,148 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
             _check_duplicates(table, frame, out)
             problems.extend(out.problems)
             result.tables[name] = frame
+    result.warnings.extend(_summarise_notes(notes))
     problems.extend(_check_school_ids(result.tables))
     if problems:
         raise ValidationError(problems)
     _check_reporting_year(result, params)
     _finish(result, params)
     return result
+
+
+def inspect(params: Params, *, raw_dir: Path | None = None) -> list[str]:
+    """Lines of `shnor inspect`: every file found, what it was recognised as, what was set
+    aside and why (nothing is validated or written)."""
+    raw_dir = Path(raw_dir) if raw_dir is not None else params.raw_dir()
+    if not raw_dir.is_dir():
+        raise ShnorError(
+            f"Папка с исходными данными не найдена: {raw_dir}",
+            f"Raw data folder not found: {raw_dir}",
+        )
+    found = recognise.scan(raw_dir, lambda p: _rel(p, params.root))
+    return recognise.inspect_lines(found, _rel(raw_dir, params.root))
+
+
+_GENERIC_PLACE_WORDS = frozenset(
+    [
+        "муниципальный",
+        "муниципальное",
+        "муниципалитет",
+        "образование",
+        "район",
+        "округ",
+        "городской",
+        "город",
+        "г",
+        "мо",
+        "мр",
+        "го",
+        "рн",
+        "р-н",
+        "городского",
+        "сельского",
+        "поселение",
+    ]
+)
+
+
+def _place_stems(text: object) -> set[str]:
+    """«Урус-Мартановский муниципальный район» → {"урус-м"}: the distinctive words, cut to
+    their stems (so «Урус-Мартановский район» matches)."""
+    words = re.findall(r"[0-9a-zа-я\-]+", schema.norm_key(cells.clean(str(text))))
+    return {w[:6] for w in words if w not in _GENERIC_PLACE_WORDS and len(w) > 2}
+
+
+def same_municipality(cell: object, params: Params) -> bool:
+    """Whether a «Муниципалитет» cell names this municipality (its params title or id)."""
+    cell_stems = _place_stems(cell)
+    if not cell_stems:
+        return False
+    for name in (params.title, params.municipality):
+        own = _place_stems(name)
+        if own and (own <= cell_stems or cell_stems <= own):
+            return True
+    return False
+
+
+def _own_municipality(
+    extract: Extract, params: Params, result: IngestResult, out: _Collector
+) -> Extract:
+    """A region-wide file (the ФИОКО list): this municipality's rows only — by the
+    «Муниципалитет» cell or by a school code of `schools`; the rest set aside with one
+    warning; disagreeing duplicate rows of own schools are problems naming both rows."""
+    column = extract.meta["municipality_column"]
+    known: set[str] = set()
+    if "schools" in result.tables:
+        known = set(result.tables["schools"]["school_id"].dropna().astype(str))
+    wide = extract.meta.get("wide")
+    cache: dict[object, bool] = {}
+
+    def own(cell: object, school: object) -> bool:
+        if cell not in cache:
+            cache[cell] = same_municipality(cell, params)
+        return cache[cell] or str(school) in known
+
+    if wide is not None and len(wide):
+        mine = np.array(
+            [own(m, s) for m, s in zip(wide["municipality"], wide["school_id"], strict=True)]
+        )
+        other = int((~mine).sum())
+        if other:
+            names = sorted({str(m) for m in wide["municipality"][~mine]})
+            result.warnings.append(
+                f"{out.file}: {other} строк других муниципалитетов отложены "
+                f"({len(names)} муниципалитетов, например «{names[0]}»); свои строки "
+                f"узнаются по столбцу «{column}» (как «{params.title}») или по коду ОО из "
+                "schools (rows of other municipalities set aside)"
+            )
+        if not mine.any():
+            result.warnings.append(
+                f"{out.file}: ни одной строки муниципалитета «{params.title}» — проверьте "
+                f"title в {params.source} или коды ОО в schools (no rows of this municipality)"
+            )
+    for c in extract.meta.get("conflicts", []):
+        if own(c["municipality"], c["school_id"]):
+            first, second = c["rows"]
+            cols = ", ".join(f"«{x}»" for x in c["columns"])
+            out.add(
+                f"одна строка на ОО и год; строки {first} и {second} (ОО {c['school_id']}, "
+                f"год {c['year']}) расходятся в маркерах {cols} — оставьте верную",
+                f"one row per school and year; rows {first} and {second} disagree on {cols}",
+                row=second,
+                column=_school_header(extract),
+                value=c["school_id"],
+            )
+    frame = extract.frame
+    keep = np.array(
+        [own(m, s) for m, s in zip(frame[column], frame[_school_header(extract)], strict=True)],
+        dtype=bool,
+    )
+    return replace(extract, frame=frame[keep], rows=extract.rows[keep])
+
+
+def _school_header(extract: Extract) -> str:
+    return next(h for h, c in extract.columns.items() if c == "school_id")
+
+
+def _summarise_notes(notes: list[tuple[str, str]], per_file: int = 3) -> list[str]:
+    """Layouts' notes, one line per file — or, when the same kind of note (differing only in
+    its numbers) comes from many files (hundreds of Ф1 files), the first one and the count
+    of the others (`shnor inspect` lists each file's notes)."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for file, note in notes:
+        groups.setdefault(re.sub(r"\d+", "#", note), []).append((file, note))
+    out = []
+    for items in groups.values():
+        if len(items) <= per_file:
+            out.extend(f"{file}: {note}" for file, note in items)
+            continue
+        file, note = items[0]
+        out.append(
+            f"{file}: {note}; такие же примечания ещё в {len(items) - 1} файлах "
+            "(по каждому файлу — shnor inspect)"
+        )
+    return out
 
 
 def extract_label(rel: str, extract: Extract) -> str:

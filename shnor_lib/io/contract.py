@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from shnor_lib import schema
+from shnor_lib.io.cells import clean
 from shnor_lib.io.layouts import Extract, Layout, Preview, register
 
 NAME = "contract"
@@ -43,7 +44,11 @@ def split_line(line: str) -> list[str]:
 
 def header_cells(view: Preview, sheet: str) -> tuple[int, list[str]]:
     """The first non-empty row of a sheet (0-based index) as cells."""
+    from shnor_lib.ingest import SEP_LINE
+
     for i, row in enumerate(view.sheets.get(sheet, [])):
+        if sheet == "" and len(row) == 1 and SEP_LINE.match(row[0]):
+            continue  # Excel's «sep=;» line
         cells = split_line(row[0]) if sheet == "" and len(row) == 1 else row
         if any(c.strip() for c in cells):
             return i, cells
@@ -53,7 +58,7 @@ def header_cells(view: Preview, sheet: str) -> tuple[int, list[str]]:
 def table_by_header(cells: list[str]) -> str | None:
     """The one table whose required columns all appear in ``cells`` (most matches wins;
     a tie, or fewer than :data:`MIN_HEADER_MATCHES` known columns, recognises nothing)."""
-    keys = [schema.norm_key(c) for c in cells if c.strip() and not schema.is_personal(c)]
+    keys = [schema.norm_key(clean(c)) for c in cells if c.strip() and not schema.is_personal(c)]
     scored: list[tuple[int, str]] = []
     for name, table in schema.TABLES.items():
         hmap = schema.header_map(table)

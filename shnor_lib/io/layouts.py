@@ -60,6 +60,17 @@ class Extract:
     columns: dict[str, str] = field(default_factory=dict)
 
 
+class ReadProblem(Exception):
+    """A recognised file that cannot be read as its layout says (a missing title row, an
+    unknown subject…): collected with the other problems, naming the file (and ``row``).
+
+    ``ru``/``en`` say what was expected, as a :class:`shnor_lib.errors.Problem` does."""
+
+    def __init__(self, ru: str, en: str, row: int | None = None, value: object = None) -> None:
+        super().__init__(ru)
+        self.ru, self.en, self.row, self.value = ru, en, row, value
+
+
 @dataclass(frozen=True)
 class Layout:
     """One kind of real file: its id, Russian title, and how to sniff and read it."""
