@@ -727,6 +727,17 @@ def _check_rows(name: str, frame: pd.DataFrame, out: _Collector) -> None:
             "класс ВПР: 4–8, 10 или 11",
             "a ВПР grade: 4–8, 10 or 11",
         )
+    if name in schema.VPR_AGGREGATED:  # counts given as a table: they must add up to n
+        parts = ["n2", "n3", "n4", "n5"] if name == "vpr_stats" else list(schema.JOURNAL_COUNTS)
+        total = frame[parts].sum(axis=1, min_count=len(parts))
+        out.add_mask(
+            (total != frame["n"]).fillna(False),
+            rows,
+            "n",
+            frame["n"],
+            f"число участников, равное сумме {' + '.join(parts)}",
+            f"the number of participants, equal to {' + '.join(parts)}",
+        )
     if name == "vpr_tasks":
         over = (frame["score"] > frame["max_task_score"]).fillna(False)
         out.add_mask(

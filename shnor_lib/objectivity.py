@@ -288,24 +288,11 @@ def journal_unit_counts(vpr: pd.DataFrame | None, stats: pd.DataFrame | None) ->
         )
         parts.append(indicators.journal_agreement(v, indicators.JOURNAL_UNIT))
     if stats is not None and not stats.empty:
-        j = pd.DataFrame(
-            {
-                "school_id": stats["school_id"].astype(str).to_numpy(),
-                "year": _int(stats["year"]).to_numpy(),
-                "grade": _int(stats["grade"]).to_numpy(),
-                "subject": stats["subject"].astype(str).to_numpy(),
-                **{
-                    k: stats[k].astype("int64").to_numpy()
-                    for k in ("lowered", "confirmed", "raised")
-                },
-            }
-        )
-        j["n"] = j["lowered"] + j["confirmed"] + j["raised"]
-        j["not_lower"] = j["confirmed"] + j["raised"]
+        j = indicators.journal_units_from_stats(stats)
         if parts:
             known = pd.MultiIndex.from_frame(parts[0][indicators.JOURNAL_UNIT])
             j = j[~pd.MultiIndex.from_frame(j[indicators.JOURNAL_UNIT]).isin(known)]
-        parts.append(j[j["n"] > 0])
+        parts.append(j)
     if not parts:
         return pd.DataFrame()
     return pd.concat(parts, ignore_index=True)

@@ -455,6 +455,7 @@ _add(
 
 # Aggregated ВПР tables: with them and no pupil rows (`vpr`), the report runs on counts.
 VPR_AGGREGATED = ("vpr_stats", "vpr_journal_stats")
+JOURNAL_COUNTS = ("lowered", "confirmed", "raised")
 # A required table that may be absent when one of these is given instead.
 REPLACED_BY = {"vpr": VPR_AGGREGATED}
 

@@ -115,6 +115,7 @@ def deficits_table(res) -> pd.DataFrame:
             "Класс": d["grade"],
             "Предмет": d["subject"],
             "Задание": d["task"],
+            "Уровень": d.get("task_level", ""),
             "Макс. балл": d["max_task_score"],
             "n": d["n"],
             "% от максимума": d["share"],

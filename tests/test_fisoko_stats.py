@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import xlsxwriter
 
-from shnor_lib import ingest, objectivity, pipeline, report, synth
+from shnor_lib import indicators, ingest, objectivity, pipeline, report, synth
 from shnor_lib.config import load_params
 from shnor_lib.errors import ShnorError
 from shnor_lib.io import fisoko_stats, recognise
@@ -26,7 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _pupils() -> pd.DataFrame:
     """Two schools, one work: 30 and 7 pupils with known marks and journal marks."""
-    marks = {"edu203389": [2] * 3 + [3] * 11 + [4] * 10 + [5] * 6, "edu203390": [3, 4, 4, 5, 5, 2, 3]}
+    marks = {
+        "edu203389": [2] * 3 + [3] * 11 + [4] * 10 + [5] * 6,
+        "edu203390": [3, 4, 4, 5, 5, 2, 3],
+    }
     rows = []
     for sid, ms in marks.items():
         for i, m in enumerate(ms):
@@ -59,7 +62,10 @@ def test_marks_stats_in_real_shape(tmp_path):
     assert rec.layout.name == "fisoko_marks_stats"
     (ex,) = rec.extracts
     f = ex.frame.set_index("school_id")
-    assert list(f.index) == ["edu203389", "edu203390"]  # whole sample, region, municipality left out
+    assert list(f.index) == [
+        "edu203389",
+        "edu203390",
+    ]  # whole sample, region, municipality left out
     assert f.loc["edu203389", ["n", "n2", "n3", "n4", "n5"]].tolist() == [30, 3, 11, 10, 6]
     assert f.loc["edu203390", ["n2", "n3", "n4", "n5"]].tolist() == [1, 2, 2, 2]
     assert (f["exact"] == 1).all() and not ex.notes
@@ -216,3 +222,13 @@ def test_objectivity_from_counts_equals_pupil_rows(aggregated):
         pd.testing.assert_series_equal(x["statistic"], y["statistic"])
         pd.testing.assert_series_equal(x["flagged"], y["flagged"])
     assert not (a["check"] == "heaping_3").any() and (b["check"] == "heaping_3").any()
+    # the municipal journal indicators (A26–A36) from the counts equal those from the pupils
+    ia = indicators.compute(tables, confidence=0.95)
+    ib = indicators.compute(with_pupils, confidence=0.95)
+    conf = [i for i in ib["indicator_id"].unique() if i.startswith("vpr_confirm")]
+    assert conf
+    for frame in (ia, ib):
+        frame.sort_values(["indicator_id", "level", "school_id", "year"], inplace=True)
+    x = ia[ia["indicator_id"].isin(conf)].reset_index(drop=True)
+    y = ib[ib["indicator_id"].isin(conf)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(x, y)

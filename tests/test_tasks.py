@@ -177,3 +177,75 @@ def test_municipality_against_region_and_other_tasks():
     m2 = res_r[res_r["level"] == tasks.LEVEL_MUNI].set_index("task")
     assert m2.loc["2", "reference_kind"] == tasks.REF_REGION and m2.loc["2", "deficit"]
     assert m2.loc["3", "reference_kind"] == tasks.REF_OTHER_TASKS
+
+
+# ------------------------------------------------------------------ from Ф1 files to the report
+
+
+def _f1_pupils(prefix: str, n: int, rng, drop: dict[str, float]):
+    """Pupils with random task scores on the RU4 paper; ``drop``: task → points of the share
+    taken away (the planted deficit)."""
+    from real_layouts import RU4_TASKS, Pupil, mark_for
+
+    out = []
+    for i in range(n):
+        ability = rng.normal(0.6, 0.12)
+        scores = []
+        for t, m, _ in RU4_TASKS:
+            p = float(np.clip(ability - drop.get(t, 0.0), 0, 1))
+            scores.append(int(rng.binomial(m, p)))
+        pupil = Pupil(f"{prefix}{i:03d}", 1 + i % 2, scores)
+        pupil.mark = mark_for(pupil.primary, 24)
+        pupil.journal = pupil.mark
+        out.append(pupil)
+    return out
+
+
+def test_f1_folder_to_task_deficits_in_the_report(tmp_path, monkeypatch):
+    """Ф1 files as exported; one school planted 30 points low on tasks «5» and «8»: the
+    compute tables list exactly those, and the report section shows them."""
+    from conftest import write_tables
+    from real_layouts import School, f1_file
+    from test_layouts import LOGINS, login_tables
+
+    from shnor_lib.cli import main
+    from shnor_lib.config import load_params
+
+    raw = tmp_path / "data" / "raw" / "f1"
+    write_tables(raw, {k: v for k, v in login_tables().items() if k != "vpr"})
+    rng = np.random.default_rng(7)
+    planted = "edu203391"
+    schools = [
+        School(
+            login,
+            f"МБОУ «СОШ №{k + 1}»",
+            _f1_pupils(f"4{k}", 40, rng, {"5": 0.3, "8": 0.3} if login == planted else {}),
+        )  # fmt: skip
+        for k, login in enumerate(LOGINS.values())
+    ]
+    f1_file(raw / "vpr" / "РУ 4 Индивидуальные результаты.xlsx", schools)
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "f1.yml").write_text(
+        "municipality: f1\ntitle: Район\nyear: 2026\nwindow: 2\n", "utf-8"
+    )
+    import shutil
+    from pathlib import Path
+
+    shutil.copytree(Path(__file__).resolve().parent.parent / "notebooks", tmp_path / "notebooks")
+    params = load_params(tmp_path / "params" / "f1.yml")
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "--params", "params/f1.yml"]) == 0
+    tables = params.output_dir() / "tables"
+    res = pd.read_csv(tables / "task_results.csv", dtype={"school_id": str, "task": str})
+    assert len(res) == 11 * 4  # 11 tasks × (3 schools + the municipality)
+    d = pd.read_csv(tables / "task_deficits.csv", dtype={"school_id": str, "task": str})
+    school = d[d["level"] == tasks.LEVEL_SCHOOL]
+    assert set(zip(school["school_id"], school["task"], strict=True)) == {
+        (planted, "5"),
+        (planted, "8"),
+    }
+    html = (params.output_dir() / "report.html").read_text("utf-8")
+    section = html[html.index("Задания с дефицитом") :]
+    section = section[: section.index("</table>")]
+    assert section.count("МБОУ НОШ № 3") == 2  # the planted school's two tasks, by its name
+    assert "ужны индивидуальные результаты" not in html  # pupil rows exist

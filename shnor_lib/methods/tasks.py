@@ -76,6 +76,7 @@ RESULT_COLUMNS = [
     "subject",
     "task",
     "max_task_score",
+    "task_level",
     "level",
     "school_id",
     "n",
@@ -268,9 +269,19 @@ def task_results(
     out["deficit"] = below.fillna(False).astype(bool)
     out["n"] = out["n"].astype("int64")
     out["schools"] = out["schools"].astype("int64")
+    out["task_level"] = _task_levels(x, out)
     out = out.assign(_lvl=(out["level"] == LEVEL_SCHOOL).astype(int), _t=_task_order(out["task"]))
     out = out.sort_values([*WORK, "_lvl", "school_id", "_t", "task"], na_position="first")
     return out[RESULT_COLUMNS].reset_index(drop=True)
+
+
+def _task_levels(x: pd.DataFrame, out: pd.DataFrame) -> pd.Series:
+    """The task's difficulty level (Б / П / В of the Ф1 header), "" when not given."""
+    if "level" not in x or x["level"].isna().all():
+        return pd.Series("", index=out.index, dtype=object)
+    lv = x.dropna(subset=["level"]).groupby(TASK, sort=True)["level"].first()
+    keys = pd.MultiIndex.from_frame(out[TASK])
+    return pd.Series(lv.reindex(keys).fillna("").to_numpy(), index=out.index, dtype=object)
 
 
 def _task_order(task: pd.Series) -> pd.Series:
