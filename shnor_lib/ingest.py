@@ -28,6 +28,7 @@ from .config import Params
 from .errors import Problem, ShnorError, ValidationError
 from .io import cells, recognise
 from .io.layouts import Extract
+from .methods import vpr_counts
 from .schema import Column, Table
 
 MAX_PROBLEMS_PER_COLUMN = 20  # beyond this, one summary problem per column keeps messages readable
@@ -914,6 +915,7 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
     if problems:
         raise ValidationError(problems)
     _check_reporting_year(result, params)
+    result.warnings.extend(vpr_counts.pupil_rows_missing(result.tables, params.year))
     _finish(result, params)
     return result
 

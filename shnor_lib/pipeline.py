@@ -257,10 +257,8 @@ def compute_late(
     actions = actions_stage(data, params, schools, tch, res, ind_all, exclusions=obj.exclusions)
     manifest.setdefault("notes", {})["clusters"] = actions.pop("_cluster_notes")
     manifest["social_scope"] = soc.summary.get("scope")
-    counted, notes = vpr_counts.stage(data, params)  # ВПР statistics (Ф3) and task deficits
-    manifest["warnings"].extend(notes)
     return {
-        **counted,
+        **vpr_counts.stage(data, params),  # ВПР statistics (Ф3) and task deficits
         "schools": schools,
         "indicators": ind_all,
         "participants": indicators.participants(data),

@@ -92,8 +92,9 @@ def pupil_rows_missing(data: dict[str, pd.DataFrame], year: int) -> list[str]:
     ]
 
 
-def stage(data: dict[str, pd.DataFrame], params) -> tuple[dict[str, pd.DataFrame], list[str]]:
-    """The tables of this module and of methods.tasks for `shnor compute`, and the notes."""
+def stage(data: dict[str, pd.DataFrame], params) -> dict[str, pd.DataFrame]:
+    """The tables of this module and of methods.tasks for `shnor compute` (the message of
+    :func:`pupil_rows_missing` is given by ingest, so `shnor validate` says it too)."""
     conf, min_n = float(params.confidence), int(params.min_group_size)
     out: dict[str, pd.DataFrame] = {}
     stats = data.get("vpr_stats")
@@ -113,4 +114,4 @@ def stage(data: dict[str, pd.DataFrame], params) -> tuple[dict[str, pd.DataFrame
         )
         out["task_results"] = res
         out["task_deficits"] = tasks.task_deficits(res)
-    return out, pupil_rows_missing(data, params.year)
+    return out
