@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .display import suppress_small
 from .methods.tasks import LEVEL_MUNI
 from .methods.vpr_counts import NEED_F1
 
@@ -63,7 +64,7 @@ def vpr_stats_table(res) -> pd.DataFrame:
     t = t[t["year"] == res.params.year]
     names = _names(res)
     school = t["school_id"].astype(str).map(names).fillna(t["school_id"].astype(str))
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "ОО": school.where(t["level"] != LEVEL_MUNI, "Муниципалитет"),
             "Класс": t["grade"],
@@ -77,6 +78,8 @@ def vpr_stats_table(res) -> pd.DataFrame:
             "Числа точные": t["exact"].map({True: "да", False: "приблизительно"}),
         }
     ).reset_index(drop=True)
+    values = ["Доля «2», %", "ДИ «2»", "Доля «4»–«5», %", "ДИ «4»–«5»", "Средняя отметка"]
+    return suppress_small(out, "n", values, int(res.params.min_group_size))
 
 
 def _ci(t: pd.DataFrame, name: str) -> pd.Series:
