@@ -24,7 +24,7 @@ import pandas as pd
 
 from shnor_lib import schema
 from shnor_lib.io import cells
-from shnor_lib.io.layouts import Extract, Layout, Preview, ReadProblem, register
+from shnor_lib.io.layouts import Extract, Layout, Preview, ReadProblem, grid, register
 
 F1 = "fisoko_f1"
 FORM = "fisoko_form"
@@ -131,8 +131,8 @@ def _tasks(header: list[str]) -> list[tuple[int, str, float]]:
 
 
 def _grid(view: Preview, sheet: str) -> pd.DataFrame:
-    """The whole sheet as a header-less grid (calamine: hundreds of files stay fast)."""
-    return pd.read_excel(view.path, sheet_name=sheet, header=None, dtype=object, engine="calamine")
+    """The whole sheet (calamine, read once with the preview: hundreds of files stay fast)."""
+    return grid(view, sheet)
 
 
 def _col(header: list[str], *names: str) -> int | None:
