@@ -241,19 +241,6 @@ def _read_csv_arrow(raw: bytes, text: str, first: str, sep: str) -> pd.DataFrame
     return pd.DataFrame(columns)
 
 
-def find_files(raw_dir: Path, table: str) -> list[Path]:
-    """`<table>.csv|xlsx` and `<table>_<anything>.csv|xlsx` directly in ``raw_dir`` (ingest
-    itself recognises every file, see :mod:`shnor_lib.io.recognise`)."""
-    out = []
-    for p in sorted(raw_dir.glob("*")):
-        if p.suffix.lower() not in (".csv", ".xlsx", ".xlsm") or p.name.startswith(("~$", ".")):
-            continue
-        stem = p.stem.lower()
-        if stem == table or stem.startswith(table + "_"):
-            out.append(p)
-    return out
-
-
 # ---------------------------------------------------------------------------- parsing
 
 
@@ -862,11 +849,36 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
             f"Raw data folder not found: {raw_dir}",
         )
     result = IngestResult(tables={})
-    problems: list[Problem] = []
     found = recognise.scan(raw_dir, lambda p: _rel(p, params.root))
+    problems, by_table = _sort_recognised(found, result)
+    notes: list[tuple[str, str]] = []
+    for name, table in schema.TABLES.items():
+        items = by_table.get(name, [])
+        if not items:
+            if table.required:
+                problems.append(_missing_table_problem(raw_dir, name, table, found))
+            continue
+        frame = _read_items(table, items, params, result, problems, notes)
+        if frame is not None:
+            result.tables[name] = frame
+    result.warnings.extend(_summarise_notes(notes))
+    problems.extend(_check_school_ids(result.tables))
+    if problems:
+        raise ValidationError(problems)
+    _check_reporting_year(result, params)
+    _finish(result, params)
+    return result
+
+
+def _sort_recognised(
+    found: list[recognise.Recognised], result: IngestResult
+) -> tuple[list[Problem], dict[str, list[tuple[recognise.Recognised, Extract]]]]:
+    """Problems of files that could not be read, warnings for files set aside, and the
+    extracts of the others by table."""
+    problems: list[Problem] = []
     by_table: dict[str, list[tuple[recognise.Recognised, Extract]]] = {}
     for rec in found:
-        if rec.error is not None:
+        if rec.error is not None and rec.layout is not None:
             problems.append(
                 Problem(
                     rec.rel,
@@ -885,45 +897,45 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
             )
         for extract in rec.extracts:
             by_table.setdefault(extract.table, []).append((rec, extract))
-    notes: list[tuple[str, str]] = []
-    for name, table in schema.TABLES.items():
-        items = by_table.get(name, [])
-        if not items:
-            if table.required:
-                problems.append(_missing_table_problem(raw_dir, name, table, found))
-            continue
-        parts = []
-        for batch in _batches(items):
-            rec, extract = batch[0]
-            out = _Collector(extract_label(rec.rel, extract))
-            if len(batch) > 1:
-                extract, out = _batch_extract(batch, out)
-            if "municipality_column" in extract.meta:
-                extract = _own_municipality(extract, params, result, out)
-            part = _read_extract(extract, table, result, out)
-            for rec, one in batch:
-                notes.extend((extract_label(rec.rel, one), note) for note in one.notes)
-            if part is not None:
-                _check_rows(name, part, out)
-                parts.append(part)
-            problems.extend(out.problems)
-            counts = part["_file"].value_counts().to_dict() if part is not None else {}
-            for rec, one in batch:
-                n = counts.get(extract_label(rec.rel, one), 0)
-                result.sources.append(Source(name, rec.rel, _sha256_cached(rec), n))
-        if parts:
-            frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-            out = _Collector(", ".join(dict.fromkeys(rec.rel for rec, _ in items)))
-            _check_duplicates(table, frame, out)
-            problems.extend(out.problems)
-            result.tables[name] = frame
-    result.warnings.extend(_summarise_notes(notes))
-    problems.extend(_check_school_ids(result.tables))
-    if problems:
-        raise ValidationError(problems)
-    _check_reporting_year(result, params)
-    _finish(result, params)
-    return result
+    return problems, by_table
+
+
+def _read_items(
+    table: Table,
+    items: list[tuple[recognise.Recognised, Extract]],
+    params: Params,
+    result: IngestResult,
+    problems: list[Problem],
+    notes: list[tuple[str, str]],
+) -> pd.DataFrame | None:
+    """Every extract of one table parsed and checked (in batches of the same shape), the
+    parts concatenated and checked for duplicates; None when nothing could be parsed."""
+    parts = []
+    for batch in _batches(items):
+        rec, extract = batch[0]
+        out = _Collector(extract_label(rec.rel, extract))
+        if len(batch) > 1:
+            extract, out = _batch_extract(batch, out)
+        if "municipality_column" in extract.meta:
+            extract = _own_municipality(extract, params, result, out)
+        part = _read_extract(extract, table, result, out)
+        for rec, one in batch:
+            notes.extend((extract_label(rec.rel, one), note) for note in one.notes)
+        if part is not None:
+            _check_rows(table.name, part, out)
+            parts.append(part)
+        problems.extend(out.problems)
+        counts = part["_file"].value_counts().to_dict() if part is not None else {}
+        for rec, one in batch:
+            n = counts.get(extract_label(rec.rel, one), 0)
+            result.sources.append(Source(table.name, rec.rel, _sha256_cached(rec), n))
+    if not parts:
+        return None
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    out = _Collector(", ".join(dict.fromkeys(rec.rel for rec, _ in items)))
+    _check_duplicates(table, frame, out)
+    problems.extend(out.problems)
+    return frame
 
 
 def inspect(params: Params, *, raw_dir: Path | None = None) -> list[str]:

@@ -184,13 +184,22 @@ def _task_long(
             "school_id": school[order],
             "student_id": student[order],
             **{k: v for k, v in const.items()},
-            "task": np.concatenate(parts["task"]) if tasks else [],
-            "max_task_score": np.concatenate(parts["max"]) if tasks else [],
-            "level": np.concatenate(parts["level"]) if tasks else [],
-            "score": np.concatenate(parts["score"]) if tasks else [],
+            "Задание": np.concatenate(parts["task"]) if tasks else [],
+            "Максимальный балл за задание": np.concatenate(parts["max"]) if tasks else [],
+            "Уровень сложности задания": np.concatenate(parts["level"]) if tasks else [],
+            "Балл за задание": np.concatenate(parts["score"]) if tasks else [],
         }
     )
     return frame, rows[order], not_attempted
+
+
+# the long task table's own headers (messages name these, not the contract's)
+TASK_COLUMNS = {
+    "Задание": "task",
+    "Максимальный балл за задание": "max_task_score",
+    "Уровень сложности задания": "level",
+    "Балл за задание": "score",
+}
 
 
 def _absent_rows(body: pd.DataFrame, columns: list[int]) -> np.ndarray:
@@ -323,7 +332,16 @@ def _f1_extracts(grid: pd.DataFrame, info: F1Sheet, sheet: str) -> list[Extract]
                 f"«Х» (не приступал к заданию) считается 0 баллов: {not_attempted} ячеек"
             )
         extracts.append(
-            Extract("vpr_tasks", long, pd.Series(long_rows), F1, sheet, dict(meta), task_notes)
+            Extract(
+                "vpr_tasks",
+                long,
+                pd.Series(long_rows),
+                F1,
+                sheet,
+                dict(meta),
+                task_notes,
+                TASK_COLUMNS,
+            )
         )
     return extracts
 
@@ -548,7 +566,16 @@ def read_form(view: Preview) -> list[Extract]:
                 f"«Х» (не приступал к заданию) считается 0 баллов: {not_attempted} ячеек"
             )
         out.append(
-            Extract("vpr_tasks", long, pd.Series(long_rows), FORM, sheet, dict(meta), task_notes)
+            Extract(
+                "vpr_tasks",
+                long,
+                pd.Series(long_rows),
+                FORM,
+                sheet,
+                dict(meta),
+                task_notes,
+                TASK_COLUMNS,
+            )
         )
     return out
 
