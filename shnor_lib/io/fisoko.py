@@ -84,6 +84,19 @@ def _f1_sheet(rows: list[list[str]], label: str) -> F1Sheet:
         m = TITLE_RE.match(cells.clean(first))
         if m and title is None:
             title = (i, first, m)
+        if _key(first).startswith("предмет") and title is not None:
+            named = next((c for c in row[1:] if c), "")
+            stated = schema.subject_canonical(cells.cyrillic_word(cells.clean(named)))
+            if stated is not None and stated != schema.subject_canonical(
+                cells.cyrillic_word(title[2]["subject"].strip())
+            ):
+                raise ReadProblem(
+                    f"лист «{label}»: предмет в строке {i + 1} («{named}») тот же, что в "
+                    f"заголовке «{title[1]}»",
+                    f"sheet '{label}': the subject in row {i + 1} as in the title row",
+                    row=i + 1,
+                    value=named,
+                )
         if _key(first).startswith("максимальный первичный балл"):
             rest = [c for c in row[1:] if c]
             try:
@@ -191,6 +204,34 @@ def _task_long(
         }
     )
     return frame, rows[order], not_attempted
+
+
+def _sum_check(
+    kept: pd.DataFrame, tasks: list[tuple[int, str, float]], c_total: int | None, header: list[str]
+) -> list[str]:
+    """A note when task scores do not add up to the primary score (a shifted column, a
+    hand edit): the rows are kept, both numbers stay as written."""
+    if c_total is None or not tasks or kept.empty:
+        return []
+
+    def number(v: object) -> float:
+        if isinstance(v, str) and cells.token(v) in cells.NOT_ATTEMPTED:
+            return 0.0
+        try:
+            return float(str(v).replace(",", "."))
+        except ValueError:
+            return float("nan")
+
+    scores = np.array([[number(v) for v in kept.iloc[:, j]] for j, _, _ in tasks]).T
+    total = np.array([number(v) for v in kept.iloc[:, c_total]])
+    differ = np.abs(np.nansum(scores, axis=1) - total) > 1e-9
+    differ &= ~np.isnan(total)
+    if not differ.any():
+        return []
+    return [
+        f"в {int(differ.sum())} строках сумма баллов за задания не равна «{header[c_total]}» "
+        "— проверьте, не сдвинуты ли столбцы"
+    ]
 
 
 # the long task table's own headers (messages name these, not the contract's)
@@ -305,6 +346,7 @@ def _f1_extracts(grid: pd.DataFrame, info: F1Sheet, sheet: str) -> list[Extract]
             f"({max_score:g})"
         )
     vpr["max_score"] = max_score
+    notes.extend(_sum_check(kept, tasks, c_primary, header))
     columns = {header[c_school]: "school_id"}
     if c_class is not None:
         columns[header[c_class]] = "class_no"
@@ -530,6 +572,7 @@ def read_form(view: Preview) -> list[Extract]:
     mark = np.select(
         [primary >= cut5, primary >= cut4, primary >= cut3, primary >= 0], [5, 4, 3, 2], 0
     )
+    notes.extend(_sum_check(kept, tasks, c_total, header))
     notes.append(
         f"отметка ВПР вычислена по шкале {where}: «3» от {cut3:g}, «4» от {cut4:g}, "
         f"«5» от {cut5:g} баллов"
