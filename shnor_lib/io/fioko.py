@@ -21,7 +21,7 @@ import pandas as pd
 
 from shnor_lib import schema
 from shnor_lib.io import cells
-from shnor_lib.io.layouts import Extract, Layout, Preview, ReadProblem, register
+from shnor_lib.io.layouts import Extract, Layout, Preview, ReadProblem, grid, register
 
 NAME = "fioko_objectivity"
 MARKER_RE = re.compile(r"^\s*(?P<grade>\d{1,2})\s*(?:кл\.?\s*)?(?P<code>[A-Za-zА-Яа-яЁё]{2,4})\s*$")
@@ -81,10 +81,7 @@ def read(view: Preview) -> list[Extract]:
         if found is None:
             continue
         h, header = found
-        grid = pd.read_excel(
-            view.path, sheet_name=sheet, header=None, dtype=object, engine="calamine"
-        )
-        out.append(_extract(grid, h, [cells.clean(c).strip() for c in header], sheet))
+        out.append(_extract(grid(view, sheet), h, [cells.clean(c).strip() for c in header], sheet))
     return out
 
 
