@@ -1235,7 +1235,7 @@ def _validate(params) -> tuple[str, list[str]]:
 
 def _years(data: dict[str, pd.DataFrame], year: int) -> list[int]:
     years: set[int] = set()
-    for name in ("vpr", "gia"):
+    for name in ("vpr", "gia", "vpr_stats"):
         if name in data and data[name] is not None:
             years |= {int(y) for y in data[name]["year"].dropna().unique()}
     return sorted(y for y in years if y <= year) or [year]
