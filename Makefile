@@ -22,7 +22,7 @@ WORKERS_ARG  := $(if $(WORKERS),--workers $(WORKERS),)
 REPORTS_ARG  := $(if $(filter 1 yes true,$(REPORTS)),--reports,)
 DEMO_REGION  := $(if $(filter data/raw/demo_region,$(RAW)),data/raw/demo_region/.complete,)
 
-.PHONY: help venv init synth validate compute report reports region site forms lab test lint format bench freeze clean clean-outputs
+.PHONY: help venv init synth inspect validate compute report reports region site forms lab test lint format bench freeze clean clean-outputs
 
 help: ## этот список целей
 	@echo "shnor — аналитический отчёт о ШНОР/ШССУ. Цели make:"
@@ -48,6 +48,9 @@ data/raw/demo/_truth.json: | $(STAMP)
 
 synth: $(STAMP) ## сгенерировать демонстрационный муниципалитет в data/raw/demo
 	$(BIN)/shnor synth --out data/raw/demo
+
+inspect: $(STAMP) $(DEMO_DATA) ## показать все файлы data/raw/<m>/ и как они распознаны (MUNICIPALITY=…)
+	$(BIN)/shnor inspect --params $(PARAMS) $(YEAR_ARG)
 
 validate: $(STAMP) $(DEMO_DATA) ## только проверить исходные данные → data/processed/<m>/<год>/
 	$(BIN)/shnor validate --params $(PARAMS) $(YEAR_ARG)

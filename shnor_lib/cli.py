@@ -361,6 +361,13 @@ def cmd_validate(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_inspect(args: argparse.Namespace) -> None:
+    from . import ingest
+
+    params = _params(args)
+    print("\n".join(ingest.inspect(params)))
+
+
 def cmd_compute(args: argparse.Namespace) -> None:
     from . import pipeline
 
@@ -562,6 +569,14 @@ def build_parser() -> argparse.ArgumentParser:
             f"строка, столбец, значение, что ожидалось. Файлы и столбцы — {DATA_CONTRACT_DOC}.",
         )
     ).set_defaults(func=cmd_validate)
+    with_params(
+        command(
+            "inspect",
+            "показать, какие файлы data/raw/<m>/ найдены и как распознаны",
+            "Перечисляет каждый файл: как распознан (формат, таблица, год, предмет, класс, "
+            "строки) и что отложено и почему.",
+        )
+    ).set_defaults(func=cmd_inspect)
     with_params(
         command("compute", "рассчитать таблицы без отчёта → outputs/<m>/<год>/tables/")
     ).set_defaults(func=cmd_compute)

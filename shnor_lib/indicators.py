@@ -105,6 +105,25 @@ def journal_agreement(vpr: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 JOURNAL_UNIT = ["school_id", "year", "grade", "subject"]
 
 
+def journal_units_from_stats(stats: pd.DataFrame | None) -> pd.DataFrame:
+    """:func:`journal_agreement` per :data:`JOURNAL_UNIT` from ФИС ОКО «Сравнение отметок с
+    отметками по журналу» counts (table ``vpr_journal_stats``), when there are no pupil rows."""
+    if stats is None or stats.empty:
+        return pd.DataFrame(columns=[*JOURNAL_UNIT, "lowered", "confirmed", "raised", "n"])
+    j = pd.DataFrame(
+        {
+            "school_id": stats["school_id"].astype(str).to_numpy(),
+            "year": pd.to_numeric(stats["year"]).astype("int64").to_numpy(),
+            "grade": pd.to_numeric(stats["grade"]).astype("int64").to_numpy(),
+            "subject": stats["subject"].astype(str).to_numpy(),
+            **{k: stats[k].astype("int64").to_numpy() for k in ("lowered", "confirmed", "raised")},
+        }
+    )
+    j["n"] = j["lowered"] + j["confirmed"] + j["raised"]
+    j["not_lower"] = j["confirmed"] + j["raised"]
+    return j[j["n"] > 0].reset_index(drop=True)
+
+
 def journal_regroup(units: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """:func:`journal_agreement` over coarser ``keys`` from its output per finer unit
     (:data:`JOURNAL_UNIT`): the same integer counts, without regrouping every pupil row
@@ -123,7 +142,8 @@ def journal_scope(units: pd.DataFrame, subjects, grades: tuple[int, int]) -> pd.
 def _vpr_journal(
     vpr: pd.DataFrame | None, what: str, flt: dict[str, str], units: pd.DataFrame | None = None
 ) -> pd.DataFrame | None:
-    if vpr is None or "journal_mark" not in vpr or vpr["journal_mark"].isna().all():
+    no_marks = vpr is None or "journal_mark" not in vpr or vpr["journal_mark"].isna().all()
+    if units is None and no_marks:
         return None
     lo, hi = (int(x) for x in flt["grades"].split("-"))
     subjects = flt["subject"].split("|")
@@ -173,6 +193,8 @@ def school_counts(
             vpr = tables.get("vpr")
             if units is None and vpr is not None and "journal_mark" in vpr:
                 units = journal_agreement(vpr, JOURNAL_UNIT)
+            elif units is None and vpr is None:  # ФИС ОКО counts instead of pupil rows
+                units = journal_units_from_stats(tables.get("vpr_journal_stats"))
             part = _vpr_journal(vpr, row.numerator, flt, units)
         elif row.source == "gia_ege_high":
             part = _gia_ege_high(tables.get("gia"), ege_high_score)

@@ -230,6 +230,69 @@ def unit_stats(vpr: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns=["s1", "s2"])
 
 
+def count_units(stats: pd.DataFrame | None) -> pd.DataFrame:
+    """:func:`unit_stats` from the counts of marks per unit (``vpr_stats``: n2…n5), for
+    municipalities that have ФИС ОКО statistics instead of pupil rows: n, k45, the mean mark
+    and the variance of marks follow from the counts exactly."""
+    cols = [*KEYS, "n", "k45", "mean", "var"]
+    if stats is None or stats.empty:
+        return pd.DataFrame(columns=cols)
+    c = {m: stats[f"n{m}"].astype(float).to_numpy() for m in (2, 3, 4, 5)}
+    n = c[2] + c[3] + c[4] + c[5]
+    s1 = sum(m * c[m] for m in c)
+    s2 = sum(m * m * c[m] for m in c)
+    out = pd.DataFrame(
+        {
+            "school_id": stats["school_id"].astype(str).to_numpy(),
+            "year": _int(stats["year"]).to_numpy(),
+            "grade": _int(stats["grade"]).to_numpy(),
+            "subject": stats["subject"].astype(str).to_numpy(),
+            "n": n.astype("int64"),
+            "k45": (c[4] + c[5]).astype("int64"),
+        }
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["mean"] = s1 / n
+        var = (s2 - n * (s1 / n) ** 2) / (n - 1)
+    out["var"] = np.where(n > 1, np.maximum(var, 0.0), np.nan)
+    return out[out["n"] > 0].sort_values(KEYS).reset_index(drop=True)
+
+
+def _with_counts(pupil: pd.DataFrame, counted: pd.DataFrame) -> pd.DataFrame:
+    """Pupil-row units, plus the units only the aggregated statistics give."""
+    if counted.empty:
+        return pupil
+    if pupil.empty:
+        return counted
+    known = pd.MultiIndex.from_frame(pupil[KEYS])
+    extra = counted[~pd.MultiIndex.from_frame(counted[KEYS]).isin(known)]
+    return pd.concat([pupil, extra], ignore_index=True).sort_values(KEYS).reset_index(drop=True)
+
+
+def journal_unit_counts(vpr: pd.DataFrame | None, stats: pd.DataFrame | None) -> pd.DataFrame:
+    """Lowered / confirmed / raised per unit (:data:`indicators.JOURNAL_UNIT`): from the pupil
+    rows, plus the units only «Сравнение отметок с отметками по журналу» gives."""
+    parts = []
+    if vpr is not None and "journal_mark" in vpr and vpr["journal_mark"].notna().any():
+        v = vpr[vpr["mark"].notna() & vpr["journal_mark"].notna() & vpr["grade"].notna()]
+        v = v.assign(
+            school_id=v["school_id"].astype(str),
+            year=_int(v["year"]),
+            grade=_int(v["grade"]),
+            subject=v["subject"].astype(str),
+        )
+        parts.append(indicators.journal_agreement(v, indicators.JOURNAL_UNIT))
+    if stats is not None and not stats.empty:
+        j = indicators.journal_units_from_stats(stats)
+        if parts:
+            known = pd.MultiIndex.from_frame(parts[0][indicators.JOURNAL_UNIT])
+            j = j[~pd.MultiIndex.from_frame(j[indicators.JOURNAL_UNIT]).isin(known)]
+        parts.append(j)
+    if not parts:
+        return pd.DataFrame()
+    return pd.concat(parts, ignore_index=True)
+
+
 def gia_evidence(gia_marked: pd.DataFrame | None, years: list[int], window: int) -> pd.DataFrame:
     """Per school × year t: the school's mean standardized score in the compulsory ГИА exams
     (ОГЭ Russian and maths, ЕГЭ Russian) over the window t − window + 1 … t.
@@ -905,19 +968,20 @@ def heaping_checks(
 
 
 def journal_units(
-    vpr: pd.DataFrame, catalog: pd.DataFrame, *, targets, confidence: float, min_n: int
+    vpr: pd.DataFrame | None,
+    catalog: pd.DataFrame,
+    *,
+    targets,
+    confidence: float,
+    min_n: int,
+    units: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """journal_confirmed / journal_raised rows per unit (with the meaning of «подтвердили»)."""
-    if "journal_mark" not in vpr or vpr["journal_mark"].isna().all():
+    """journal_confirmed / journal_raised rows per unit (with the meaning of «подтвердили»);
+    ``units``: the counts per unit (:func:`journal_unit_counts`) instead of pupil rows."""
+    agg = journal_unit_counts(vpr, None) if units is None else units
+    if agg.empty:
         return pd.DataFrame()
-    v = vpr[vpr["mark"].notna() & vpr["journal_mark"].notna() & vpr["grade"].notna()]
-    v = v.assign(
-        school_id=v["school_id"].astype(str),
-        year=_int(v["year"]),
-        grade=_int(v["grade"]),
-        subject=v["subject"].astype(str),
-    )
-    agg = indicators.journal_agreement(v, KEYS)
+    agg = agg.sort_values(KEYS).reset_index(drop=True)
     scope = _journal_scope(catalog)
     rows = []
     for r in agg.itertuples(index=False):
@@ -1010,7 +1074,13 @@ def _scope_of(scope: list[dict], subject: str, grade: int, what: str = "confirm"
 
 
 def journal_table(
-    vpr: pd.DataFrame, catalog: pd.DataFrame, *, targets, confidence: float, min_n: int
+    vpr: pd.DataFrame | None,
+    catalog: pd.DataFrame,
+    *,
+    targets,
+    confidence: float,
+    min_n: int,
+    units: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Journal agreement per A26–A36 indicator × school (and municipality) × year: shares
     lowered / confirmed / raised with Wilson intervals, the indicator's meaning of
@@ -1043,12 +1113,10 @@ def journal_table(
         "target",
         "target_status",
     ]
-    if "journal_mark" not in vpr or vpr["journal_mark"].isna().all():
-        return pd.DataFrame(columns=cols)
-    v = vpr[vpr["mark"].notna() & vpr["journal_mark"].notna()]
-    v = v.assign(school_id=v["school_id"].astype(str), year=_int(v["year"]))
     # counts per school × year × grade × subject once; each indicator sums its scope
-    units = indicators.journal_agreement(v, indicators.JOURNAL_UNIT)
+    units = journal_unit_counts(vpr, None) if units is None else units
+    if units.empty:
+        return pd.DataFrame(columns=cols)
     parts = []
     for s in _journal_scope(catalog):
         sel = indicators.journal_scope(units, s["subjects"], s["grades"])
@@ -1162,7 +1230,7 @@ def _validate(params) -> tuple[str, list[str]]:
 
 def _years(data: dict[str, pd.DataFrame], year: int) -> list[int]:
     years: set[int] = set()
-    for name in ("vpr", "gia"):
+    for name in ("vpr", "gia", "vpr_stats"):
         if name in data and data[name] is not None:
             years |= {int(y) for y in data[name]["year"].dropna().unique()}
     return sorted(y for y in years if y <= year) or [year]
@@ -1307,12 +1375,18 @@ def stage(
     conf = float(params.confidence)
     min_n = int(params.min_group_size)
     vpr = data.get("vpr")
-    if vpr is None or vpr.empty:
+    counted = count_units(data.get("vpr_stats"))  # ФИС ОКО statistics instead of pupil rows
+    pupils = vpr is not None and not vpr.empty
+    if not pupils and counted.empty:
         return _empty_result(params)
-    vpr = vpr[pd.to_numeric(vpr["year"], errors="coerce") <= params.year]
+    if pupils:
+        vpr = vpr[pd.to_numeric(vpr["year"], errors="coerce") <= params.year]
     years = _years(data, params.year)
-    units = unit_stats(vpr)
+    units = _with_counts(unit_stats(vpr) if pupils else counted.iloc[:0], counted)
     units = units[units["year"].isin(years)].reset_index(drop=True)
+    j_units = journal_unit_counts(vpr, data.get("vpr_journal_stats"))
+    if not j_units.empty:
+        j_units = j_units[j_units["year"].isin(years)].reset_index(drop=True)
     evidence = gia_evidence(gia_marked, sorted(units["year"].unique().tolist()), params.window)
     ctx, ctx_names = context_shares(data.get("context"), list(obj.context_predictors))
     share, mean, info = excess_tests(
@@ -1352,16 +1426,20 @@ def stage(
         sd_ref = np.sqrt(par["tau2"] + par["kappa"] / (4 * share.loc[tested, "n"] + 2))
         share.loc[tested, "adjusted"] = _sin2(eta_c + share.loc[tested, "z"] * sd_ref)
 
-    heap = heaping_checks(
-        vpr,
-        reference.load_vpr_scales(),
-        delta=float(obj.heaping_delta),
-        confidence=conf,
-        min_n=min_n,
-    )
-    heap = heap[heap["year"].isin(years)]
+    heap = pd.DataFrame()  # needs pupils' scores: not from counts
+    if pupils:
+        heap = heaping_checks(
+            vpr,
+            reference.load_vpr_scales(),
+            delta=float(obj.heaping_delta),
+            confidence=conf,
+            min_n=min_n,
+        )
+        heap = heap[heap["year"].isin(years)]
     catalog = indicators.load_catalog()
-    journal_u = journal_units(vpr, catalog, targets=obj.targets, confidence=conf, min_n=min_n)
+    journal_u = journal_units(
+        None, catalog, targets=obj.targets, confidence=conf, min_n=min_n, units=j_units
+    )
     if not journal_u.empty:
         journal_u = journal_u[journal_u["year"].isin(years)]
     fed = federal_checks(data.get("rosobrnadzor"), units, proc)
@@ -1426,7 +1504,7 @@ def stage(
     funnel = funnel_limits(share, info["share_4_5"], conf)
     heaping = table[table["check"] == "heaping_3"].reset_index(drop=True)
     journal = journal_table(
-        vpr[vpr["year"].isin(years)], catalog, targets=obj.targets, confidence=conf, min_n=min_n
+        None, catalog, targets=obj.targets, confidence=conf, min_n=min_n, units=j_units
     )
     return ObjectivityResult(
         table=table,

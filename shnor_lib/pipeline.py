@@ -46,6 +46,7 @@ from . import (
     teachers,
 )
 from .config import Params
+from .methods import vpr_counts
 from .notes import Note, select
 from .tables import (
     CLUSTERS,
@@ -275,6 +276,12 @@ def stage_indicators(ctx: Context) -> StageResult:
     c1 = indicators.temryuk_dynamics(data, confidence=p.confidence)
     ind_all = pd.concat([ind, c1], ignore_index=True) if not c1.empty else ind
     return StageResult(tables={INDICATORS: ind_all, PARTICIPANTS: indicators.participants(data)})
+
+
+def stage_tasks(ctx: Context) -> StageResult:
+    """ВПР shares from ФИС ОКО statistics (Ф3) and task-level deficits, where the files give
+    them (no table otherwise)."""
+    return StageResult(tables=vpr_counts.stage(ctx.data, ctx.params))
 
 
 def stage_min_scores(ctx: Context) -> StageResult:
@@ -522,11 +529,12 @@ def stage_recommendations(ctx: Context) -> StageResult:
     return StageResult(tables={RECOMMENDATIONS: recs})
 
 
-# The pipeline, in the order METHODS.md fixes. A stage may read only what the stages above it
+# The pipeline, in the order docs/methods.md fixes. A stage may read only what the stages above it
 # produced; M3 comes after M5 because ИОР is computed after the objectivity exclusions.
 STAGES: list[Stage] = [
     Stage("ingest", "Проверка исходных данных", stage_ingest),
     Stage("indicators", "Расчёт показателей (M1)", stage_indicators),
+    Stage("tasks", "Статистика ВПР и дефициты по заданиям", stage_tasks),
     Stage("min_scores", "Минимальные баллы ГИА (M2)", stage_min_scores),
     Stage("objectivity", "Объективность результатов ВПР (M5)", stage_objectivity),
     Stage("results_index", "ИОР после исключений, ШНОР и лидеры (M3)", stage_results_index),

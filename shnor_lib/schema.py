@@ -256,9 +256,34 @@ _add(
                 lo=2,
                 hi=5,
             ),
+            # the class within the grade (ФИС ОКО «Класс» = 1, 2…; «Порядковый номер класса»):
+            # never the grade
+            C("class_no", "str", "порядковый номер класса", "номер класса"),
         ),
         key=("year", "school_id", "student_id", "subject"),
         required=True,
+    )
+)
+
+# Task scores of ВПР (ФИС ОКО Ф1, «Форма сбора результатов»): one row per pupil × task, for
+# the task-level analysis. Optional: without it the task sections are not built.
+VPR_TASK_LEVELS = ("Б", "П", "В")  # базовый, повышенный, высокий уровень сложности
+_add(
+    Table(
+        "vpr_tasks",
+        "Результаты ВПР по заданиям",
+        (
+            C("year", "year", *_YEAR, required=True),
+            C("school_id", "id", *_SCHOOL_ID, required=True),
+            C("student_id", "id", "код участника", required=True),
+            C("grade", "int", "параллель", required=True, lo=4, hi=11),
+            C("subject", "subject", "предмет", "учебный предмет", required=True),
+            C("task", "str", "задание", "номер задания", required=True),
+            C("max_task_score", "float", "максимальный балл за задание", required=True, lo=0),
+            C("level", "str", "уровень сложности", choices=VPR_TASK_LEVELS),
+            C("score", "float", "балл за задание", "балл", required=True, lo=0),
+        ),
+        key=("year", "school_id", "student_id", "subject", "task"),
     )
 )
 
@@ -384,6 +409,55 @@ _add(
         year_column=None,
     )
 )
+
+_COUNT = {"lo": 0}
+_add(
+    Table(
+        "vpr_stats",
+        "Статистика по отметкам ВПР по ОО (ФИС ОКО, Ф3)",
+        (
+            C("year", "year", *_YEAR, required=True),
+            C("school_id", "id", *_SCHOOL_ID, required=True),
+            C("grade", "int", "класс", "параллель", required=True, lo=4, hi=11),
+            C("subject", "subject", "предмет", "учебный предмет", required=True),
+            C("n", "int", "кол-во участников", "число участников", required=True, lo=0),
+            C("n2", "int", "отметка 2", required=True, **_COUNT),
+            C("n3", "int", "отметка 3", required=True, **_COUNT),
+            C("n4", "int", "отметка 4", required=True, **_COUNT),
+            C("n5", "int", "отметка 5", required=True, **_COUNT),
+            C("exact", "bool01", "точно"),
+        ),
+        key=("year", "school_id", "grade", "subject"),
+        notes="Counts of marks per school × grade × subject, rebuilt from the percentages of "
+        "«Статистика по отметкам»; exact = 0 when rounding left them approximate.",
+    )
+)
+
+_add(
+    Table(
+        "vpr_journal_stats",
+        "Сравнение отметок ВПР с отметками по журналу по ОО (ФИС ОКО)",
+        (
+            C("year", "year", *_YEAR, required=True),
+            C("school_id", "id", *_SCHOOL_ID, required=True),
+            C("grade", "int", "класс", "параллель", required=True, lo=4, hi=11),
+            C("subject", "subject", "предмет", "учебный предмет", required=True),
+            C("n", "int", "кол-во участников", "число участников", required=True, lo=0),
+            C("lowered", "int", "понизили", required=True, **_COUNT),
+            C("confirmed", "int", "подтвердили", required=True, **_COUNT),
+            C("raised", "int", "повысили", required=True, **_COUNT),
+            C("exact", "bool01", "точно"),
+        ),
+        key=("year", "school_id", "grade", "subject"),
+        notes="Pupils whose ВПР mark is below / equal to / above the register mark, per unit.",
+    )
+)
+
+# Aggregated ВПР tables: with them and no pupil rows (`vpr`), the report runs on counts.
+VPR_AGGREGATED = ("vpr_stats", "vpr_journal_stats")
+JOURNAL_COUNTS = ("lowered", "confirmed", "raised")
+# A required table that may be absent when one of these is given instead.
+REPLACED_BY = {"vpr": VPR_AGGREGATED}
 
 REQUIRED_TABLES = tuple(n for n, t in TABLES.items() if t.required)
 

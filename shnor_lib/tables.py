@@ -10,6 +10,9 @@ from __future__ import annotations
 SCHOOLS = "schools"
 INDICATORS = "indicators"
 PARTICIPANTS = "participants"
+VPR_STATS_SHARES = "vpr_stats_shares"
+TASK_RESULTS = "task_results"
+TASK_DEFICITS = "task_deficits"
 RESULTS_INDEX = "results_index"
 MIN_SCORES = "min_scores"
 MIN_SCORES_WINDOW = "min_scores_window"
@@ -41,6 +44,9 @@ PUBLISHED: tuple[str, ...] = (
     SCHOOLS,
     INDICATORS,
     PARTICIPANTS,
+    VPR_STATS_SHARES,
+    TASK_RESULTS,
+    TASK_DEFICITS,
     RESULTS_INDEX,
     MIN_SCORES,
     MIN_SCORES_WINDOW,

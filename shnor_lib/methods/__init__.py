@@ -1,0 +1,1 @@
+"""Analysis methods: pure functions, DataFrame in → tidy DataFrame out (no I/O, no display)."""
