@@ -443,7 +443,7 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
         decimal = text.str.contains(r"^\d+\.0+$", regex=True, na=False)  # vectorized (Arrow)
         if decimal.any():  # the rare file: its few such cells rewritten
             text = text.mask(decimal, text[decimal].str.replace(r"\.0+$", "", regex=True))
-        odd = text.str.contains(r"[^\x00-\x7f]", regex=True, na=False)
+        odd = _non_ascii(text)
         if odd.any():  # zero-width characters, full-width digits, a Cyrillic «е» in edu…
             fixed = _lookup(text[odd], lambda v: cells.latin_id(cells.clean(v)).strip())
             text = text.mask(odd, fixed.astype("string"))
@@ -519,6 +519,17 @@ def _subject(value: str) -> str | None:
     return schema.subject_canonical(value) or schema.subject_canonical(
         cells.cyrillic_word(cells.clean(value))
     )
+
+
+def _non_ascii(text: pd.Series) -> pd.Series:
+    """Cells with a character outside ASCII (Arrow's check when the column is Arrow-backed)."""
+    if _is_arrow_text(text):
+        import pyarrow.compute as pc
+
+        ascii_ = pc.string_is_ascii(text.array._pa_array)
+        if pc.all(pc.fill_null(ascii_, True)).as_py():
+            return pd.Series(False, index=text.index)
+    return text.str.contains(r"[^\x00-\x7f]", regex=True, na=False)
 
 
 def _number_words(
@@ -673,8 +684,14 @@ def _drop_non_participants(
         col = frame[header]
         if pd.api.types.is_numeric_dtype(col.dtype):
             continue
-        words = _lookup(_as_text(col), cells.is_no_mark).to_numpy(dtype=object)
-        absent |= np.fromiter((w is True for w in words), bool, len(words))
+        text = _as_text(col)
+        if _is_arrow_text(text) and _to_number_arrow(text) is not None:
+            continue  # plain numbers: the common case, one Arrow cast
+        wordy = text.str.contains(r"[^\d\s.,+\-]", regex=True, na=False)
+        if not wordy.any():
+            continue
+        words = _lookup(text[wordy], cells.is_no_mark).to_numpy(dtype=object)
+        absent[wordy[wordy].index] = np.fromiter((w is True for w in words), bool, len(words))
     if not absent.any():
         return frame, rows
     n = int(absent.sum())

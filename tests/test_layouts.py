@@ -412,3 +412,40 @@ def test_f1_subject_row_disagreeing_with_title_and_shifted_sums(f1_project):
     assert (
         p.row == 4 and p.value == "Математика" and "ВПР 2026 Русский язык 4 класс" in p.expected_ru
     )
+
+
+def test_same_participant_code_in_two_grades_of_a_school_is_not_a_duplicate(f1_project):
+    root, params, _ = f1_project
+    raw = root / "data" / "raw" / "f1" / "vpr"
+    school = School("edu203389", "МБОУ «СОШ №1»", pupils("7", 4))
+    f1_file(raw / "РУ_6.xlsx", [school], grade=6)
+    f1_file(raw / "РУ_7.xlsx", [school], grade=7)
+    vpr = ingest.ingest(params).tables["vpr"]
+    assert len(vpr[vpr["student_id"] == "7001"]) == 2
+    f1_file(raw / "РУ_7.xlsx", [school], grade=6)  # the same grade twice: a duplicate
+    with pytest.raises(ValidationError) as info:
+        ingest.ingest(params)
+    dup = [
+        p
+        for p in info.value.problems
+        if "повторяет строку" in p.expected_ru and "task" not in str(p.column)
+    ]
+    assert len(dup) == 4
+    assert dup[0].file == "data/raw/f1/vpr/РУ_7.xlsx, лист «РУ 6 Индивидуальные результаты»"
+    assert "повторяет строку 10 файла data/raw/f1/vpr/РУ_6.xlsx" in dup[0].expected_ru
+
+
+def test_f1_blank_task_cell_is_left_out_and_counted(f1_project):
+    from openpyxl import load_workbook
+
+    root, params, _ = f1_project
+    before = len(ingest.ingest(params).tables["vpr_tasks"])
+    path = root / "data" / "raw" / "f1" / "vpr" / "РУ_4.xlsx"
+    wb = load_workbook(path)
+    ws = wb.active
+    header = [c.value for c in ws[8]]
+    ws.cell(row=11, column=header.index("5 (2б)") + 1).value = None
+    wb.save(path)
+    result = ingest.ingest(params)
+    assert len(result.tables["vpr_tasks"]) == before - 1
+    assert any("РУ_4.xlsx" in w and "1 пустых ячеек заданий" in w for w in result.warnings)

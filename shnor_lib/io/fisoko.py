@@ -168,11 +168,12 @@ def _task_long(
     const: dict[str, object],
     school: np.ndarray,
     student: np.ndarray,
-) -> tuple[pd.DataFrame, np.ndarray, int]:
-    """Pupil × task rows; «Х» → 0 points (counted); blank task cells are left out."""
+) -> tuple[pd.DataFrame, np.ndarray, tuple[int, int]]:
+    """Pupil × task rows; «Х» → 0 points (counted); blank task cells are left out (a
+    note counts them: the task is not in the pupil's data, not a zero)."""
     n = len(body)
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("task", "max", "level", "score", "i")}
-    not_attempted = 0
+    not_attempted = blanks = 0
     for j, task, top in tasks:
         values = body.iloc[:, j].to_numpy(dtype=object)
         keep = np.ones(n, dtype=bool)
@@ -186,6 +187,7 @@ def _task_long(
             else:
                 scores[k] = v
         idx = np.flatnonzero(keep)
+        blanks += n - len(idx)
         parts["task"].append(np.full(len(idx), task, dtype=object))
         parts["max"].append(np.full(len(idx), top))
         parts["level"].append(np.full(len(idx), levels.get(j) or None, dtype=object))
@@ -203,7 +205,7 @@ def _task_long(
             "Балл за задание": np.concatenate(parts["score"]) if tasks else [],
         }
     )
-    return frame, rows[order], not_attempted
+    return frame, rows[order], (not_attempted, blanks)
 
 
 def _sum_check(
@@ -232,6 +234,12 @@ def _sum_check(
         f"в {int(differ.sum())} строках сумма баллов за задания не равна «{header[c_total]}» "
         "— проверьте, не сдвинуты ли столбцы"
     ]
+
+
+def _blank_note(blanks: int) -> list[str]:
+    if not blanks:
+        return []
+    return [f"{blanks} пустых ячеек заданий у участников не учтены в результатах по заданиям"]
 
 
 # the long task table's own headers (messages name these, not the contract's)
@@ -359,7 +367,7 @@ def _f1_extracts(grid: pd.DataFrame, info: F1Sheet, sheet: str) -> list[Extract]
     }
     extracts = [Extract("vpr", vpr, pd.Series(rows[keep]), F1, sheet, meta, notes, columns)]
     if tasks:
-        long, long_rows, not_attempted = _task_long(
+        long, long_rows, (not_attempted, blanks) = _task_long(
             kept,
             rows[keep],
             tasks,
@@ -368,7 +376,7 @@ def _f1_extracts(grid: pd.DataFrame, info: F1Sheet, sheet: str) -> list[Extract]
             school[keep],
             kept.iloc[:, c_code].to_numpy(dtype=object),
         )
-        task_notes = []
+        task_notes = _blank_note(blanks)
         if not_attempted:
             task_notes.append(
                 f"«Х» (не приступал к заданию) считается 0 баллов: {not_attempted} ячеек"
@@ -594,7 +602,7 @@ def read_form(view: Preview) -> list[Extract]:
     out = [Extract("vpr", vpr, pd.Series(rows[keep]), FORM, sheet, meta, notes, columns)]
     if tasks:
         n = len(kept)
-        long, long_rows, not_attempted = _task_long(
+        long, long_rows, (not_attempted, blanks) = _task_long(
             kept,
             rows[keep],
             tasks,
@@ -603,7 +611,7 @@ def read_form(view: Preview) -> list[Extract]:
             np.full(n, identity["school_id"], dtype=object),
             kept.iloc[:, c_code].to_numpy(dtype=object),
         )
-        task_notes = []
+        task_notes = _blank_note(blanks)
         if not_attempted:
             task_notes.append(
                 f"«Х» (не приступал к заданию) считается 0 баллов: {not_attempted} ячеек"
