@@ -26,6 +26,7 @@ import pandas as pd
 from . import schema
 from .config import Params
 from .errors import Problem, ShnorError, ValidationError
+from .io import gia_scores
 from .schema import Column, Table
 
 MAX_PROBLEMS_PER_COLUMN = 20  # beyond this, one summary problem per column keeps messages readable
@@ -546,6 +547,7 @@ def _read_table(
     parsed = pd.DataFrame(data, index=frame.index)
     parsed["_row"] = rows
     parsed["_file"] = out.file
+    parsed.attrs["headers"] = {canon: header for header, canon in mapping.items()}
     return parsed
 
 
@@ -592,17 +594,6 @@ def _check_rows(name: str, frame: pd.DataFrame, out: _Collector) -> None:
             "класс ВПР: 4–8, 10 или 11",
             "a ВПР grade: 4–8, 10 or 11",
         )
-    if name == "gia":
-        ege_over = (frame["exam"] == "ЕГЭ") & (frame["score"] > 100)
-        out.add_mask(
-            ege_over.fillna(False),
-            rows,
-            "score",
-            frame["score"],
-            "тестовый балл ЕГЭ от 0 до 100",
-            "an ЕГЭ test score 0–100",
-        )
-        _check_oge_max(frame, out)
     if name == "context":
         for col in schema.CONTEXT_STUDENT_COUNTS:
             if col in frame:
@@ -627,28 +618,6 @@ def _check_rows(name: str, frame: pd.DataFrame, out: _Collector) -> None:
                         "не больше численности педагогов (teachers_total)",
                         "not more than teachers_total",
                     )
-
-
-def _check_oge_max(frame: pd.DataFrame, out: _Collector) -> None:
-    try:
-        from .reference import load_oge_scales
-    except ImportError:  # reference data not installed: the generic 0..100 bound applies
-        return
-    scales = load_oge_scales()
-    oge = frame[frame["exam"] == "ОГЭ"]
-    if oge.empty:
-        return
-    max_by = scales.groupby("subject")["max_score"].max()
-    limit = oge["subject"].map(max_by)
-    over = (oge["score"] > limit).fillna(False)
-    out.add_mask(
-        over,
-        oge["_row"],
-        "score",
-        oge["score"],
-        "первичный балл ОГЭ не больше максимального по предмету",
-        "an ОГЭ primary score not above the subject maximum",
-    )
 
 
 def _check_duplicates(table: Table, frame: pd.DataFrame, out: _Collector) -> pd.DataFrame:
@@ -711,6 +680,9 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
             part = _read_table(path, table, result, out)
             if part is not None:
                 _check_rows(name, part, out)
+                if name == "gia":  # score semantics: test vs primary score (io/gia_scores.py)
+                    part, notes = gia_scores.check(part, out)
+                    result.warnings.extend(notes)
                 parts.append(part)
             problems.extend(out.problems)
             result.sources.append(

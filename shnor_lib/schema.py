@@ -280,7 +280,11 @@ _add(
             ),
             C("exam", "exam", "экзамен", "форма гиа", "форма", "вид экзамена", required=True),
             C("subject", "subject", "предмет", "учебный предмет", required=True),
-            C("score", "float", "балл", "тестовый балл", "первичный балл", required=True, lo=0),
+            # ЕГЭ: the test score 0–100 («Итоговый балл» in РЦОИ protocols); ОГЭ and ЕГЭ
+            # base maths: the primary score. A file gives `score`, `primary_score` or both;
+            # io/gia_scores.py fills `score` from `primary_score` where that is the scale.
+            C("score", "float", "балл", "тестовый балл", "итоговый балл", "балл егэ", lo=0),
+            C("primary_score", "float", "первичный балл", "первичные баллы", lo=0),
             C("mark", "int", "отметка", "оценка", lo=2, hi=5),
         ),
         key=("year", "school_id", "student_id", "exam", "subject"),
