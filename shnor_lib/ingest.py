@@ -26,7 +26,7 @@ import pandas as pd
 from . import schema
 from .config import Params
 from .errors import Problem, ShnorError, ValidationError
-from .io import gia_scores
+from .io import gia_scores, school_codes
 from .schema import Column, Table
 
 MAX_PROBLEMS_PER_COLUMN = 20  # beyond this, one summary problem per column keeps messages readable
@@ -694,7 +694,7 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
             _check_duplicates(table, frame, out)
             problems.extend(out.problems)
             result.tables[name] = frame
-    problems.extend(_check_school_ids(result.tables))
+    problems.extend(school_codes.resolve(result.tables))  # any system's code → school_id
     if problems:
         raise ValidationError(problems)
     _check_reporting_year(result, params)
@@ -725,32 +725,6 @@ def _rel(path: Path, root: Path) -> str:
         return str(path.resolve().relative_to(root.resolve()))
     except ValueError:
         return str(path)
-
-
-def _check_school_ids(tables: dict[str, pd.DataFrame]) -> list[Problem]:
-    if "schools" not in tables:
-        return []
-    known = set(tables["schools"]["school_id"].dropna())
-    problems: list[Problem] = []
-    for name, frame in tables.items():
-        if name == "schools" or "school_id" not in frame:
-            continue
-        bad = frame[frame["school_id"].notna() & ~frame["school_id"].isin(known)]
-        if bad.empty:
-            continue
-        out = _Collector("")
-        for file, grp in bad.groupby("_file", sort=True):
-            out.file = str(file)
-            out.add_mask(
-                pd.Series(True, index=grp.index),
-                grp["_row"],
-                "school_id",
-                grp["school_id"],
-                "код ОО из перечня schools",
-                "a school_id listed in the schools table",
-            )
-        problems.extend(out.problems)
-    return problems
 
 
 def _finish(result: IngestResult, params: Params) -> None:

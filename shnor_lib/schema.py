@@ -68,7 +68,12 @@ _add(
         "schools",
         "Перечень ОО",
         (
-            C("school_id", "id", *_SCHOOL_ID, required=True),
+            # school_id: the municipality's own code; the codes other systems use for the
+            # same school in their own columns (io/school_codes.py maps every table to it)
+            C("school_id", "id", *(a for a in _SCHOOL_ID if a != "логин оо"), required=True),
+            C("login", "id", "логин оо", "логин", "логин фис око", "логин оо фис око"),
+            C("rcoi_code", "id", "код оо рцои", "код рцои", "код оо (рцои)", "код оо в рцои"),
+            C("oo1_code", "id", "код оо (оо-1)", "код оо оо-1", "код оо-1", "код по оо-1"),
             C(
                 "school_name",
                 "str",
