@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import schema
+from . import reference, schema
 from .config import Params
 from .errors import Problem, ShnorError, ValidationError
 from .io import gia_scores, school_codes
@@ -698,6 +698,11 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
     if problems:
         raise ValidationError(problems)
     _check_reporting_year(result, params)
+    if "vpr" in result.tables:  # «шкала неизвестна»: said at validation, never a guessed scale
+        scales = reference.vpr_scales(raw_dir)
+        vpr = result.tables["vpr"]
+        vpr = vpr[vpr["year"] <= params.year]
+        result.warnings.extend(reference.vpr_scale_warnings(vpr, scales))
     _finish(result, params)
     return result
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import DATA_DIR
+from .errors import ShnorError
 
 _INT = "int64"
 _COLUMNS: dict[str, dict[str, str]] = {
@@ -134,10 +135,59 @@ def vpr_scales(raw_dir: Path | str | None = None) -> pd.DataFrame:
     user_file = Path(raw_dir) / USER_VPR_SCALES if raw_dir is not None else None
     if user_file is None or not user_file.is_file():
         return shipped
-    user = load_vpr_scales(user_file).assign(source=str(user_file))
+    try:
+        user = load_vpr_scales(user_file).assign(source=str(user_file))
+    except ValueError as exc:  # the user's file: a message, not a traceback
+        raise ShnorError(
+            f"Файл шкал ВПР {user_file} не прочитан: {exc}. Ожидались столбцы year, grade, "
+            "subject, max_score, cut3, cut4, cut5 и 0 < cut3 < cut4 < cut5 <= max_score",
+            f"ВПР scales file {user_file} not read: {exc}",
+        ) from None
     key = list(_KEYS["vpr_scales"])
     both = pd.concat([user, shipped], ignore_index=True).drop_duplicates(key, keep="first")
     return both.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+def vpr_scale_warnings(vpr: pd.DataFrame, scales: pd.DataFrame) -> list[str]:
+    """Russian warnings for ВПР results whose year × grade × subject has no known scale
+    («шкала неизвестна»: no heaping check; no other year's scale stands in) or whose maximum
+    in the file differs from the scale's (the file's maximum is kept; the scale is not used)."""
+    cols = ["year", "grade", "subject"]
+    if vpr is None or vpr.empty or not set(cols) <= set(vpr.columns):
+        return []
+    have = vpr.dropna(subset=cols)
+    keys = have[cols].astype({"year": "int64", "grade": "int64", "subject": str})
+    if "max_score" in have:
+        keys = keys.assign(file_max=pd.to_numeric(have["max_score"], errors="coerce"))
+    else:
+        keys = keys.assign(file_max=float("nan"))
+    keys = keys.drop_duplicates()
+    sc = scales[[*cols, "max_score"]].astype({"year": "int64", "grade": "int64"})
+    merged = keys.merge(sc, on=cols, how="left")
+    out = []
+    unknown = merged[merged["max_score"].isna()][cols].drop_duplicates()
+    for year, grp in unknown.groupby("year", sort=True):
+        listed = ", ".join(
+            f"{g} кл. «{s}»" for g, s in zip(grp["grade"], grp["subject"], strict=True)
+        )
+        out.append(
+            f"ВПР {year}: шкала отметок неизвестна ({listed}) — проверка скопления баллов у "
+            "порога «3» для них не проводится (шкала другого года не подставляется). Если "
+            f"шкала известна, добавьте её в data/raw/<муниципалитет>/{USER_VPR_SCALES.as_posix()} "
+            "(столбцы year, grade, subject, max_score, cut3, cut4, cut5)"
+        )
+    differ = merged[
+        merged["max_score"].notna()
+        & merged["file_max"].notna()
+        & (merged["file_max"] != merged["max_score"])
+    ]
+    for r in differ.itertuples(index=False):
+        out.append(
+            f"ВПР {r.year}, {r.grade} кл. «{r.subject}»: максимальный балл в файле "
+            f"{r.file_max:g}, в шкале {r.max_score:g} — используется максимум из файла, шкала "
+            "к этим результатам не применяется"
+        )
+    return out
 
 
 def exact_year(table: pd.DataFrame, year: int) -> pd.DataFrame:
