@@ -53,7 +53,15 @@ CATEGORIES = ("высшая", "первая", "соответствие", "не�
 ROADMAP_LEVELS = ("край", "муниципалитет", "ОО")
 VPR_GRADES = (4, 5, 6, 7, 8, 10, 11)
 
-_SCHOOL_ID = ("код оо", "код школы", "код организации", "идентификатор оо", "логин оо", "оо код")
+_SCHOOL_ID = (
+    "код оо",
+    "код школы",
+    "код организации",
+    "идентификатор оо",
+    "логин оо",
+    "оо код",
+    "schoolcode",  # RBD ГИА export
+)
 _YEAR = ("год", "учебный год", "год проведения")
 
 TABLES: dict[str, Table] = {}
@@ -289,8 +297,8 @@ _add(
             # base maths: the primary score. A file gives `score`, `primary_score` or both;
             # io/gia_scores.py fills `score` from `primary_score` where that is the scale.
             C("score", "float", "балл", "тестовый балл", "итоговый балл", "балл егэ", lo=0),
-            C("primary_score", "float", "первичный балл", "первичные баллы", lo=0),
-            C("mark", "int", "отметка", "оценка", lo=2, hi=5),
+            C("primary_score", "float", "первичный балл", "первичные баллы", "primarymark", lo=0),
+            C("mark", "int", "отметка", "оценка", "mark5", lo=2, hi=5),
         ),
         key=("year", "school_id", "student_id", "exam", "subject"),
         required=True,
