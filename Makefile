@@ -19,7 +19,7 @@ WORKERS_ARG  := $(if $(WORKERS),--workers $(WORKERS),)
 REPORTS_ARG  := $(if $(filter 1 yes true,$(REPORTS)),--reports,)
 DEMO_REGION  := $(if $(filter data/raw/demo_region,$(RAW)),data/raw/demo_region/.complete,)
 
-.PHONY: help venv synth validate compute report reports region site forms lab test lint format bench freeze clean
+.PHONY: help venv synth inspect validate compute report reports region site forms lab test lint format bench freeze clean
 
 help: ## show this list of targets
 	@echo "shnor — аналитический отчёт о ШНОР/ШССУ. Цели (targets):"
@@ -42,6 +42,9 @@ data/raw/demo/_truth.json: | $(STAMP)
 
 synth: $(STAMP) ## (re)generate the synthetic demo municipality in data/raw/demo
 	$(BIN)/shnor synth --out data/raw/demo
+
+inspect: $(STAMP) $(DEMO_DATA) ## list every raw file and what it was recognised as (MUNICIPALITY=…)
+	$(BIN)/shnor inspect --params $(PARAMS) $(YEAR_ARG)
 
 validate: $(STAMP) $(DEMO_DATA) ## validate raw data only → data/processed/<m>/<year>/
 	$(BIN)/shnor validate --params $(PARAMS) $(YEAR_ARG)

@@ -61,6 +61,13 @@ def cmd_validate(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_inspect(args: argparse.Namespace) -> None:
+    from . import ingest
+
+    params = _params(args)
+    print("\n".join(ingest.inspect(params)))
+
+
 def cmd_compute(args: argparse.Namespace) -> None:
     from . import pipeline
 
@@ -183,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     with_params(sub.add_parser("validate", help="проверить исходные данные")).set_defaults(
         func=cmd_validate
     )
+    with_params(
+        sub.add_parser("inspect", help="показать, какие файлы найдены и как распознаны")
+    ).set_defaults(func=cmd_inspect)
     with_params(sub.add_parser("compute", help="рассчитать таблицы без отчёта")).set_defaults(
         func=cmd_compute
     )

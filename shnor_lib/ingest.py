@@ -17,7 +17,7 @@ import re
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,8 @@ import pandas as pd
 from . import reference, schema
 from .config import Params
 from .errors import Problem, ShnorError, ValidationError
-from .io import gia_scores, school_codes
+from .io import cells, gia_scores, recognise, school_codes
+from .io.layouts import Extract
 from .schema import Column, Table
 
 MAX_PROBLEMS_PER_COLUMN = 20  # beyond this, one summary problem per column keeps messages readable
@@ -60,6 +61,11 @@ def sha256_of(path: Path) -> str:
 
 
 def _decode(raw: bytes) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's «Unicode text»: UTF-16 + BOM
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     for enc in ("utf-8-sig", "cp1251"):
         try:
             return raw.decode(enc)
@@ -68,13 +74,37 @@ def _decode(raw: bytes) -> str:
     return raw.decode("latin-1")
 
 
+def _check_one_encoding(raw: bytes, path: Path) -> None:
+    """A file not valid as UTF-8 that still holds many UTF-8 Cyrillic letters was pasted
+    together from UTF-8 and Windows-1251 parts: any decoding garbles one of them."""
+    try:
+        raw.decode("utf-8")
+        return
+    except UnicodeDecodeError:
+        pass
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return
+    utf8_letters = len(re.findall(rb"[\xd0\xd1][\x80-\xbf]", raw))
+    if utf8_letters >= 5:
+        raise ShnorError(
+            f"Файл {path} в смешанной кодировке: часть строк в UTF-8, часть в Windows-1251 — "
+            "такой текст нельзя прочитать без искажений. Откройте файл в Excel или блокноте и "
+            "сохраните заново в одной кодировке (лучше UTF-8), либо сохраните как .xlsx.",
+            f"File {path} mixes UTF-8 and Windows-1251 text: re-save it in one encoding.",
+        )
+
+
+SEP_LINE = re.compile(r"^\ufeff?sep=(.)\s*$", re.IGNORECASE)
+
+
 def _sniff_sep(first_line: str) -> str:
     counts = {sep: first_line.count(sep) for sep in (";", ",", "\t")}
     return max(counts, key=lambda s: (counts[s], s == ";"))
 
 
-def read_raw(path: Path, engine: str = "auto") -> pd.DataFrame:
-    """Read a .csv (UTF-8 or cp1251; `,` `;` or tab) or .xlsx (first sheet) as text columns.
+def read_raw(path: Path, engine: str = "auto", sheet: str | None = None) -> pd.DataFrame:
+    """Read a .csv (UTF-8 or cp1251; `,` `;` or tab) or .xlsx/.xls (``sheet``, by default the
+    first) as text columns.
 
     Cells stay as text (or the spreadsheet's native numbers); parsing happens per column kind.
     A CSV is read by pyarrow's multithreaded reader into Arrow-backed string columns (the
@@ -82,9 +112,13 @@ def read_raw(path: Path, engine: str = "auto") -> pd.DataFrame:
     ragged row, a duplicate header, an odd quote) goes through the pandas C reader, so the
     problems reported are the same either way. ``engine="pandas"`` forces the latter.
     """
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        # .xls (BIFF) only calamine reads; .xlsx stays with openpyxl (same cells as before)
+        excel_engine = "calamine" if path.suffix.lower() == ".xls" else "openpyxl"
         try:
-            frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
+            frame = pd.read_excel(
+                path, sheet_name=0 if sheet is None else sheet, dtype=object, engine=excel_engine
+            )
         except Exception as exc:  # openpyxl raises many kinds for a broken file
             raise ShnorError(
                 f"Не удалось прочитать Excel-файл {path}: {exc}",
@@ -94,7 +128,21 @@ def read_raw(path: Path, engine: str = "auto") -> pd.DataFrame:
         frame.columns = [str(c).strip() for c in frame.columns]
         return frame
     raw = path.read_bytes()
+    _check_one_encoding(raw, path)
     text = _decode(raw)
+    # Excel's «sep=;» first line names the separator: honoured and skipped (rows keep their
+    # line numbers in messages)
+    sep_line = SEP_LINE.match(text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r"))
+    if sep_line:
+        text = text.lstrip("\ufeff").split("\n", 1)[1] if "\n" in text else ""
+        raw = text.encode("utf-8")
+        frame = _read_csv_text(path, raw, text, engine, sep_line[1])
+        frame.index = frame.index + 1
+        return frame
+    return _read_csv_text(path, raw, text, engine, None)
+
+
+def _read_csv_text(path: Path, raw: bytes, text: str, engine: str, sep: str | None) -> pd.DataFrame:
     if not text or text.isspace():
         return pd.DataFrame()
     head = text[:65536].lstrip("\ufeff")
@@ -104,7 +152,7 @@ def read_raw(path: Path, engine: str = "auto") -> pd.DataFrame:
     if not lines:
         return pd.DataFrame()
     first = lines[0]
-    sep = _sniff_sep(first)
+    sep = sep or _sniff_sep(first)
     if engine == "auto":
         frame = _read_csv_arrow(raw, text, first, sep)
         if frame is not None:
@@ -194,7 +242,8 @@ def _read_csv_arrow(raw: bytes, text: str, first: str, sep: str) -> pd.DataFrame
 
 
 def find_files(raw_dir: Path, table: str) -> list[Path]:
-    """`<table>.csv|xlsx` and `<table>_<anything>.csv|xlsx` (e.g. per-year exports)."""
+    """`<table>.csv|xlsx` and `<table>_<anything>.csv|xlsx` directly in ``raw_dir`` (ingest
+    itself recognises every file, see :mod:`shnor_lib.io.recognise`)."""
     out = []
     for p in sorted(raw_dir.glob("*")):
         if p.suffix.lower() not in (".csv", ".xlsx", ".xlsm") or p.name.startswith(("~$", ".")):
@@ -254,12 +303,10 @@ def _to_number(text: pd.Series) -> pd.Series:
     num = pd.to_numeric(text, errors="coerce").astype("float64")
     retry = (num.isna() & text.notna()).to_numpy(dtype=bool)
     if retry.any():  # only the cells plain parsing failed on (decimal comma, spaces)
-        cleaned = (
-            text[retry]
-            .str.replace("\u00a0", "", regex=False)
-            .str.replace(" ", "", regex=False)
-            .str.replace(",", ".", regex=False)
-        )
+        cleaned = text[retry].map(cells.clean, na_action="ignore").astype("string")
+        for space in cells.THOUSANDS:  # space, nbsp, narrow nbsp (U+202F), thin space
+            cleaned = cleaned.str.replace(space, "", regex=False)
+        cleaned = cleaned.str.replace(",", ".", regex=False)
         num[retry] = pd.to_numeric(cleaned, errors="coerce").astype("float64").to_numpy()
     return num
 
@@ -278,8 +325,8 @@ def _to_number_arrow(text: pd.Series) -> pd.Series | None:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             if attempt:
                 return None
-            arr = pc.replace_substring(arr, "\u00a0", "")
-            arr = pc.replace_substring(arr, " ", "")
+            for space in cells.THOUSANDS:
+                arr = pc.replace_substring(arr, space, "")
             arr = pc.replace_substring(arr, ",", ".")
             continue
         values = num.to_numpy() if num.num_chunks != 1 else num.chunk(0).to_numpy(False)
@@ -334,9 +381,22 @@ _KIND_RU = {
 
 
 class _Collector:
+    """Problems of one file (or sheet); columns named by the user's own headers when known."""
+
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[Problem] = []
+        self.names: dict[str, str] = {}  # contract column → the file's own header
+        # several files read as one batch: each row's own file (by frame index)
+        self.row_files: pd.Series | None = None
+
+    def file_of(self, rows: pd.Series, i: int) -> str:
+        if self.row_files is None:
+            return self.file
+        return str(self.row_files.loc[rows.index[i]])
+
+    def _name(self, column: str | None) -> str | None:
+        return self.names.get(column, column) if column is not None else None
 
     def add_mask(
         self, mask: pd.Series, rows: pd.Series, column: str, values: pd.Series, ru: str, en: str
@@ -344,7 +404,14 @@ class _Collector:
         idx = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))
         for i in idx[:MAX_PROBLEMS_PER_COLUMN]:
             self.problems.append(
-                Problem(self.file, ru, en, int(rows.iloc[i]), column, values.iloc[i])
+                Problem(
+                    self.file_of(rows, i),
+                    ru,
+                    en,
+                    int(rows.iloc[i]),
+                    self._name(column),
+                    values.iloc[i],
+                )
             )
         if len(idx) > MAX_PROBLEMS_PER_COLUMN:
             rest = len(idx) - MAX_PROBLEMS_PER_COLUMN
@@ -354,7 +421,7 @@ class _Collector:
                     f"{ru} (ещё {rest} таких строк не показано)",
                     f"{en} ({rest} more such rows not shown)",
                     None,
-                    column,
+                    self._name(column),
                 )
             )
 
@@ -366,7 +433,7 @@ class _Collector:
         column: str | None = None,
         value: object = None,
     ) -> None:
-        self.problems.append(Problem(self.file, ru, en, row, column, value))
+        self.problems.append(Problem(self.file, ru, en, row, self._name(column), value))
 
 
 def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector) -> pd.Series:
@@ -388,10 +455,16 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
         decimal = text.str.contains(r"^\d+\.0+$", regex=True, na=False)  # vectorized (Arrow)
         if decimal.any():  # the rare file: its few such cells rewritten
             text = text.mask(decimal, text[decimal].str.replace(r"\.0+$", "", regex=True))
+        odd = text.str.contains(r"[^\x00-\x7f]", regex=True, na=False)
+        if odd.any():  # zero-width characters, full-width digits, a Cyrillic «е» in edu…
+            fixed = _lookup(text[odd], lambda v: cells.latin_id(cells.clean(v)).strip())
+            text = text.mask(odd, fixed.astype("string"))
         return _python_text(text)
     if col.kind in ("int", "float", "year"):
         num = _to_number(text)
         bad = present & num.isna()
+        if bad.any():  # «нет отметки», «Х»: no value; «2025/2026»: the procedure year 2026
+            num, bad = _number_words(col, text, num, bad)
         if col.kind in ("int", "year"):
             bad |= present & num.notna() & (num != np.floor(num))
         out.add_mask(bad, rows, col.name, text, ru, en)
@@ -425,7 +498,7 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
         out.add_mask(present & parsed.isna(), rows, col.name, text, ru, en)
         return parsed
     if col.kind == "subject":
-        mapped = _lookup(text, schema.subject_canonical)
+        mapped = _lookup(text, _subject)
         out.add_mask(present & mapped.isna(), rows, col.name, text, ru, en)
         return mapped.astype("string")
     if col.kind == "exam":
@@ -453,6 +526,37 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
     return _python_text(text)
 
 
+def _subject(value: str) -> str | None:
+    """A subject name; «Pусский язык» typed with a Latin P and zero-width spaces too."""
+    return schema.subject_canonical(value) or schema.subject_canonical(
+        cells.cyrillic_word(cells.clean(value))
+    )
+
+
+def _number_words(
+    col: Column, text: pd.Series, num: pd.Series, bad: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """Cells a number column may hold in real exports that are not numbers: «нет отметки»,
+    «Х» (Latin or Cyrillic), «отсутствовал» mean no value; a school year «2025/2026» or
+    «2025-2026» in a year column is the year the procedure took place (2026)."""
+    idx = np.flatnonzero(bad.to_numpy(dtype=bool, na_value=False))
+    num, bad = num.copy(), bad.copy()
+    for i in idx:
+        value = str(text.iloc[i])
+        if cells.is_no_mark(value):
+            bad.iloc[i] = False
+            continue
+        if col.kind == "year":
+            m = re.fullmatch(
+                r"(\d{4})\s*[/\-–—]\s*(\d{2}|\d{4})(?:\s*(?:уч\.?\s*)?г(?:од|г)?\.?)?", value
+            )
+            if m:
+                first, second = int(m[1]), int(m[2]) if len(m[2]) == 4 else int(m[1][:2] + m[2])
+                if second == first + 1:
+                    num.iloc[i], bad.iloc[i] = float(second), False
+    return num, bad
+
+
 def _parse_dates(raw: pd.Series, text: pd.Series) -> pd.Series:
     def one(v: object) -> object:
         if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
@@ -474,17 +578,27 @@ def _parse_dates(raw: pd.Series, text: pd.Series) -> pd.Series:
 
 
 def _map_headers(
-    frame: pd.DataFrame, table: Table, out: _Collector, result: IngestResult
+    frame: pd.DataFrame,
+    table: Table,
+    out: _Collector,
+    result: IngestResult,
+    explicit: dict[str, str] | None = None,
 ) -> tuple[dict[str, str], list[str]]:
-    """Original header → canonical column; personal-data columns dropped; unknown listed."""
+    """Original header → canonical column; personal-data columns dropped; unknown listed.
+
+    ``explicit`` (a layout's own reading of its headers) wins over the aliases; a header
+    mapped to "" is deliberately not used (no warning)."""
     hmap = schema.header_map(table)
+    explicit = explicit or {}
     mapping: dict[str, str] = {}
     unknown: list[str] = []
     for header in frame.columns:
         if schema.is_personal(header):
             result.dropped_personal.append(f"{out.file}: «{header}»")
             continue
-        canon = hmap.get(schema.norm_key(header))
+        if header in explicit and not explicit[header]:
+            continue
+        canon = explicit.get(header) or hmap.get(schema.norm_key(cells.clean(str(header))))
         if canon is None and table.extra_counts and _is_count_name(header):
             canon = schema.norm_key(header).replace(" ", "_")
         if canon is None:
@@ -507,17 +621,19 @@ def _is_count_name(header: str) -> bool:
     return key.isascii() and key.replace("_", "").isalnum() and key[0].isalpha()
 
 
-def _read_table(
-    path: Path, table: Table, result: IngestResult, out: _Collector
+def _read_extract(
+    extract: Extract, table: Table, result: IngestResult, out: _Collector
 ) -> pd.DataFrame | None:
-    frame = read_raw(path)
+    """One extract's cells → parsed contract columns (+ ``_row``, ``_file``), or None."""
+    frame = extract.frame
     if frame.shape[0] == 0:
         out.add(
             "непустая таблица с заголовком и хотя бы одной строкой данных",
             "a non-empty table with a header and at least one data row",
         )
         return None
-    mapping, unknown = _map_headers(frame, table, out, result)
+    mapping, unknown = _map_headers(frame, table, out, result, extract.columns)
+    out.names = {canon: header for header, canon in mapping.items() if header != canon}
     if unknown:
         result.warnings.append(
             f"{out.file}: неизвестные столбцы отложены и не используются: "
@@ -537,18 +653,49 @@ def _read_table(
     if missing:
         _header_below_hint(frame, table, len(mapping), out)
         return None
-    # Row numbers as the user sees them (header = row 1); Excel's blank rows were dropped with
-    # their index kept, so the index still points at the sheet row.
-    rows = pd.Series(np.asarray(frame.index, dtype="int64") + 2, index=frame.index)
+    # Row numbers as the user sees them in the sheet (the layout counted them)
+    rows = pd.Series(np.asarray(extract.rows, dtype="int64"), index=frame.index)
+    frame, rows = _drop_non_participants(table, frame, rows, mapping, result, out)
     data = {}
     for header, canon in mapping.items():
         col = table.by_name.get(canon) or Column(canon, "int", lo=0)  # extra counts
         data[canon] = _parse_column(col, frame[header], rows, out)
     parsed = pd.DataFrame(data, index=frame.index)
     parsed["_row"] = rows
-    parsed["_file"] = out.file
-    parsed.attrs["headers"] = {canon: header for header, canon in mapping.items()}
+    parsed["_file"] = out.file if out.row_files is None else out.row_files.loc[parsed.index]
     return parsed
+
+
+# The result columns whose «отсутствовал» / «нет отметки» / «Х» means the pupil has no result
+# at all: not a participant, the row is dropped (counted in a warning).
+PARTICIPATION = {"vpr": ("mark", "primary_score"), "gia": ("score",)}
+
+
+def _drop_non_participants(
+    table: Table,
+    frame: pd.DataFrame,
+    rows: pd.Series,
+    mapping: dict[str, str],
+    result: IngestResult,
+    out: _Collector,
+) -> tuple[pd.DataFrame, pd.Series]:
+    headers = [h for h, c in mapping.items() if c in PARTICIPATION.get(table.name, ())]
+    absent = pd.Series(False, index=frame.index)
+    for header in headers:
+        col = frame[header]
+        if pd.api.types.is_numeric_dtype(col.dtype):
+            continue
+        words = _lookup(_as_text(col), cells.is_no_mark).to_numpy(dtype=object)
+        absent |= np.fromiter((w is True for w in words), bool, len(words))
+    if not absent.any():
+        return frame, rows
+    n = int(absent.sum())
+    shown = ", ".join(f"«{h}»" for h in headers)
+    result.warnings.append(
+        f"{out.file}: {n} строк без результата ({shown}: «отсутствовал», «нет отметки», «Х») "
+        "— не участники, исключены из результатов (rows without a result dropped)"
+    )
+    return frame[~absent], rows[~absent]
 
 
 def _header_below_hint(frame: pd.DataFrame, table: Table, found: int, out: _Collector) -> None:
@@ -594,6 +741,16 @@ def _check_rows(name: str, frame: pd.DataFrame, out: _Collector) -> None:
             "класс ВПР: 4–8, 10 или 11",
             "a ВПР grade: 4–8, 10 or 11",
         )
+    if name == "vpr_tasks":
+        over = (frame["score"] > frame["max_task_score"]).fillna(False)
+        out.add_mask(
+            over,
+            rows,
+            "score",
+            frame["score"],
+            "балл за задание не больше максимального за задание",
+            "a task score not above the task maximum",
+        )
     if name == "context":
         for col in schema.CONTEXT_STUDENT_COUNTS:
             if col in frame:
@@ -627,17 +784,25 @@ def _check_duplicates(table: Table, frame: pd.DataFrame, out: _Collector) -> pd.
     dup = frame.duplicated(subset=key, keep=False)
     if dup.any():
         dups = frame[dup]
-        first_rows = dups.groupby(key, dropna=False)["_row"].transform("min")
-        later = dups[dups["_row"] != first_rows]
+        first_rows = dups.groupby(key, dropna=False)["_row"].transform("first")
+        later = dups[dups.duplicated(subset=key, keep="first")]
         shown = later.head(MAX_PROBLEMS_PER_COLUMN)
-        for (_, r), first in zip(shown.iterrows(), first_rows[shown.index], strict=True):
+        first_files = dups.groupby(key, dropna=False)["_file"].transform("first")
+        for (_, r), first, first_file in zip(
+            shown.iterrows(), first_rows[shown.index], first_files[shown.index], strict=True
+        ):
             keyval = ", ".join(f"{k}={r[k]}" for k in key)
-            out.add(
-                f"уникальная строка; повторяет строку {int(first)} ({keyval})",
-                f"a unique row; repeats row {int(first)} ({keyval})",
-                row=int(r["_row"]),
-                column=" + ".join(key),
-                value=keyval,
+            where = "" if first_file == r["_file"] else f" файла {first_file}"
+            where_en = "" if first_file == r["_file"] else f" of file {first_file}"
+            out.problems.append(
+                Problem(
+                    str(r["_file"]),
+                    f"уникальная строка; повторяет строку {int(first)}{where} ({keyval})",
+                    f"a unique row; repeats row {int(first)}{where_en} ({keyval})",
+                    int(r["_row"]),
+                    " + ".join(key),
+                    keyval,
+                )
             )
         if len(later) > len(shown):
             n = len(later) - len(shown)
@@ -652,7 +817,11 @@ def _check_duplicates(table: Table, frame: pd.DataFrame, out: _Collector) -> pd.
 
 
 def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
-    """Read and validate every table of the contract; raise ValidationError with all problems."""
+    """Read and validate every table of the contract; raise ValidationError with all problems.
+
+    Every file under the raw folder (sub-folders too) is recognised by its content
+    (:mod:`shnor_lib.io.recognise`); files nobody recognises are set aside with a warning.
+    """
     raw_dir = Path(raw_dir) if raw_dir is not None else params.raw_dir()
     if not raw_dir.is_dir():
         raise ShnorError(
@@ -661,39 +830,64 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
         )
     result = IngestResult(tables={})
     problems: list[Problem] = []
-    for name, table in schema.TABLES.items():
-        files = find_files(raw_dir, name)
-        if not files:
-            if table.required:
-                problems.append(
-                    Problem(
-                        str(raw_dir / f"{name}.csv"),
-                        f"обязательный файл «{name}» ({table.title_ru}) в формате .csv или .xlsx",
-                        f"required file '{name}' (.csv or .xlsx)",
-                    )
+    found = recognise.scan(raw_dir, lambda p: _rel(p, params.root))
+    by_table: dict[str, list[tuple[recognise.Recognised, Extract]]] = {}
+    for rec in found:
+        if rec.error is not None:
+            problems.append(
+                Problem(
+                    rec.rel,
+                    f"файл, читаемый как «{rec.layout.title_ru}»; прочитать не удалось: "
+                    f"{rec.error}",
+                    f"a file readable as '{rec.layout.name}'; reading failed: {rec.error}",
                 )
+            )
+        elif rec.problem is not None:
+            p = rec.problem
+            problems.append(Problem(rec.rel, p.ru, p.en, p.row, None, p.value))
+        elif rec.set_aside is not None and not rec.skipped:
+            result.warnings.append(
+                f"{rec.rel}: файл отложен и не используется — {rec.set_aside} "
+                "(file set aside, not used)"
+            )
+        for extract in rec.extracts:
+            by_table.setdefault(extract.table, []).append((rec, extract))
+    notes: list[tuple[str, str]] = []
+    for name, table in schema.TABLES.items():
+        items = by_table.get(name, [])
+        if not items:
+            if table.required:
+                problems.append(_missing_table_problem(raw_dir, name, table, found))
             continue
         parts = []
-        for path in files:
-            rel = _rel(path, params.root)
-            out = _Collector(rel)
-            part = _read_table(path, table, result, out)
+        for batch in _batches(items):
+            rec, extract = batch[0]
+            out = _Collector(extract_label(rec.rel, extract))
+            if len(batch) > 1:
+                extract, out = _batch_extract(batch, out)
+            if "municipality_column" in extract.meta:
+                extract = _own_municipality(extract, params, result, out)
+            part = _read_extract(extract, table, result, out)
+            for rec, one in batch:
+                notes.extend((extract_label(rec.rel, one), note) for note in one.notes)
             if part is not None:
                 _check_rows(name, part, out)
                 if name == "gia":  # score semantics: test vs primary score (io/gia_scores.py)
-                    part, notes = gia_scores.check(part, out)
-                    result.warnings.extend(notes)
+                    part, score_notes = gia_scores.check(part, out)
+                    result.warnings.extend(score_notes)
                 parts.append(part)
             problems.extend(out.problems)
-            result.sources.append(
-                Source(name, rel, sha256_of(path), 0 if part is None else len(part))
-            )
+            counts = part["_file"].value_counts().to_dict() if part is not None else {}
+            for rec, one in batch:
+                n = counts.get(extract_label(rec.rel, one), 0)
+                result.sources.append(Source(name, rec.rel, _sha256_cached(rec), n))
         if parts:
             frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-            out = _Collector(", ".join(_rel(p, params.root) for p in files))
+            out = _Collector(", ".join(dict.fromkeys(rec.rel for rec, _ in items)))
             _check_duplicates(table, frame, out)
             problems.extend(out.problems)
             result.tables[name] = frame
+    result.warnings.extend(_summarise_notes(notes))
     problems.extend(school_codes.resolve(result.tables))  # any system's code → school_id
     if problems:
         raise ValidationError(problems)
@@ -705,6 +899,208 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
         result.warnings.extend(reference.vpr_scale_warnings(vpr, scales))
     _finish(result, params)
     return result
+
+
+def inspect(params: Params, *, raw_dir: Path | None = None) -> list[str]:
+    """Lines of `shnor inspect`: every file found, what it was recognised as, what was set
+    aside and why (nothing is validated or written)."""
+    raw_dir = Path(raw_dir) if raw_dir is not None else params.raw_dir()
+    if not raw_dir.is_dir():
+        raise ShnorError(
+            f"Папка с исходными данными не найдена: {raw_dir}",
+            f"Raw data folder not found: {raw_dir}",
+        )
+    found = recognise.scan(raw_dir, lambda p: _rel(p, params.root))
+    return recognise.inspect_lines(found, _rel(raw_dir, params.root))
+
+
+_GENERIC_PLACE_WORDS = frozenset(
+    [
+        "муниципальный",
+        "муниципальное",
+        "муниципалитет",
+        "образование",
+        "район",
+        "округ",
+        "городской",
+        "город",
+        "г",
+        "мо",
+        "мр",
+        "го",
+        "рн",
+        "р-н",
+        "городского",
+        "сельского",
+        "поселение",
+    ]
+)
+
+
+def _place_stems(text: object) -> set[str]:
+    """«Урус-Мартановский муниципальный район» → {"урус-м"}: the distinctive words, cut to
+    their stems (so «Урус-Мартановский район» matches)."""
+    words = re.findall(r"[0-9a-zа-я\-]+", schema.norm_key(cells.clean(str(text))))
+    return {w[:6] for w in words if w not in _GENERIC_PLACE_WORDS and len(w) > 2}
+
+
+def same_municipality(cell: object, params: Params) -> bool:
+    """Whether a «Муниципалитет» cell names this municipality (its params title or id)."""
+    cell_stems = _place_stems(cell)
+    if not cell_stems:
+        return False
+    for name in (params.title, params.municipality):
+        own = _place_stems(name)
+        if own and (own <= cell_stems or cell_stems <= own):
+            return True
+    return False
+
+
+def _own_municipality(
+    extract: Extract, params: Params, result: IngestResult, out: _Collector
+) -> Extract:
+    """A region-wide file (the ФИОКО list): this municipality's rows only — by the
+    «Муниципалитет» cell or by a school code of `schools`; the rest set aside with one
+    warning; disagreeing duplicate rows of own schools are problems naming both rows."""
+    column = extract.meta["municipality_column"]
+    known: set[str] = set()
+    if "schools" in result.tables:
+        known = set(result.tables["schools"]["school_id"].dropna().astype(str))
+    wide = extract.meta.get("wide")
+    cache: dict[object, bool] = {}
+
+    def own(cell: object, school: object) -> bool:
+        if cell not in cache:
+            cache[cell] = same_municipality(cell, params)
+        return cache[cell] or str(school) in known
+
+    if wide is not None and len(wide):
+        mine = np.array(
+            [own(m, s) for m, s in zip(wide["municipality"], wide["school_id"], strict=True)]
+        )
+        other = int((~mine).sum())
+        if other:
+            names = sorted({str(m) for m in wide["municipality"][~mine]})
+            result.warnings.append(
+                f"{out.file}: {other} строк других муниципалитетов отложены "
+                f"({len(names)} муниципалитетов, например «{names[0]}»); свои строки "
+                f"узнаются по столбцу «{column}» (как «{params.title}») или по коду ОО из "
+                "schools (rows of other municipalities set aside)"
+            )
+        if not mine.any():
+            result.warnings.append(
+                f"{out.file}: ни одной строки муниципалитета «{params.title}» — проверьте "
+                f"title в {params.source} или коды ОО в schools (no rows of this municipality)"
+            )
+    for c in extract.meta.get("conflicts", []):
+        if own(c["municipality"], c["school_id"]):
+            first, second = c["rows"]
+            cols = ", ".join(f"«{x}»" for x in c["columns"])
+            out.add(
+                f"одна строка на ОО и год; строки {first} и {second} (ОО {c['school_id']}, "
+                f"год {c['year']}) расходятся в маркерах {cols} — оставьте верную",
+                f"one row per school and year; rows {first} and {second} disagree on {cols}",
+                row=second,
+                column=_school_header(extract),
+                value=c["school_id"],
+            )
+    frame = extract.frame
+    keep = np.array(
+        [own(m, s) for m, s in zip(frame[column], frame[_school_header(extract)], strict=True)],
+        dtype=bool,
+    )
+    return replace(extract, frame=frame[keep], rows=extract.rows[keep])
+
+
+def _school_header(extract: Extract) -> str:
+    return next(h for h, c in extract.columns.items() if c == "school_id")
+
+
+def _batches(
+    items: list[tuple[recognise.Recognised, Extract]],
+) -> list[list[tuple[recognise.Recognised, Extract]]]:
+    """Extracts of one layout with the same columns are parsed together (hundreds of Ф1
+    files: one pass instead of hundreds); others alone. Order is kept."""
+    groups: dict[tuple, list[tuple[recognise.Recognised, Extract]]] = {}
+    for rec, extract in items:
+        if extract.layout == "contract" or "municipality_column" in extract.meta:
+            key: tuple = (id(extract),)
+        else:
+            key = (
+                extract.layout,
+                tuple(map(str, extract.frame.columns)),
+                tuple(sorted(extract.columns.items())),
+            )
+        groups.setdefault(key, []).append((rec, extract))
+    return list(groups.values())
+
+
+def _batch_extract(
+    batch: list[tuple[recognise.Recognised, Extract]], out: _Collector
+) -> tuple[Extract, _Collector]:
+    """One extract of a batch's frames; the collector knows each row's own file."""
+    first = batch[0][1]
+    frame = pd.concat([e.frame for _, e in batch], ignore_index=True)
+    rows = pd.Series(np.concatenate([np.asarray(e.rows, dtype="int64") for _, e in batch]))
+    labels = np.repeat(
+        np.array([extract_label(r.rel, e) for r, e in batch], dtype=object),
+        [len(e.frame) for _, e in batch],
+    )
+    out = _Collector(f"{out.file} (и ещё {len(batch) - 1} файлов того же вида)")
+    out.row_files = pd.Series(labels, index=frame.index)
+    combined = Extract(first.table, frame, rows, first.layout, None, {}, [], first.columns)
+    return combined, out
+
+
+def _summarise_notes(notes: list[tuple[str, str]], per_file: int = 3) -> list[str]:
+    """Layouts' notes, one line per file — or, when the same kind of note (differing only in
+    its numbers) comes from many files (hundreds of Ф1 files), the first one and the count
+    of the others (`shnor inspect` lists each file's notes)."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for file, note in notes:
+        groups.setdefault(re.sub(r"\d+", "#", note), []).append((file, note))
+    out = []
+    for items in groups.values():
+        if len(items) <= per_file:
+            out.extend(f"{file}: {note}" for file, note in items)
+            continue
+        file, note = items[0]
+        out.append(
+            f"{file}: {note}; такие же примечания ещё в {len(items) - 1} файлах "
+            "(по каждому файлу — shnor inspect)"
+        )
+    return out
+
+
+def extract_label(rel: str, extract: Extract) -> str:
+    """How messages name an extract's source: the file, and the sheet when it matters."""
+    return f"{rel}, лист «{extract.sheet}»" if extract.sheet else rel
+
+
+def _sha256_cached(rec: recognise.Recognised) -> str:
+    if rec.sha256 is None:  # once per file, however many extracts it gives
+        rec.sha256 = sha256_of(rec.path)
+    return rec.sha256
+
+
+def _missing_table_problem(
+    raw_dir: Path, name: str, table: Table, found: list[recognise.Recognised]
+) -> Problem:
+    aside = [r.rel for r in found if r.set_aside is not None and not r.skipped]
+    hint_ru = (
+        " Не распознаны файлы: "
+        + ", ".join(aside[:5])
+        + (" …" if len(aside) > 5 else "")
+        + " — см. shnor inspect."
+        if aside
+        else ""
+    )
+    return Problem(
+        str(raw_dir / f"{name}.csv"),
+        f"обязательный файл «{name}» ({table.title_ru}) в формате .csv, .xlsx или .xls, "
+        f"или выгрузка, из которой он получается (см. docs/layouts.md).{hint_ru}",
+        f"required file '{name}' (.csv, .xlsx or .xls) or an export it is read from",
+    )
 
 
 def _check_reporting_year(result: IngestResult, params: Params) -> None:

@@ -269,9 +269,34 @@ _add(
                 lo=2,
                 hi=5,
             ),
+            # the class within the grade (ФИС ОКО «Класс» = 1, 2…; «Порядковый номер класса»):
+            # never the grade
+            C("class_no", "str", "порядковый номер класса", "номер класса"),
         ),
         key=("year", "school_id", "student_id", "subject"),
         required=True,
+    )
+)
+
+# Task scores of ВПР (ФИС ОКО Ф1, «Форма сбора результатов»): one row per pupil × task, for
+# the task-level analysis. Optional: without it the task sections are not built.
+VPR_TASK_LEVELS = ("Б", "П", "В")  # базовый, повышенный, высокий уровень сложности
+_add(
+    Table(
+        "vpr_tasks",
+        "Результаты ВПР по заданиям",
+        (
+            C("year", "year", *_YEAR, required=True),
+            C("school_id", "id", *_SCHOOL_ID, required=True),
+            C("student_id", "id", "код участника", required=True),
+            C("grade", "int", "параллель", required=True, lo=4, hi=11),
+            C("subject", "subject", "предмет", "учебный предмет", required=True),
+            C("task", "str", "задание", "номер задания", required=True),
+            C("max_task_score", "float", "максимальный балл за задание", required=True, lo=0),
+            C("level", "str", "уровень сложности", choices=VPR_TASK_LEVELS),
+            C("score", "float", "балл за задание", "балл", required=True, lo=0),
+        ),
+        key=("year", "school_id", "student_id", "subject", "task"),
     )
 )
 

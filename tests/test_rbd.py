@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from rcoi_fixtures import oge_block, write_protocol
 
-from shnor_lib.errors import ValidationError
 from shnor_lib.io import layouts, pseudonym, rbd, rcoi
+from shnor_lib.io.layouts import ReadProblem
 
 HEADER = ";".join(rbd.COLUMNS)
 ROWS = [
@@ -67,18 +67,17 @@ def test_same_pupil_same_id_in_rbd_and_rcoi_protocol(tmp_path):
 
 def test_missing_exam_subject_year_are_asked_for(tmp_path):
     path = _write(tmp_path / "export_2026.csv")
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(ReadProblem) as err:
         rbd.read(layouts.preview(path))
-    (problem,) = err.value.problems
-    assert problem.expected_ru.startswith("экзамен (ОГЭ или ЕГЭ), предмет в имени файла")
-    assert "rbd_mapping.csv" in problem.expected_ru
-    (tmp_path / "rbd_mapping.csv").write_text(
-        "file;exam;subject;year\nexport_2026.csv;ЕГЭ;Математика базовая;2026\n", "utf-8"
+    assert err.value.ru.startswith("экзамен (ОГЭ или ЕГЭ), предмет в имени файла")
+    assert "_mapping.csv" in err.value.ru
+    (tmp_path / "_mapping.csv").write_text(
+        "файл;экзамен;предмет;год\nexport_2026.csv;ЕГЭ;Математика базовая;2026\n", "utf-8"
     )
     (ext,) = rbd.read(layouts.preview(path))
     assert ext.meta["exam"] == "ЕГЭ" and ext.meta["subject"] == "Математика (базовый уровень)"
 
 
 def test_ege_mathematics_needs_its_level(tmp_path):
-    with pytest.raises(ValidationError, match="уровень"):
+    with pytest.raises(ReadProblem, match="уровень"):
         rbd.read(layouts.preview(_write(tmp_path / "ЕГЭ_2026_Математика.csv")))

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from rcoi_fixtures import ege_block, oge_block, write_protocol
 
-from shnor_lib.errors import ValidationError
 from shnor_lib.io import layouts, pseudonym, rcoi
+from shnor_lib.io.layouts import ReadProblem
 
 
 @pytest.fixture(autouse=True)
@@ -93,10 +93,10 @@ def test_unknown_subject_and_header_are_errors_naming_row(tmp_path):
         tmp_path / "p.xlsx",
         {"Л": [oge_block(99, "Черчение", "2026.06.01", {"9306": [3]})]},
     )
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(ReadProblem) as err:
         rcoi.read(layouts.preview(path))
-    (problem,) = err.value.problems
-    assert problem.row == 4 and "Черчение" in str(problem.value)
+    assert err.value.row == 4 and "Черчение" in str(err.value.value)
+    assert "название предмета" in err.value.ru
 
 
 def test_other_files_are_not_sniffed(tmp_path):

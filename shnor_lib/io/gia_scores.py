@@ -30,11 +30,10 @@ AMBIGUOUS_MIN_N = 10  # fewer ЕГЭ results of a subject in a file: a warning, 
 def check(frame: pd.DataFrame, out) -> tuple[pd.DataFrame, list[str]]:
     """``frame`` (one file's parsed gia rows) with ``score`` filled where it is primary.
 
-    ``out`` collects problems (``add``/``add_mask`` of ingest's collector); returns the frame
-    and Russian warnings. ``frame.attrs["headers"]`` maps contract columns to the file's
-    headers, so messages use the user's column names.
+    ``out`` collects problems (``add``/``add_mask`` of ingest's collector, which names each
+    row's file and the user's own headers); returns the frame and Russian warnings.
     """
-    names = frame.attrs.get("headers", {})
+    names = getattr(out, "names", {})  # contract column → the file's own header
     if "score" not in frame and "primary_score" not in frame:
         out.add(
             "столбец балла: «Тестовый балл» или «Итоговый балл» (ЕГЭ, 0–100) либо «Первичный "
@@ -65,14 +64,16 @@ def _label(names: dict, col: str) -> str:
 def _ege_needs_test_score(frame: pd.DataFrame, ege: pd.Series, names: dict, out) -> None:
     only_primary = ege & frame["score"].isna() & frame["primary_score"].notna()
     for subject, grp in frame[only_primary].groupby("subject", sort=True):
-        out.add(
+        out.add_mask(  # one problem per subject, at its first row (names the row's file)
+            pd.Series(frame.index.isin(grp.index[:1]), index=frame.index),
+            frame["_row"],
+            "primary_score",
+            frame["primary_score"],
             f"тестовый балл ЕГЭ (0–100) по предмету «{subject}»: в файле только первичный "
             f"балл ({len(grp)} результатов). Добавьте столбец «Тестовый балл» или «Итоговый "
             "балл» (перевод первичного балла в тестовый меняется по годам и не угадывается)",
             f"an ЕГЭ test score (0–100) for «{subject}»: the file has only the primary score "
             f"({len(grp)} results); add a «Тестовый балл» or «Итоговый балл» column",
-            row=int(grp["_row"].iloc[0]),
-            column=_label(names, "primary_score"),
         )
 
 
@@ -82,7 +83,7 @@ def _ranges(frame: pd.DataFrame, ege: pd.Series, names: dict, out) -> None:
     out.add_mask(
         (ege & (score > 100)).fillna(False),
         rows,
-        _label(names, "score"),
+        "score",
         score,
         "тестовый балл ЕГЭ от 0 до 100",
         "an ЕГЭ test score 0–100",
@@ -91,7 +92,7 @@ def _ranges(frame: pd.DataFrame, ege: pd.Series, names: dict, out) -> None:
     out.add_mask(
         swapped.fillna(False),
         rows,
-        _label(names, "score"),
+        "score",
         score,
         f"тестовый балл ЕГЭ не меньше первичного («{_label(names, 'primary_score')}»); похоже, "
         "столбцы перепутаны",
@@ -105,7 +106,7 @@ def _ranges(frame: pd.DataFrame, ege: pd.Series, names: dict, out) -> None:
         out.add_mask(
             pd.Series(True, index=grp.index),
             grp["_row"],
-            _label(names, col),
+            col,
             grp["primary_score"],
             f"первичный балл {exam} по предмету «{subject}» ({year} г.) не больше {limit:g}",
             f"an {exam} primary score for «{subject}» ({year}) not above {limit:g}",
@@ -147,15 +148,19 @@ def _ambiguous(frame: pd.DataFrame, ege: pd.Series, names: dict, out) -> list[st
             "Если это первичные баллы, назовите столбец «Первичный балл» и добавьте "
             "тестовые баллы («Тестовый балл» или «Итоговый балл»)"
         )
+        at_top = grp.index[grp["score"] == top][:1]  # the row of the column's maximum
         if len(grp) >= AMBIGUOUS_MIN_N:
-            out.add(
+            out.add_mask(
+                pd.Series(frame.index.isin(at_top), index=frame.index),
+                frame["_row"],
+                "score",
+                frame["score"],
                 f"{what}. {fix}",
                 f"column '{label}' is read as the ЕГЭ test score (0–100), but for «{subject}» "
                 f"({year}) its maximum {top:g} over {len(grp)} results is not above the "
                 f"primary maximum {limit:g}: it looks like the primary score",
-                column=label,
-                value=f"{top:g}",
             )
         else:
-            warnings.append(f"{out.file}: {what}? Проверьте. {fix}.")
+            file = out.file_of(frame["_row"], int(frame.index.get_loc(at_top[0])))
+            warnings.append(f"{file}: {what}? Проверьте. {fix}.")
     return warnings

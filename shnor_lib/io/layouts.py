@@ -36,6 +36,9 @@ class Preview:
     path: Path
     sheets: dict[str, list[list[str]]]
     error: str | None = None  # why the file could not be read (set aside with this reason)
+    # every sheet of a spreadsheet as read for the preview (calamine), so a layout reading
+    # the whole sheet does not open the file again (:func:`grid`); not part of the sniffing
+    grids: dict[str, pd.DataFrame] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -55,6 +58,20 @@ class Extract:
     sheet: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)  # year, procedure, subject, grade…
     notes: list[str] = field(default_factory=list)  # Russian warnings about this extract
+    # the layout's own reading of a header, winning over the schema's aliases (e.g. Ф1's
+    # «Класс» is a class ordinal, not the grade); "" = deliberately not used, no warning
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+class ReadProblem(Exception):
+    """A recognised file that cannot be read as its layout says (a missing title row, an
+    unknown subject…): collected with the other problems, naming the file (and ``row``).
+
+    ``ru``/``en`` say what was expected, as a :class:`shnor_lib.errors.Problem` does."""
+
+    def __init__(self, ru: str, en: str, row: int | None = None, value: object = None) -> None:
+        super().__init__(ru)
+        self.ru, self.en, self.row, self.value = ru, en, row, value
 
 
 @dataclass(frozen=True)
@@ -107,11 +124,15 @@ def preview(path: Path) -> Preview:
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):
-            grids = read_sheets(path, nrows=PREVIEW_ROWS)
+            grids = {str(name): grid for name, grid in read_sheets(path).items()}
             sheets = {
-                str(name): [[_cell_text(v) for v in row] for row in grid.itertuples(index=False)]
+                name: [
+                    [_cell_text(v) for v in row]
+                    for row in grid.head(PREVIEW_ROWS).itertuples(index=False)
+                ]
                 for name, grid in grids.items()
             }
+            return Preview(path, sheets, grids=grids)
         else:
             from shnor_lib.ingest import _decode  # one decoder for every CSV reader
 
@@ -121,3 +142,10 @@ def preview(path: Path) -> Preview:
     except Exception as exc:  # a broken file is set aside with the reason, never a crash
         return Preview(path, {}, error=f"{type(exc).__name__}: {exc}")
     return Preview(path, sheets)
+
+
+def grid(view: Preview, sheet: str) -> pd.DataFrame:
+    """The whole sheet as a header-less grid (row 0 = sheet row 1), read once per file."""
+    if view.grids is not None and sheet in view.grids:
+        return view.grids[sheet]
+    return pd.read_excel(view.path, sheet_name=sheet, header=None, dtype=object, engine="calamine")

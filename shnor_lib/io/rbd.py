@@ -14,8 +14,9 @@ Columns::
   not used.
 - The file carries no exam, subject or year. They come from the file name (e.g.
   ``ОГЭ_2026_Математика.csv``, ``rbd_oge_2026_02.csv`` with the ФЦТ subject code) or, when the
-  name does not say, from ``rbd_mapping.csv`` in the same folder (columns ``file;exam;subject;
-  year``, one row per data file). What is missing is asked for in one message.
+  name does not say, from ``_mapping.csv`` in the same folder (columns ``файл;экзамен;предмет;
+  год`` or ``file;exam;subject;year``, one row per data file; the ВПР forms use the same
+  file). What is missing is asked for in one message.
 """
 
 from __future__ import annotations
@@ -26,9 +27,8 @@ from pathlib import Path
 import pandas as pd
 
 from .. import schema
-from ..errors import Problem, ValidationError
 from . import pseudonym
-from .layouts import Extract, Layout, Preview, register
+from .layouts import Extract, Layout, Preview, ReadProblem, register
 
 COLUMNS = (
     "SchoolCode",
@@ -46,7 +46,7 @@ COLUMNS = (
 )
 KEEP = ("SchoolCode", "PrimaryMark", "Mark5")
 ID_PARTS = ("SurnameCell", "NameCell", "SecondNameCell", "ClassCode", "SchoolCode")
-MAPPING_FILE = "rbd_mapping.csv"
+MAPPING_FILE = "_mapping.csv"  # the folder's mapping file, shared with the ВПР forms
 # ФЦТ subject codes as РЦОИ and RBD use them (ЕГЭ maths: 2 = profile, 22 = base level).
 SUBJECT_CODES = {
     "1": "Русский язык",
@@ -76,13 +76,17 @@ def sniff(preview: Preview) -> bool:
 
 
 def describe(path: Path) -> dict[str, object]:
-    """Exam, subject and year of an RBD file: from its name, else from ``rbd_mapping.csv``."""
+    """Exam, subject and year of an RBD file: from its name, else from ``_mapping.csv``."""
     found = _from_name(path.stem)
     mapped = _from_mapping(path)
     return {k: mapped.get(k) if found.get(k) is None else found[k] for k in _FIELDS}
 
 
 _FIELDS = ("exam", "subject", "year")
+_MAPPING_HEADERS = {"файл": "file", "имя файла": "file", "экзамен": "exam"} | {
+    "предмет": "subject",
+    "год": "year",
+}
 
 
 def _from_name(stem: str) -> dict[str, object]:
@@ -117,8 +121,10 @@ def _from_mapping(path: Path) -> dict[str, object]:
     if not mapping.is_file():
         return {}
     table = pd.read_csv(mapping, sep=None, engine="python", dtype=str, encoding="utf-8-sig")
-    table.columns = [schema.norm_key(c) for c in table.columns]
-    rows = table[table.get("file", pd.Series(dtype=str)).str.strip() == path.name]
+    table.columns = [_MAPPING_HEADERS.get(schema.norm_key(c), schema.norm_key(c)) for c in table]
+    if "file" not in table:
+        return {}
+    rows = table[table["file"].str.strip().str.lower() == path.name.lower()]
     if rows.empty:
         return {}
     row = rows.iloc[0]
@@ -136,20 +142,14 @@ def read(preview: Preview) -> list[Extract]:
     info = describe(path)
     missing = [k for k in _FIELDS if info[k] is None]
     if missing:
-        raise ValidationError([_ask(path, missing)])
+        raise _ask(path, missing)
     frame = read_raw(path)
     absent = [c for c in (*KEEP, *ID_PARTS) if c not in frame.columns]
     if absent:
-        raise ValidationError(
-            [
-                Problem(
-                    str(path),
-                    f"столбцы RBD-выгрузки {', '.join(COLUMNS)}",
-                    f"the RBD columns {', '.join(COLUMNS)}",
-                    1,
-                    ", ".join(absent),
-                )
-            ]
+        raise ReadProblem(
+            f"столбцы RBD-выгрузки {', '.join(COLUMNS)}; нет: {', '.join(absent)}",
+            f"the RBD columns {', '.join(COLUMNS)}; missing: {', '.join(absent)}",
+            1,
         )
     key = pseudonym.load_key(pseudonym.key_path(path))
     ids = pseudonym.pseudonyms(key, frame[list(ID_PARTS)].itertuples(index=False, name=None))
@@ -170,18 +170,16 @@ def read(preview: Preview) -> list[Extract]:
     ]
 
 
-def _ask(path: Path, missing: list[str]) -> Problem:
+def _ask(path: Path, missing: list[str]) -> ReadProblem:
     ru = {"exam": "экзамен (ОГЭ или ЕГЭ)", "subject": "предмет", "year": "год"}
     what = ", ".join(ru[m] for m in missing)
-    return Problem(
-        str(path),
+    return ReadProblem(
         f"{what} в имени файла (например «ОГЭ_2026_Математика.csv», «ЕГЭ_2026_22.csv» с кодом "
         f"предмета ФЦТ) или строка «{path.name};<экзамен>;<предмет>;<год>» в файле "
-        f"{MAPPING_FILE} рядом с ним (столбцы file;exam;subject;year). Для ЕГЭ по математике "
-        "укажите уровень: «Математика профильная» или «Математика базовая»",
+        f"{MAPPING_FILE} рядом с ним (столбцы файл;экзамен;предмет;год). Для ЕГЭ по "
+        "математике укажите уровень: «Математика профильная» или «Математика базовая»",
         f"the {', '.join(missing)} in the file name (e.g. «ОГЭ_2026_Математика.csv») or a row "
-        f"for it in {MAPPING_FILE} (file;exam;subject;year)",
-        None,
+        f"for it in {MAPPING_FILE} (файл;экзамен;предмет;год)",
         None,
         path.name,
     )

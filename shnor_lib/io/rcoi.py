@@ -34,9 +34,9 @@ from pathlib import Path
 import pandas as pd
 
 from .. import schema
-from ..errors import Problem, ValidationError
+from ..errors import Problem
 from . import pseudonym
-from .layouts import Extract, Layout, Preview, _cell_text, read_sheets, register
+from .layouts import Extract, Layout, Preview, ReadProblem, _cell_text, grid, register
 
 TITLE = "протокол проверки результатов"
 # «12 - Обществознание 2026.07.03» (also «… 03.07.2026»)
@@ -81,13 +81,13 @@ def _block_title(row: list[str]) -> re.Match[str] | None:
 
 
 def read(preview: Preview) -> list[Extract]:
-    """One extract per block of every sheet; structural problems raise ValidationError."""
+    """One extract per block of every sheet; a structural problem raises ReadProblem."""
     path = preview.path
     problems: list[Problem] = []
     extracts: list[Extract] = []
     key: bytes | None = None
-    for sheet, grid in read_sheets(path).items():
-        rows = [[_cell_text(v) for v in r] for r in grid.itertuples(index=False)]
+    for sheet in preview.sheets:
+        rows = [[_cell_text(v) for v in r] for r in grid(preview, sheet).itertuples(index=False)]
         for block in _blocks(rows, str(path), str(sheet), problems):
             if block["exam"] == "ОГЭ" and key is None:
                 key = pseudonym.load_key(pseudonym.key_path(path))
@@ -95,11 +95,11 @@ def read(preview: Preview) -> list[Extract]:
             if ext is not None:
                 extracts.append(ext)
     if problems:
-        raise ValidationError(problems)
+        first = problems[0]
+        more = f" (и ещё {len(problems) - 1} таких мест)" if len(problems) > 1 else ""
+        raise ReadProblem(f"{first.expected_ru}{more}", first.expected_en, first.row, first.value)
     if not extracts:
-        raise ValidationError(
-            [Problem(str(path), "хотя бы один блок результатов", "at least one block of results")]
-        )
+        raise ReadProblem("хотя бы один блок результатов", "at least one block of results")
     return extracts
 
 
