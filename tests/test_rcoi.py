@@ -96,7 +96,7 @@ def test_unknown_subject_and_header_are_errors_naming_row(tmp_path):
     with pytest.raises(ReadProblem) as err:
         rcoi.read(layouts.preview(path))
     assert err.value.row == 4 and "Черчение" in str(err.value.value)
-    assert "название предмета" in err.value.ru
+    assert err.value.ru.startswith("лист «Л»: название предмета")
 
 
 def test_other_files_are_not_sniffed(tmp_path):

@@ -29,12 +29,10 @@ which openpyxl cannot, and is several times faster than openpyxl on .xlsx (see
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pandas as pd
 
 from .. import schema
-from ..errors import Problem
 from . import pseudonym
 from .layouts import Extract, Layout, Preview, ReadProblem, _cell_text, grid, register
 
@@ -83,27 +81,28 @@ def _block_title(row: list[str]) -> re.Match[str] | None:
 def read(preview: Preview) -> list[Extract]:
     """One extract per block of every sheet; a structural problem raises ReadProblem."""
     path = preview.path
-    problems: list[Problem] = []
+    problems: list[ReadProblem] = []
     extracts: list[Extract] = []
     key: bytes | None = None
     for sheet in preview.sheets:
         rows = [[_cell_text(v) for v in r] for r in grid(preview, sheet).itertuples(index=False)]
-        for block in _blocks(rows, str(path), str(sheet), problems):
+        for block in _blocks(rows, str(sheet), problems):
             if block["exam"] == "ОГЭ" and key is None:
                 key = pseudonym.load_key(pseudonym.key_path(path))
-            ext = _extract(block, rows, str(sheet), key, str(path), problems)
+            ext = _extract(block, rows, str(sheet), key, problems)
             if ext is not None:
                 extracts.append(ext)
     if problems:
         first = problems[0]
-        more = f" (и ещё {len(problems) - 1} таких мест)" if len(problems) > 1 else ""
-        raise ReadProblem(f"{first.expected_ru}{more}", first.expected_en, first.row, first.value)
+        if len(problems) > 1:
+            first.ru += f" (и ещё мест в файле: {len(problems) - 1})"
+        raise first
     if not extracts:
         raise ReadProblem("хотя бы один блок результатов", "at least one block of results")
     return extracts
 
 
-def _blocks(rows: list[list[str]], file: str, sheet: str, problems: list[Problem]) -> list[dict]:
+def _blocks(rows: list[list[str]], sheet: str, problems: list[ReadProblem]) -> list[dict]:
     """Block boundaries: title row, header row, data row indices, whether «Средние» closed it."""
     found: list[dict] = []
     i = 0
@@ -116,17 +115,24 @@ def _blocks(rows: list[list[str]], file: str, sheet: str, problems: list[Problem
         while h < len(rows) and not any(rows[h]):
             h += 1
         if h >= len(rows):
-            problems.append(_problem(file, sheet, i, "заголовок таблицы под названием блока"))
+            problems.append(
+                _problem(
+                    sheet,
+                    i,
+                    "заголовок таблицы под названием блока",
+                    "a table header below the block title",
+                )
+            )
             break
         header = {j: _norm(c) for j, c in enumerate(rows[h]) if c}
         exam = _exam(header)
         if exam is None:
             problems.append(
                 _problem(
-                    file,
                     sheet,
                     h,
                     "заголовок протокола ОГЭ или ЕГЭ со столбцом «Первичный балл»",
+                    "an ОГЭ or ЕГЭ protocol header with a «Первичный балл» column",
                     " | ".join(c for c in rows[h] if c),
                 )
             )
@@ -175,18 +181,17 @@ def _extract(
     rows: list[list[str]],
     sheet: str,
     key: bytes | None,
-    file: str,
-    problems: list[Problem],
+    problems: list[ReadProblem],
 ) -> Extract | None:
     title, exam = block["title"], block["exam"]
     subject = _subject(title, exam)
     if subject is None:
         problems.append(
             _problem(
-                file,
                 sheet,
                 block["title_row"],
                 "название предмета из справочника (например «1 - Русский язык 2026.06.03»)",
+                "a known subject name (e.g. «1 - Русский язык 2026.06.03»)",
                 title.group(0).strip(),
             )
         )
@@ -206,7 +211,7 @@ def _extract(
     notes = []
     if not block["closed"]:
         notes.append(
-            f"{Path(file).name}, лист «{sheet}», блок «{title.group(0).strip()}»: нет строки "
+            f"блок «{title.group(0).strip()}» (строка {block['title_row'] + 1}): нет строки "
             "«Средние» в конце блока — проверьте, что файл не обрезан"
         )
     return Extract(
@@ -242,21 +247,9 @@ def _pseudonyms(rows: list[list[str]], block: dict, key: bytes | None) -> list[s
     )
 
 
-def _problem(file: str, sheet: str, row: int, expected: str, value: object = None) -> Problem:
-    return Problem(
-        f"{file}, лист «{sheet}»", expected, _EN.get(expected, expected), row + 1, None, value
-    )
+def _problem(sheet: str, row: int, ru: str, en: str, value: object = None) -> ReadProblem:
+    return ReadProblem(f"лист «{sheet}»: {ru}", f"sheet «{sheet}»: {en}", row + 1, value)
 
-
-_EN = {
-    "заголовок таблицы под названием блока": "a table header below the block title",
-    "заголовок протокола ОГЭ или ЕГЭ со столбцом «Первичный балл»": (
-        "an ОГЭ or ЕГЭ protocol header with a «Первичный балл» column"
-    ),
-    "название предмета из справочника (например «1 - Русский язык 2026.06.03»)": (
-        "a known subject name (e.g. «1 - Русский язык 2026.06.03»)"
-    ),
-}
 
 LAYOUT = register(
     Layout(
