@@ -78,7 +78,9 @@ _add(
         (
             # school_id: the municipality's own code; the codes other systems use for the
             # same school in their own columns (io/school_codes.py maps every table to it)
-            C("school_id", "id", *(a for a in _SCHOOL_ID if a != "логин оо"), required=True),
+            # not required here: a list with only «Логин ОО» (or another system's code) uses
+            # that code as school_id (io/school_codes.py), one of them must be present
+            C("school_id", "id", *(a for a in _SCHOOL_ID if a != "логин оо")),
             C("login", "id", "логин оо", "логин", "логин фис око", "логин оо фис око"),
             C("rcoi_code", "id", "код оо рцои", "код рцои", "код оо (рцои)", "код оо в рцои"),
             C("oo1_code", "id", "код оо (оо-1)", "код оо оо-1", "код оо-1", "код по оо-1"),

@@ -81,3 +81,23 @@ def test_the_same_pupil_under_two_codes_is_a_duplicate(tiny_project):
     with pytest.raises(ValidationError) as err:
         ingest.ingest(params)
     assert any("повторяет строку" in p.expected_ru for p in err.value.problems)
+
+
+def test_a_list_with_only_logins_uses_them_as_school_id(tiny_project):
+    root, params = tiny_project
+    raw = root / "data" / "raw" / "tiny"
+    schools = pd.read_csv(raw / "schools.csv", dtype=str)
+    schools["school_id"] = schools["school_id"].map(lambda s: CODES[s][0])
+    schools.rename(columns={"school_id": "Логин ОО"}).to_csv(raw / "schools.csv", index=False)
+    for name in ("vpr", "gia", "context"):
+        frame = pd.read_csv(raw / f"{name}.csv", dtype=str)
+        frame["school_id"] = frame["school_id"].map(lambda s: CODES[s][0])
+        frame.to_csv(raw / f"{name}.csv", index=False)
+    tables = ingest.ingest(params).tables
+    assert sorted(tables["schools"]["school_id"]) == ["edu203389", "edu203390", "edu203391"]
+    assert set(tables["vpr"]["school_id"]) == set(tables["schools"]["school_id"])
+    schools.drop(columns=["school_id"]).to_csv(raw / "schools.csv", index=False)
+    with pytest.raises(ValidationError) as err:
+        ingest.ingest(params)
+    (problem,) = err.value.problems
+    assert "«Код ОО», «Логин ОО», «Код ОО РЦОИ», «Код ОО (ОО-1)»" in problem.expected_ru

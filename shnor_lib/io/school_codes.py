@@ -72,11 +72,37 @@ def code_maps(schools: pd.DataFrame) -> tuple[dict[str, dict[str, str]], list[Pr
     return maps, problems
 
 
+def _own_ids(schools: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
+    """schools with ``school_id``: its own column, else the first other system's code column
+    present («Логин ОО» when the list comes from ФИС ОКО); a problem when it has none."""
+    if "school_id" in schools and schools["school_id"].notna().any():
+        return schools, []
+    for col in CODE_COLUMNS:
+        if col != "school_id" and col in schools:
+            out = schools.assign(school_id=schools[col])
+            return out, _duplicates("schools", out.assign(school_id=range(len(out))), out)
+    files = ", ".join(sorted(map(str, schools.get("_file", pd.Series(["schools"])).unique())))
+    labels = ", ".join(f"«{label}»" for label in CODE_COLUMNS.values())
+    return schools, [
+        Problem(
+            files,
+            f"столбец с кодом ОО: {labels}",
+            "a school code column: " + ", ".join(CODE_COLUMNS.values()),
+            1,
+            "school_id",
+        )
+    ]
+
+
 def resolve(tables: dict[str, pd.DataFrame]) -> list[Problem]:
     """Rewrite every table's ``school_id`` to the schools list's ``school_id``, in place."""
     schools = tables.get("schools")
     if schools is None:
         return []
+    schools, problems = _own_ids(schools)
+    if problems:
+        return problems
+    tables["schools"] = schools
     maps, problems = code_maps(schools)
     for name, frame in tables.items():
         if name == "schools" or "school_id" not in frame:
