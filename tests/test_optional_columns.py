@@ -48,6 +48,18 @@ def baseline(tmp_path_factory):
     schools["Код ОО РЦОИ"] = schools["school_id"].str[-4:]
     schools["Код ОО (ОО-1)"] = "7" + schools["school_id"].str[-5:]
     schools.to_csv(raw / "schools.csv", index=False)
+    vpr = pd.read_csv(raw / "vpr.csv", dtype=str)
+    vpr["class_no"] = (vpr.index % 2 + 1).astype(str)  # the class ordinal Ф1 gives
+    vpr.to_csv(raw / "vpr.csv", index=False)
+    first = vpr.groupby(["year", "grade", "subject"]).head(3)  # task scores, as from Ф1
+    tasks = pd.concat(
+        [
+            first.assign(task=t, max_task_score=1, score=k % 2, level=lv)
+            for k, (t, lv) in enumerate((("1", "Б"), ("2", "П")))
+        ]
+    )
+    cols = ["year", "school_id", "student_id", "grade", "subject", "task", "max_task_score"]
+    tasks[[*cols, "score", "level"]].to_csv(raw / "vpr_tasks.csv", index=False)
     return params, ingest.ingest(params).tables
 
 
