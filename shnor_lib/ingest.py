@@ -241,19 +241,6 @@ def _read_csv_arrow(raw: bytes, text: str, first: str, sep: str) -> pd.DataFrame
     return pd.DataFrame(columns)
 
 
-def find_files(raw_dir: Path, table: str) -> list[Path]:
-    """`<table>.csv|xlsx` and `<table>_<anything>.csv|xlsx` directly in ``raw_dir`` (ingest
-    itself recognises every file, see :mod:`shnor_lib.io.recognise`)."""
-    out = []
-    for p in sorted(raw_dir.glob("*")):
-        if p.suffix.lower() not in (".csv", ".xlsx", ".xlsm") or p.name.startswith(("~$", ".")):
-            continue
-        stem = p.stem.lower()
-        if stem == table or stem.startswith(table + "_"):
-            out.append(p)
-    return out
-
-
 # ---------------------------------------------------------------------------- parsing
 
 
@@ -455,7 +442,7 @@ def _parse_column(col: Column, raw: pd.Series, rows: pd.Series, out: _Collector)
         decimal = text.str.contains(r"^\d+\.0+$", regex=True, na=False)  # vectorized (Arrow)
         if decimal.any():  # the rare file: its few such cells rewritten
             text = text.mask(decimal, text[decimal].str.replace(r"\.0+$", "", regex=True))
-        odd = text.str.contains(r"[^\x00-\x7f]", regex=True, na=False)
+        odd = _non_ascii(text)
         if odd.any():  # zero-width characters, full-width digits, a Cyrillic «е» in edu…
             fixed = _lookup(text[odd], lambda v: cells.latin_id(cells.clean(v)).strip())
             text = text.mask(odd, fixed.astype("string"))
@@ -531,6 +518,17 @@ def _subject(value: str) -> str | None:
     return schema.subject_canonical(value) or schema.subject_canonical(
         cells.cyrillic_word(cells.clean(value))
     )
+
+
+def _non_ascii(text: pd.Series) -> pd.Series:
+    """Cells with a character outside ASCII (Arrow's check when the column is Arrow-backed)."""
+    if _is_arrow_text(text):
+        import pyarrow.compute as pc
+
+        ascii_ = pc.string_is_ascii(text.array._pa_array)
+        if pc.all(pc.fill_null(ascii_, True)).as_py():
+            return pd.Series(False, index=text.index)
+    return text.str.contains(r"[^\x00-\x7f]", regex=True, na=False)
 
 
 def _number_words(
@@ -685,8 +683,14 @@ def _drop_non_participants(
         col = frame[header]
         if pd.api.types.is_numeric_dtype(col.dtype):
             continue
-        words = _lookup(_as_text(col), cells.is_no_mark).to_numpy(dtype=object)
-        absent |= np.fromiter((w is True for w in words), bool, len(words))
+        text = _as_text(col)
+        if _is_arrow_text(text) and _to_number_arrow(text) is not None:
+            continue  # plain numbers: the common case, one Arrow cast
+        wordy = text.str.contains(r"[^\d\s.,+\-]", regex=True, na=False)
+        if not wordy.any():
+            continue
+        words = _lookup(text[wordy], cells.is_no_mark).to_numpy(dtype=object)
+        absent[wordy[wordy].index] = np.fromiter((w is True for w in words), bool, len(words))
     if not absent.any():
         return frame, rows
     n = int(absent.sum())
@@ -829,11 +833,42 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
             f"Raw data folder not found: {raw_dir}",
         )
     result = IngestResult(tables={})
-    problems: list[Problem] = []
     found = recognise.scan(raw_dir, lambda p: _rel(p, params.root))
+    problems, by_table = _sort_recognised(found, result)
+    notes: list[tuple[str, str]] = []
+    for name, table in schema.TABLES.items():
+        items = by_table.get(name, [])
+        if not items:
+            if table.required:
+                problems.append(_missing_table_problem(raw_dir, name, table, found))
+            continue
+        frame = _read_items(table, items, params, result, problems, notes)
+        if frame is not None:
+            result.tables[name] = frame
+    result.warnings.extend(_summarise_notes(notes))
+    problems.extend(school_codes.resolve(result.tables))  # any system's code → school_id
+    if problems:
+        raise ValidationError(problems)
+    _check_reporting_year(result, params)
+    if "vpr" in result.tables:  # «шкала неизвестна»: said at validation, never a guessed scale
+        vpr = result.tables["vpr"]
+        scales = reference.vpr_scales(raw_dir)
+        result.warnings.extend(
+            reference.vpr_scale_warnings(vpr[vpr["year"] <= params.year], scales)
+        )
+    _finish(result, params)
+    return result
+
+
+def _sort_recognised(
+    found: list[recognise.Recognised], result: IngestResult
+) -> tuple[list[Problem], dict[str, list[tuple[recognise.Recognised, Extract]]]]:
+    """Problems of files that could not be read, warnings for files set aside, and the
+    extracts of the others by table."""
+    problems: list[Problem] = []
     by_table: dict[str, list[tuple[recognise.Recognised, Extract]]] = {}
     for rec in found:
-        if rec.error is not None:
+        if rec.error is not None and rec.layout is not None:
             problems.append(
                 Problem(
                     rec.rel,
@@ -852,53 +887,48 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
             )
         for extract in rec.extracts:
             by_table.setdefault(extract.table, []).append((rec, extract))
-    notes: list[tuple[str, str]] = []
-    for name, table in schema.TABLES.items():
-        items = by_table.get(name, [])
-        if not items:
-            if table.required:
-                problems.append(_missing_table_problem(raw_dir, name, table, found))
-            continue
-        parts = []
-        for batch in _batches(items):
-            rec, extract = batch[0]
-            out = _Collector(extract_label(rec.rel, extract))
-            if len(batch) > 1:
-                extract, out = _batch_extract(batch, out)
-            if "municipality_column" in extract.meta:
-                extract = _own_municipality(extract, params, result, out)
-            part = _read_extract(extract, table, result, out)
-            for rec, one in batch:
-                notes.extend((extract_label(rec.rel, one), note) for note in one.notes)
-            if part is not None:
-                _check_rows(name, part, out)
-                if name == "gia":  # score semantics: test vs primary score (io/gia_scores.py)
-                    part, score_notes = gia_scores.check(part, out)
-                    result.warnings.extend(score_notes)
-                parts.append(part)
-            problems.extend(out.problems)
-            counts = part["_file"].value_counts().to_dict() if part is not None else {}
-            for rec, one in batch:
-                n = counts.get(extract_label(rec.rel, one), 0)
-                result.sources.append(Source(name, rec.rel, _sha256_cached(rec), n))
-        if parts:
-            frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-            out = _Collector(", ".join(dict.fromkeys(rec.rel for rec, _ in items)))
-            _check_duplicates(table, frame, out)
-            problems.extend(out.problems)
-            result.tables[name] = frame
-    result.warnings.extend(_summarise_notes(notes))
-    problems.extend(school_codes.resolve(result.tables))  # any system's code → school_id
-    if problems:
-        raise ValidationError(problems)
-    _check_reporting_year(result, params)
-    if "vpr" in result.tables:  # «шкала неизвестна»: said at validation, never a guessed scale
-        scales = reference.vpr_scales(raw_dir)
-        vpr = result.tables["vpr"]
-        vpr = vpr[vpr["year"] <= params.year]
-        result.warnings.extend(reference.vpr_scale_warnings(vpr, scales))
-    _finish(result, params)
-    return result
+    return problems, by_table
+
+
+def _read_items(
+    table: Table,
+    items: list[tuple[recognise.Recognised, Extract]],
+    params: Params,
+    result: IngestResult,
+    problems: list[Problem],
+    notes: list[tuple[str, str]],
+) -> pd.DataFrame | None:
+    """Every extract of one table parsed and checked (in batches of the same shape), the
+    parts concatenated and checked for duplicates; None when nothing could be parsed."""
+    parts = []
+    for batch in _batches(items):
+        rec, extract = batch[0]
+        out = _Collector(extract_label(rec.rel, extract))
+        if len(batch) > 1:
+            extract, out = _batch_extract(batch, out)
+        if "municipality_column" in extract.meta:
+            extract = _own_municipality(extract, params, result, out)
+        part = _read_extract(extract, table, result, out)
+        for rec, one in batch:
+            notes.extend((extract_label(rec.rel, one), note) for note in one.notes)
+        if part is not None:
+            _check_rows(table.name, part, out)
+            if table.name == "gia":  # score semantics: test vs primary score (io/gia_scores.py)
+                part, score_notes = gia_scores.check(part, out)
+                result.warnings.extend(score_notes)
+            parts.append(part)
+        problems.extend(out.problems)
+        counts = part["_file"].value_counts().to_dict() if part is not None else {}
+        for rec, one in batch:
+            n = counts.get(extract_label(rec.rel, one), 0)
+            result.sources.append(Source(table.name, rec.rel, _sha256_cached(rec), n))
+    if not parts:
+        return None
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    out = _Collector(", ".join(dict.fromkeys(rec.rel for rec, _ in items)))
+    _check_duplicates(table, frame, out)
+    problems.extend(out.problems)
+    return frame
 
 
 def inspect(params: Params, *, raw_dir: Path | None = None) -> list[str]:
@@ -964,8 +994,9 @@ def _own_municipality(
     warning; disagreeing duplicate rows of own schools are problems naming both rows."""
     column = extract.meta["municipality_column"]
     known: set[str] = set()
-    if "schools" in result.tables:
-        known = set(result.tables["schools"]["school_id"].dropna().astype(str))
+    if "schools" in result.tables:  # any system's code of the schools list (login, РЦОИ…)
+        s = result.tables["schools"]
+        known = {str(v) for c in school_codes.CODE_COLUMNS if c in s for v in s[c].dropna()}
     wide = extract.meta.get("wide")
     cache: dict[object, bool] = {}
 

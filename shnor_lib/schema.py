@@ -275,7 +275,9 @@ _add(
             # never the grade
             C("class_no", "str", "порядковый номер класса", "номер класса"),
         ),
-        key=("year", "school_id", "student_id", "subject"),
+        # grade too: a ФИС ОКО participant code is unique within a school's class of a
+        # procedure, so the same code may appear in grades 4 and 5 of one school
+        key=("year", "school_id", "student_id", "grade", "subject"),
         required=True,
     )
 )
@@ -298,7 +300,7 @@ _add(
             C("level", "str", "уровень сложности", choices=VPR_TASK_LEVELS),
             C("score", "float", "балл за задание", "балл", required=True, lo=0),
         ),
-        key=("year", "school_id", "student_id", "subject", "task"),
+        key=("year", "school_id", "student_id", "grade", "subject", "task"),
     )
 )
 

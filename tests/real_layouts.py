@@ -206,3 +206,86 @@ def collection_form(
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+def xls_table(
+    path: Path, header: Sequence[str], rows: Sequence[Sequence[object]], sheet: str = "Лист1"
+) -> Path:
+    """A real .xls (BIFF8 in an OLE2 compound file) with one sheet: the header row and
+    ``rows`` (text as LABEL, numbers as NUMBER records), as old systems still export.
+
+    Written by hand because no maintained library writes .xls any more; calamine reads it."""
+    import struct
+
+    def record(kind: int, data: bytes) -> bytes:
+        return struct.pack("<HH", kind, len(data)) + data
+
+    def bof(dt: int) -> bytes:
+        return record(0x0809, struct.pack("<HHHHII", 0x0600, dt, 0x0DBB, 0x07CC, 0, 0x06))
+
+    def text(s: str) -> bytes:
+        return struct.pack("<HB", len(s), 1) + s.encode("utf-16-le")
+
+    cells = b""
+    grid = [list(header), *[list(r) for r in rows]]
+    for r, row in enumerate(grid):
+        for c, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, int | float):
+                cells += record(0x0203, struct.pack("<HHHd", r, c, 0, float(value)))
+            else:
+                cells += record(0x0204, struct.pack("<HHH", r, c, 0) + text(str(value)))
+    ncols = max(len(row) for row in grid)
+    sheet_stream = (
+        bof(0x0010)
+        + record(0x0200, struct.pack("<IIHHH", 0, len(grid), 0, ncols, 0))
+        + cells
+        + record(0x000A, b"")
+    )
+    name = sheet.encode("utf-16-le")
+
+    def globals_(offset: int) -> bytes:
+        boundsheet = struct.pack("<IBBBB", offset, 0, 0, len(sheet), 1) + name
+        return (
+            bof(0x0005)
+            + record(0x0042, struct.pack("<H", 1200))
+            + record(0x0085, boundsheet)
+            + record(0x000A, b"")
+        )
+
+    head = globals_(0)
+    stream = globals_(len(head)) + sheet_stream
+    stream += b"\0" * (max(4096, -(-len(stream) // 512) * 512) - len(stream))  # no mini stream
+    n = len(stream) // 512
+    endchain, free, fatsect = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD
+    fat = [fatsect] + [i + 2 for i in range(n - 1)] + [endchain, endchain]  # FAT, stream, dir
+    fat += [free] * (128 - len(fat))
+    dir_sector = 1 + n
+
+    def entry(name: str, kind: int, start: int, size: int, child: int) -> bytes:
+        raw = (name + "\0").encode("utf-16-le")
+        return (
+            raw.ljust(64, b"\0")
+            + struct.pack("<HBB", len(raw), kind, 1)
+            + struct.pack("<III", free, free, child)
+            + b"\0" * 16
+            + b"\0" * 4
+            + b"\0" * 16
+            + struct.pack("<IQ", start, size)
+        )
+
+    directory = entry("Root Entry", 5, endchain, 0, 1) + entry("Workbook", 2, 1, len(stream), free)
+    directory = directory.ljust(512, b"\0")
+    header_ = (
+        bytes.fromhex("D0CF11E0A1B11AE1")
+        + b"\0" * 16
+        + struct.pack("<HHHHH", 0x003E, 0x0003, 0xFFFE, 9, 6)
+        + b"\0" * 6
+        + struct.pack("<IIIIIIIII", 0, 1, dir_sector, 0, 4096, endchain, 0, endchain, 0)
+        + struct.pack("<I", 0)
+        + struct.pack("<I", free) * 108
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(header_ + struct.pack("<128I", *fat) + stream + directory)
+    return path

@@ -127,3 +127,31 @@ def test_formulas_without_cached_values_are_explained(tiny_project):
     problems = _problems(params)
     (p,) = [p for p in problems if p.file.endswith("schools.xlsx")]
     assert "ОО!F2" in p.expected_ru and "откройте и сохраните файл в Excel" in p.expected_ru
+
+
+def test_xls_contract_table_read_with_calamine(tiny_project):
+    """A contract table saved as .xls (BIFF8), by name or by header, reads as the CSV did."""
+    from real_layouts import xls_table
+
+    root, params = tiny_project
+    raw = _raw(root)
+    before = ingest.ingest(params).tables
+    t = tiny_tables()
+    schools = t["schools"].rename(columns={"school_id": "Код ОО", "school_name": "Наименование ОО"})
+    (raw / "schools.csv").unlink()
+    xls_table(raw / "schools.xls", list(schools.columns), schools.values.tolist(), sheet="ОО")
+    ctx = t["context"].astype(object)
+    (raw / "context.csv").unlink()
+    xls_table(raw / "Соцпаспорт 2024.xls", list(ctx.columns), ctx.values.tolist())
+    after = ingest.ingest(params).tables
+    for name in ("schools", "context"):
+        pd.testing.assert_frame_equal(before[name], after[name], check_dtype=False)
+    ctx.loc[2, "students_total"] = "сорок"
+    xls_table(raw / "Соцпаспорт 2024.xls", list(ctx.columns), ctx.values.tolist())
+    (p,) = _problems(params)
+    assert (p.file, p.row, p.column, p.value) == (
+        "data/raw/tiny/Соцпаспорт 2024.xls",
+        4,
+        "students_total",
+        "сорок",
+    )

@@ -369,3 +369,67 @@ def test_f1_municipality_validate_compute_report(f1_project, monkeypatch):
     assert main(["report", "--params", "params/f1.yml"]) == 0
     html = (params.output_dir() / "report.html").read_text("utf-8")
     assert "Урус-Мартановский район" in html
+
+
+def test_f1_task_score_above_its_maximum_is_named(f1_project):
+    root, params, _ = f1_project
+    path = root / "data" / "raw" / "f1" / "vpr" / "РУ_4.xlsx"
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    ws = wb.active
+    header = [c.value for c in ws[8]]
+    ws.cell(row=12, column=header.index("9.1 (1б)") + 1, value=3)
+    wb.save(path)
+    with pytest.raises(ValidationError) as info:
+        ingest.ingest(params)
+    (p,) = info.value.problems
+    assert p.file == "data/raw/f1/vpr/РУ_4.xlsx, лист «РУ 4 Индивидуальные результаты»"
+    assert (p.row, p.column, float(p.value)) == (12, "Балл за задание", 3.0)
+    assert "не больше максимального за задание" in p.expected_ru
+
+
+def test_f1_subject_row_disagreeing_with_title_and_shifted_sums(f1_project):
+    from openpyxl import load_workbook
+
+    root, params, _ = f1_project
+    path = root / "data" / "raw" / "f1" / "vpr" / "РУ_4.xlsx"
+    wb = load_workbook(path)
+    ws = wb.active
+    header = [c.value for c in ws[8]]
+    total = header.index("Первичный балл") + 1
+    ws.cell(row=11, column=total, value=ws.cell(row=11, column=total).value + 1)
+    wb.save(path)
+    result = ingest.ingest(params)
+    assert any(
+        "РУ_4.xlsx" in w and "в 1 строках сумма баллов за задания" in w for w in result.warnings
+    )
+    ws.cell(row=4, column=2, value="Математика")
+    wb.save(path)
+    with pytest.raises(ValidationError) as info:
+        ingest.ingest(params)
+    (p,) = info.value.problems
+    assert (
+        p.row == 4 and p.value == "Математика" and "ВПР 2026 Русский язык 4 класс" in p.expected_ru
+    )
+
+
+def test_same_participant_code_in_two_grades_of_a_school_is_not_a_duplicate(f1_project):
+    root, params, _ = f1_project
+    raw = root / "data" / "raw" / "f1" / "vpr"
+    school = School("edu203389", "МБОУ «СОШ №1»", pupils("7", 4))
+    f1_file(raw / "РУ_6.xlsx", [school], grade=6)
+    f1_file(raw / "РУ_7.xlsx", [school], grade=7)
+    vpr = ingest.ingest(params).tables["vpr"]
+    assert len(vpr[vpr["student_id"] == "7001"]) == 2
+    f1_file(raw / "РУ_7.xlsx", [school], grade=6)  # the same grade twice: a duplicate
+    with pytest.raises(ValidationError) as info:
+        ingest.ingest(params)
+    dup = [
+        p
+        for p in info.value.problems
+        if "повторяет строку" in p.expected_ru and "task" not in str(p.column)
+    ]
+    assert len(dup) == 4
+    assert dup[0].file == "data/raw/f1/vpr/РУ_7.xlsx, лист «РУ 6 Индивидуальные результаты»"
+    assert "повторяет строку 10 файла data/raw/f1/vpr/РУ_6.xlsx" in dup[0].expected_ru

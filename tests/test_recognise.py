@@ -28,6 +28,10 @@ def test_contract_tables_found_in_subfolders_by_header_whatever_the_name(tiny_pr
     assert [s.file for s in result.sources if s.table == "vpr"] == [
         "data/raw/tiny/vpr/ВПР итог.xlsx"
     ]
+    lines = "\n".join(ingest.inspect(params))
+    assert "data/raw/tiny/vpr/ВПР итог.xlsx\n    как: Таблица контракта" in lines
+    assert "распознан по заголовку (строка 1)" in lines
+    assert "→ schools: строк 3; распознан по имени файла и заголовку" in lines
 
 
 def test_unrecognised_files_set_aside_with_reason_and_auxiliary_skipped(tiny_project):

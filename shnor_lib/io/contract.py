@@ -75,17 +75,19 @@ def table_by_header(cells: list[str]) -> str | None:
     return scored[0][1]
 
 
-def decide(view: Preview) -> tuple[str, str | None] | None:
-    """(table, sheet to read) for a contract file, or None. ``sheet`` None: the first."""
+def decide(view: Preview) -> tuple[str, str | None, str] | None:
+    """(table, sheet to read, how it was recognised) for a contract file, or None.
+    ``sheet`` None: the first."""
     by_name = table_by_name(view.path)
     sheets = list(view.sheets)
     for sheet in sheets:
-        _, cells = header_cells(view, sheet)
+        row, cells = header_cells(view, sheet)
         by_header = table_by_header(cells)
         if by_header is not None and (by_name is None or by_header == by_name):
-            return by_header, (None if sheet == (sheets[0] if sheets else "") else sheet)
+            how = "имени файла и заголовку" if by_name else f"заголовку (строка {row + 1})"
+            return by_header, (None if sheet == (sheets[0] if sheets else "") else sheet), how
     if by_name is not None:
-        return by_name, None
+        return by_name, None, "имени файла"
     return None
 
 
@@ -98,7 +100,7 @@ def read(view: Preview) -> list[Extract]:
 
     decided = decide(view)
     assert decided is not None
-    table, sheet = decided
+    table, sheet, how = decided
     frame = ingest.read_raw(view.path, sheet=sheet)
     # the header is row 1; the readers keep the index of rows after skipped blank ones. An
     # odd index (a ragged title line made pandas use a column as index) counts positions.
@@ -107,7 +109,7 @@ def read(view: Preview) -> list[Extract]:
     else:
         numbers = np.arange(len(frame), dtype="int64") + 2
     rows = pd.Series(numbers, index=frame.index)
-    return [Extract(table, frame, rows, NAME, sheet=sheet)]
+    return [Extract(table, frame, rows, NAME, sheet=sheet, meta={"recognised_by": how})]
 
 
 LAYOUT = register(Layout(NAME, "Таблица контракта (csv/xlsx/xls)", sniff, read))

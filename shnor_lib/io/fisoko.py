@@ -84,6 +84,19 @@ def _f1_sheet(rows: list[list[str]], label: str) -> F1Sheet:
         m = TITLE_RE.match(cells.clean(first))
         if m and title is None:
             title = (i, first, m)
+        if _key(first).startswith("предмет") and title is not None:
+            named = next((c for c in row[1:] if c), "")
+            stated = schema.subject_canonical(cells.cyrillic_word(cells.clean(named)))
+            if stated is not None and stated != schema.subject_canonical(
+                cells.cyrillic_word(title[2]["subject"].strip())
+            ):
+                raise ReadProblem(
+                    f"лист «{label}»: предмет в строке {i + 1} («{named}») тот же, что в "
+                    f"заголовке «{title[1]}»",
+                    f"sheet '{label}': the subject in row {i + 1} as in the title row",
+                    row=i + 1,
+                    value=named,
+                )
         if _key(first).startswith("максимальный первичный балл"):
             rest = [c for c in row[1:] if c]
             try:
@@ -184,13 +197,50 @@ def _task_long(
             "school_id": school[order],
             "student_id": student[order],
             **{k: v for k, v in const.items()},
-            "task": np.concatenate(parts["task"]) if tasks else [],
-            "max_task_score": np.concatenate(parts["max"]) if tasks else [],
-            "level": np.concatenate(parts["level"]) if tasks else [],
-            "score": np.concatenate(parts["score"]) if tasks else [],
+            "Задание": np.concatenate(parts["task"]) if tasks else [],
+            "Максимальный балл за задание": np.concatenate(parts["max"]) if tasks else [],
+            "Уровень сложности задания": np.concatenate(parts["level"]) if tasks else [],
+            "Балл за задание": np.concatenate(parts["score"]) if tasks else [],
         }
     )
     return frame, rows[order], not_attempted
+
+
+def _sum_check(
+    kept: pd.DataFrame, tasks: list[tuple[int, str, float]], c_total: int | None, header: list[str]
+) -> list[str]:
+    """A note when task scores do not add up to the primary score (a shifted column, a
+    hand edit): the rows are kept, both numbers stay as written."""
+    if c_total is None or not tasks or kept.empty:
+        return []
+
+    def number(v: object) -> float:
+        if isinstance(v, str) and cells.token(v) in cells.NOT_ATTEMPTED:
+            return 0.0
+        try:
+            return float(str(v).replace(",", "."))
+        except ValueError:
+            return float("nan")
+
+    scores = np.array([[number(v) for v in kept.iloc[:, j]] for j, _, _ in tasks]).T
+    total = np.array([number(v) for v in kept.iloc[:, c_total]])
+    differ = np.abs(np.nansum(scores, axis=1) - total) > 1e-9
+    differ &= ~np.isnan(total)
+    if not differ.any():
+        return []
+    return [
+        f"в {int(differ.sum())} строках сумма баллов за задания не равна «{header[c_total]}» "
+        "— проверьте, не сдвинуты ли столбцы"
+    ]
+
+
+# the long task table's own headers (messages name these, not the contract's)
+TASK_COLUMNS = {
+    "Задание": "task",
+    "Максимальный балл за задание": "max_task_score",
+    "Уровень сложности задания": "level",
+    "Балл за задание": "score",
+}
 
 
 def _absent_rows(body: pd.DataFrame, columns: list[int]) -> np.ndarray:
@@ -296,6 +346,7 @@ def _f1_extracts(grid: pd.DataFrame, info: F1Sheet, sheet: str) -> list[Extract]
             f"({max_score:g})"
         )
     vpr["max_score"] = max_score
+    notes.extend(_sum_check(kept, tasks, c_primary, header))
     columns = {header[c_school]: "school_id"}
     if c_class is not None:
         columns[header[c_class]] = "class_no"
@@ -323,7 +374,16 @@ def _f1_extracts(grid: pd.DataFrame, info: F1Sheet, sheet: str) -> list[Extract]
                 f"«Х» (не приступал к заданию) считается 0 баллов: {not_attempted} ячеек"
             )
         extracts.append(
-            Extract("vpr_tasks", long, pd.Series(long_rows), F1, sheet, dict(meta), task_notes)
+            Extract(
+                "vpr_tasks",
+                long,
+                pd.Series(long_rows),
+                F1,
+                sheet,
+                dict(meta),
+                task_notes,
+                TASK_COLUMNS,
+            )
         )
     return extracts
 
@@ -512,6 +572,7 @@ def read_form(view: Preview) -> list[Extract]:
     mark = np.select(
         [primary >= cut5, primary >= cut4, primary >= cut3, primary >= 0], [5, 4, 3, 2], 0
     )
+    notes.extend(_sum_check(kept, tasks, c_total, header))
     notes.append(
         f"отметка ВПР вычислена по шкале {where}: «3» от {cut3:g}, «4» от {cut4:g}, "
         f"«5» от {cut5:g} баллов"
@@ -548,7 +609,16 @@ def read_form(view: Preview) -> list[Extract]:
                 f"«Х» (не приступал к заданию) считается 0 баллов: {not_attempted} ячеек"
             )
         out.append(
-            Extract("vpr_tasks", long, pd.Series(long_rows), FORM, sheet, dict(meta), task_notes)
+            Extract(
+                "vpr_tasks",
+                long,
+                pd.Series(long_rows),
+                FORM,
+                sheet,
+                dict(meta),
+                task_notes,
+                TASK_COLUMNS,
+            )
         )
     return out
 

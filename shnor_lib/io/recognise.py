@@ -260,6 +260,8 @@ def describe_extract(extract: Extract) -> str:
     text = parts[0] + ": " + ", ".join(details)
     if extract.sheet:
         text += f"; лист «{extract.sheet}»"
+    if extract.meta.get("recognised_by"):
+        text += f"; распознан по {extract.meta['recognised_by']}"
     if extract.meta.get("source"):
         text += f"; год, предмет и класс — из {extract.meta['source']}"
     return text
