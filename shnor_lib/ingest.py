@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import schema
+from . import reference, schema
 from .config import Params
 from .errors import Problem, ShnorError, ValidationError
-from .io import cells, recognise
+from .io import cells, gia_scores, recognise, school_codes
 from .io.layouts import Extract
 from .methods import vpr_counts
 from .schema import Column, Table
@@ -767,17 +767,6 @@ def _check_rows(name: str, frame: pd.DataFrame, out: _Collector) -> None:
             "балл за задание не больше максимального за задание",
             "a task score not above the task maximum",
         )
-    if name == "gia":
-        ege_over = (frame["exam"] == "ЕГЭ") & (frame["score"] > 100)
-        out.add_mask(
-            ege_over.fillna(False),
-            rows,
-            "score",
-            frame["score"],
-            "тестовый балл ЕГЭ от 0 до 100",
-            "an ЕГЭ test score 0–100",
-        )
-        _check_oge_max(frame, out)
     if name == "context":
         for col in schema.CONTEXT_STUDENT_COUNTS:
             if col in frame:
@@ -802,28 +791,6 @@ def _check_rows(name: str, frame: pd.DataFrame, out: _Collector) -> None:
                         "не больше численности педагогов (teachers_total)",
                         "not more than teachers_total",
                     )
-
-
-def _check_oge_max(frame: pd.DataFrame, out: _Collector) -> None:
-    try:
-        from .reference import load_oge_scales
-    except ImportError:  # reference data not installed: the generic 0..100 bound applies
-        return
-    scales = load_oge_scales()
-    oge = frame[frame["exam"] == "ОГЭ"]
-    if oge.empty:
-        return
-    max_by = scales.groupby("subject")["max_score"].max()
-    limit = oge["subject"].map(max_by)
-    over = (oge["score"] > limit).fillna(False)
-    out.add_mask(
-        over,
-        oge["_row"],
-        "score",
-        oge["score"],
-        "первичный балл ОГЭ не больше максимального по предмету",
-        "an ОГЭ primary score not above the subject maximum",
-    )
 
 
 def _check_duplicates(table: Table, frame: pd.DataFrame, out: _Collector) -> pd.DataFrame:
@@ -891,10 +858,16 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
         if frame is not None:
             result.tables[name] = frame
     result.warnings.extend(_summarise_notes(notes))
-    problems.extend(_check_school_ids(result.tables))
+    problems.extend(school_codes.resolve(result.tables))  # any system's code → school_id
     if problems:
         raise ValidationError(problems)
     _check_reporting_year(result, params)
+    if "vpr" in result.tables:  # «шкала неизвестна»: said at validation, never a guessed scale
+        vpr = result.tables["vpr"]
+        scales = reference.vpr_scales(raw_dir)
+        result.warnings.extend(
+            reference.vpr_scale_warnings(vpr[vpr["year"] <= params.year], scales)
+        )
     result.warnings.extend(vpr_counts.pupil_rows_missing(result.tables, params.year))
     _finish(result, params)
     return result
@@ -953,6 +926,9 @@ def _read_items(
             notes.extend((extract_label(rec.rel, one), note) for note in one.notes)
         if part is not None:
             _check_rows(table.name, part, out)
+            if table.name == "gia":  # score semantics: test vs primary score (io/gia_scores.py)
+                part, score_notes = gia_scores.check(part, out)
+                result.warnings.extend(score_notes)
             parts.append(part)
         problems.extend(out.problems)
         counts = part["_file"].value_counts().to_dict() if part is not None else {}
@@ -1031,8 +1007,9 @@ def _own_municipality(
     warning; disagreeing duplicate rows of own schools are problems naming both rows."""
     column = extract.meta["municipality_column"]
     known: set[str] = set()
-    if "schools" in result.tables:
-        known = set(result.tables["schools"]["school_id"].dropna().astype(str))
+    if "schools" in result.tables:  # any system's code of the schools list (login, РЦОИ…)
+        s = result.tables["schools"]
+        known = {str(v) for c in school_codes.CODE_COLUMNS if c in s for v in s[c].dropna()}
     wide = extract.meta.get("wide")
     cache: dict[object, bool] = {}
 
@@ -1193,32 +1170,6 @@ def _rel(path: Path, root: Path) -> str:
         return str(path.resolve().relative_to(root.resolve()))
     except ValueError:
         return str(path)
-
-
-def _check_school_ids(tables: dict[str, pd.DataFrame]) -> list[Problem]:
-    if "schools" not in tables:
-        return []
-    known = set(tables["schools"]["school_id"].dropna())
-    problems: list[Problem] = []
-    for name, frame in tables.items():
-        if name == "schools" or "school_id" not in frame:
-            continue
-        bad = frame[frame["school_id"].notna() & ~frame["school_id"].isin(known)]
-        if bad.empty:
-            continue
-        out = _Collector("")
-        for file, grp in bad.groupby("_file", sort=True):
-            out.file = str(file)
-            out.add_mask(
-                pd.Series(True, index=grp.index),
-                grp["_row"],
-                "school_id",
-                grp["school_id"],
-                "код ОО из перечня schools",
-                "a school_id listed in the schools table",
-            )
-        problems.extend(out.problems)
-    return problems
 
 
 def _finish(result: IngestResult, params: Params) -> None:

@@ -872,7 +872,7 @@ def heaping_checks(
     )
     years = sorted(frame["year"].unique().tolist())
     sc = (
-        pd.concat([reference.for_year(scales, y) for y in years], ignore_index=True)
+        pd.concat([reference.exact_year(scales, y) for y in years], ignore_index=True)
         if years and not scales.empty
         else pd.DataFrame(columns=["year", "grade", "subject", "max_score", "cut3"])
     )
@@ -1430,7 +1430,7 @@ def stage(
     if pupils:
         heap = heaping_checks(
             vpr,
-            reference.load_vpr_scales(),
+            reference.vpr_scales(params.raw_dir()),  # exact year only; user scales added
             delta=float(obj.heaping_delta),
             confidence=conf,
             min_n=min_n,

@@ -5,7 +5,13 @@
   (базовый уровень)», whose score is the primary score 0–21 and whose minimum is the cut for «3»;
   ОГЭ: primary score, minimum = the cut for «3»).
 - `oge_scales.csv` — `subject, year, max_score, cut3, cut4, cut5`: ОГЭ primary-score → mark scales.
-- `vpr_scales.csv` — `year, grade, subject, max_score, cut3, cut4, cut5`: ВПР mark scales.
+- `vpr_scales.csv` — `year, grade, subject, max_score, cut3, cut4, cut5`: ВПР mark scales,
+  only for years whose scale is known: a year without a row is «шкала неизвестна» (never the
+  scale of another year: ВПР scales change, e.g. Russian grade 4 had 38 points in 2019 and
+  24 in 2026). Users add scales in ``data/raw/<m>/scales/vpr_scales.csv`` (same columns; its
+  rows replace the shipped ones with the same year × grade × subject): :func:`vpr_scales`.
+- `ege_primary_max.csv` — `subject, year, max_score`: the ЕГЭ primary-score maximum from
+  `year` on (until a later row), used to check a score column is on the scale it is read as.
 
 A cut `cutK` is the lowest primary score that earns mark K. Values are FIPI / Rosobrnadzor
 recommendations as published (rounded to the usual recommended scale); users edit the files
@@ -20,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import DATA_DIR
+from .errors import ShnorError
 
 _INT = "int64"
 _COLUMNS: dict[str, dict[str, str]] = {
@@ -32,6 +39,7 @@ _COLUMNS: dict[str, dict[str, str]] = {
         "cut4": _INT,
         "cut5": _INT,
     },
+    "ege_primary_max": {"subject": "str", "year": _INT, "max_score": _INT},
     "vpr_scales": {
         "year": _INT,
         "grade": _INT,
@@ -46,7 +54,9 @@ _KEYS = {
     "gia_min_scores": ("exam", "subject", "year"),
     "oge_scales": ("subject", "year"),
     "vpr_scales": ("year", "grade", "subject"),
+    "ege_primary_max": ("subject", "year"),
 }
+USER_VPR_SCALES = Path("scales") / "vpr_scales.csv"  # under the municipality's raw folder
 
 
 def _load(name: str, path: Path | str | None) -> pd.DataFrame:
@@ -110,6 +120,88 @@ def load_vpr_scales(path: Path | str | None = None) -> pd.DataFrame:
     return _load("vpr_scales", path)
 
 
+def load_ege_primary_max(path: Path | str | None = None) -> pd.DataFrame:
+    """ЕГЭ primary-score maxima: subject, year (the first year it applies), max_score."""
+    return _load("ege_primary_max", path)
+
+
+def vpr_scales(raw_dir: Path | str | None = None) -> pd.DataFrame:
+    """The shipped ВПР scales plus the user's ``<raw_dir>/scales/vpr_scales.csv`` when present.
+
+    A user row replaces the shipped row of the same year × grade × subject. Each row keeps
+    where it came from in ``source`` («справочник пакета» / the user file).
+    """
+    shipped = load_vpr_scales().assign(source="справочник пакета")
+    user_file = Path(raw_dir) / USER_VPR_SCALES if raw_dir is not None else None
+    if user_file is None or not user_file.is_file():
+        return shipped
+    try:
+        user = load_vpr_scales(user_file).assign(source=str(user_file))
+    except ValueError as exc:  # the user's file: a message, not a traceback
+        raise ShnorError(
+            f"Файл шкал ВПР {user_file} не прочитан: {exc}. Ожидались столбцы year, grade, "
+            "subject, max_score, cut3, cut4, cut5 и 0 < cut3 < cut4 < cut5 <= max_score",
+            f"ВПР scales file {user_file} not read: {exc}",
+        ) from None
+    key = list(_KEYS["vpr_scales"])
+    both = pd.concat([user, shipped], ignore_index=True).drop_duplicates(key, keep="first")
+    return both.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+def vpr_scale_warnings(vpr: pd.DataFrame, scales: pd.DataFrame) -> list[str]:
+    """Russian warnings for ВПР results whose year × grade × subject has no known scale
+    («шкала неизвестна»: no heaping check; no other year's scale stands in) or whose maximum
+    in the file differs from the scale's (the file's maximum is kept; the scale is not used)."""
+    cols = ["year", "grade", "subject"]
+    if vpr is None or vpr.empty or not set(cols) <= set(vpr.columns):
+        return []
+    have = vpr.dropna(subset=cols)
+    keys = have[cols].astype({"year": "int64", "grade": "int64", "subject": str})
+    if "max_score" in have:
+        keys = keys.assign(file_max=pd.to_numeric(have["max_score"], errors="coerce"))
+    else:
+        keys = keys.assign(file_max=float("nan"))
+    keys = keys.drop_duplicates()
+    sc = scales[[*cols, "max_score"]].astype({"year": "int64", "grade": "int64"})
+    merged = keys.merge(sc, on=cols, how="left")
+    out = []
+    unknown = merged[merged["max_score"].isna()][cols].drop_duplicates()
+    for year, grp in unknown.groupby("year", sort=True):
+        listed = ", ".join(
+            f"{g} кл. «{s}»" for g, s in zip(grp["grade"], grp["subject"], strict=True)
+        )
+        out.append(
+            f"ВПР {year}: шкала отметок неизвестна ({listed}) — проверка скопления баллов у "
+            "порога «3» для них не проводится (шкала другого года не подставляется). Если "
+            f"шкала известна, добавьте её в data/raw/<муниципалитет>/{USER_VPR_SCALES.as_posix()} "
+            "(столбцы year, grade, subject, max_score, cut3, cut4, cut5)"
+        )
+    differ = merged[
+        merged["max_score"].notna()
+        & merged["file_max"].notna()
+        & (merged["file_max"] != merged["max_score"])
+    ]
+    for r in differ.itertuples(index=False):
+        out.append(
+            f"ВПР {r.year}, {r.grade} кл. «{r.subject}»: максимальный балл в файле "
+            f"{r.file_max:g}, в шкале {r.max_score:g} — используется максимум из файла, шкала "
+            "к этим результатам не применяется"
+        )
+    return out
+
+
+def exact_year(table: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The rows of exactly ``year`` (no other year's scale stands in), with ``source_year``."""
+    out = table[table["year"] == int(year)].copy()
+    out["source_year"] = out["year"]
+    return out.reset_index(drop=True)
+
+
+def since_year(table: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Per key, the row of the latest year <= ``year`` (none when every row is later)."""
+    return for_year(table[table["year"] <= int(year)], year)
+
+
 def for_year(table: pd.DataFrame, year: int) -> pd.DataFrame:
     """The rows of a year-versioned reference table that apply to `year`.
 
@@ -117,7 +209,7 @@ def for_year(table: pd.DataFrame, year: int) -> pd.DataFrame:
     year <= `year` is used; when every version is later than `year`, the earliest one. The
     returned rows carry `year` = the requested year and `source_year` = the row's own year.
     """
-    value_cols = {"min_score", "max_score", "cut3", "cut4", "cut5"}
+    value_cols = {"min_score", "max_score", "cut3", "cut4", "cut5", "source"}
     key = [c for c in table.columns if c not in value_cols and c != "year"]
     t = table.assign(_after=table["year"] > year, _dist=(table["year"] - year).abs())
     t = t.sort_values([*key, "_after", "_dist"], kind="stable").drop_duplicates(key)

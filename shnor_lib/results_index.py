@@ -91,9 +91,10 @@ def components(
         parts.append(_mean_by(v, "mark", "vpr_mean_mark"))
     if gia_marked is not None and not gia_marked.empty:
         g = gia_marked
-        oge = g[(g["exam"] == "ОГЭ") & g["subject"].isin(CORE_SUBJECTS) & g["mark"].notna()]
-        oge = drop_excluded(oge.assign(grade=9), exclusions, "ОГЭ")
-        parts.append(_mean_by(oge, "mark", "oge_mean_mark"))
+        if "mark" in g:  # the ОГЭ mark is an optional column
+            oge = g[(g["exam"] == "ОГЭ") & g["subject"].isin(CORE_SUBJECTS) & g["mark"].notna()]
+            oge = drop_excluded(oge.assign(grade=9), exclusions, "ОГЭ")
+            parts.append(_mean_by(oge, "mark", "oge_mean_mark"))
         ege = g[(g["exam"] == "ЕГЭ") & g["subject"].isin(EGE_SUBJECTS)]
         ege = drop_excluded(ege.assign(grade=11), exclusions, "ЕГЭ")
         parts.append(_mean_by(ege, "score", "ege_mean"))

@@ -53,7 +53,15 @@ CATEGORIES = ("высшая", "первая", "соответствие", "не�
 ROADMAP_LEVELS = ("край", "муниципалитет", "ОО")
 VPR_GRADES = (4, 5, 6, 7, 8, 10, 11)
 
-_SCHOOL_ID = ("код оо", "код школы", "код организации", "идентификатор оо", "логин оо", "оо код")
+_SCHOOL_ID = (
+    "код оо",
+    "код школы",
+    "код организации",
+    "идентификатор оо",
+    "логин оо",
+    "оо код",
+    "schoolcode",  # RBD ГИА export
+)
 _YEAR = ("год", "учебный год", "год проведения")
 
 TABLES: dict[str, Table] = {}
@@ -68,7 +76,14 @@ _add(
         "schools",
         "Перечень ОО",
         (
-            C("school_id", "id", *_SCHOOL_ID, required=True),
+            # school_id: the municipality's own code; the codes other systems use for the
+            # same school in their own columns (io/school_codes.py maps every table to it)
+            # not required here: a list with only «Логин ОО» (or another system's code) uses
+            # that code as school_id (io/school_codes.py), one of them must be present
+            C("school_id", "id", *(a for a in _SCHOOL_ID if a != "логин оо")),
+            C("login", "id", "логин оо", "логин", "логин фис око", "логин оо фис око"),
+            C("rcoi_code", "id", "код оо рцои", "код рцои", "код оо (рцои)", "код оо в рцои"),
+            C("oo1_code", "id", "код оо (оо-1)", "код оо оо-1", "код оо-1", "код по оо-1"),
             C(
                 "school_name",
                 "str",
@@ -307,8 +322,12 @@ _add(
             ),
             C("exam", "exam", "экзамен", "форма гиа", "форма", "вид экзамена", required=True),
             C("subject", "subject", "предмет", "учебный предмет", required=True),
-            C("score", "float", "балл", "тестовый балл", "первичный балл", required=True, lo=0),
-            C("mark", "int", "отметка", "оценка", lo=2, hi=5),
+            # ЕГЭ: the test score 0–100 («Итоговый балл» in РЦОИ protocols); ОГЭ and ЕГЭ
+            # base maths: the primary score. A file gives `score`, `primary_score` or both;
+            # io/gia_scores.py fills `score` from `primary_score` where that is the scale.
+            C("score", "float", "балл", "тестовый балл", "итоговый балл", "балл егэ", lo=0),
+            C("primary_score", "float", "первичный балл", "первичные баллы", "primarymark", lo=0),
+            C("mark", "int", "отметка", "оценка", "mark5", lo=2, hi=5),
         ),
         key=("year", "school_id", "student_id", "exam", "subject"),
         required=True,

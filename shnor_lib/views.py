@@ -66,6 +66,9 @@ def schools_overview(res: Results) -> pd.DataFrame:
 
 def schools_by_type(res: Results) -> pd.DataFrame:
     s = res.tables[SCHOOLS]
+    # «Тип ОО» is optional in the contract: schools without it are counted as «не указан»
+    kind = s["school_type"] if "school_type" in s else pd.Series(pd.NA, index=s.index)
+    s = s.assign(school_type=kind.astype(object).where(kind.notna(), "не указан"))
     g = s.groupby(["school_type", "locality"], dropna=False).size().unstack(fill_value=0)
     g.index.name = "Тип ОО"
     g.columns.name = None
@@ -368,23 +371,20 @@ def min_scores_window(res: Results) -> pd.DataFrame:
 def key_numbers(res: Results) -> dict[str, object]:
     s = res.tables[SCHOOLS]
 
+    def flag(col: str) -> pd.Series:  # an all-empty column (a stage without data) reads as float
+        if col not in s:
+            return pd.Series(False, index=s.index)
+        return s[col].astype("boolean").fillna(False).astype(bool)
+
     def count(col: str) -> int:
-        return int(s[col].astype("boolean").fillna(False).astype(bool).sum()) if col in s else 0
+        return int(flag(col).sum())
 
     out: dict[str, object] = {
         "ОО": len(s),
         "ОО с ИОР": int(s["results_index"].notna().sum()),
         "ШНОР": count("low_results"),
         "ШССУ": count("hard_context"),
-        "ШНОР и ШССУ": int(
-            (s.get("low_results", False) & s.get("hard_context", False))
-            .astype("boolean")
-            .fillna(False)
-            .astype(bool)
-            .sum()
-        )
-        if "hard_context" in s
-        else 0,
+        "ШНОР и ШССУ": int((flag("low_results") & flag("hard_context")).sum()),
         "Школы-лидеры": count("leader"),
     }
     obj = res.tables.get(OBJECTIVITY)
@@ -455,11 +455,9 @@ def summary(res: Results) -> pd.DataFrame:
     s = res.tables[SCHOOLS]
 
     def col(name: str) -> pd.Series:
-        return (
-            s[name].astype("boolean").fillna(False).astype(bool)
-            if name in s
-            else pd.Series(False, index=s.index)
-        )
+        if name not in s:
+            return pd.Series(False, index=s.index)
+        return s[name].astype("boolean").fillna(False).astype(bool)  # no object downcast
 
     groups = [
         ("ШНОР (низкие образовательные результаты)", col("low_results")),

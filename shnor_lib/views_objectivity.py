@@ -298,6 +298,9 @@ def exclusions_list(res, year: int | None = None, *, all_years: bool = False) ->
         ex = ex[ex["year"] == _year(res, year)]
     share = _checks(res, "share_4_5")
     keys = ["school_id", "year", "grade", "subject"]
+    ex["subject"] = ex["subject"].astype(object)  # a school-level federal list: all empty
+    if not share.empty:
+        share = share.assign(subject=share["subject"].astype(object))
     m = ex.merge(share, on=keys, how="left", suffixes=("", "_s")) if not share.empty else ex
     names = _names(res)
     out = pd.DataFrame(

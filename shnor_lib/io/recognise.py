@@ -25,12 +25,17 @@ LAYOUT_MODULES: tuple[str, ...] = (
     "shnor_lib.io.fisoko",  # ФИС ОКО Ф1 «Индивидуальные результаты», «Форма сбора результатов»
     "shnor_lib.io.fioko",  # ФИОКО: перечень ОО с признаками необъективности (широкая таблица)
     "shnor_lib.io.fisoko_stats",  # Ф3 «Статистика по отметкам», сравнение с журналом
+    "shnor_lib.io.rcoi",  # РЦОИ «Протокол проверки результатов» (ОГЭ/ЕГЭ), .xls/.xlsx
+    "shnor_lib.io.rbd",  # выгрузка РБД ГИА (SchoolCode;…;PrimaryMark;Mark5)
     "shnor_lib.io.contract",  # fallback: contract tables by file name or header row
 )
 FALLBACK = "contract"
 
 # Sub-folders read by other stages, not by ingest (support forms: `support.FORMS_SUBDIR`).
-OTHER_STAGE_DIRS = {"forms": "формы мониторинга (читает этап поддержки ШНОР)"}
+OTHER_STAGE_DIRS = {
+    "forms": "формы мониторинга (читает этап поддержки ШНОР)",
+    "scales": "шкалы отметок пользователя (читает справочник: reference.vpr_scales)",
+}
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
 
 
