@@ -690,7 +690,7 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
             f"Папка с исходными данными не найдена: {raw_dir}",
             f"Raw data folder not found: {raw_dir}",
         )
-    result = IngestResult(tables={})
+    result = IngestResult(tables={}, warnings=params.warnings())
     problems: list[Problem] = []
     for name, table in schema.TABLES.items():
         files = find_files(raw_dir, name)
