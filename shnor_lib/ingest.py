@@ -26,6 +26,7 @@ import pandas as pd
 from . import schema
 from .config import Params
 from .errors import Problem, ShnorError, ValidationError
+from .io import empty, personal, plausibility
 from .schema import Column, Table
 
 MAX_PROBLEMS_PER_COLUMN = 20  # beyond this, one summary problem per column keeps messages readable
@@ -510,12 +511,8 @@ def _read_table(
     path: Path, table: Table, result: IngestResult, out: _Collector
 ) -> pd.DataFrame | None:
     frame = read_raw(path)
-    if frame.shape[0] == 0:
-        out.add(
-            "непустая таблица с заголовком и хотя бы одной строкой данных",
-            "a non-empty table with a header and at least one data row",
-        )
-        return None
+    if frame.shape[0] == 0:  # an empty federal list is a fact; an empty vpr.csv is not
+        return empty.empty_table(table, frame, out, result.warnings)
     mapping, unknown = _map_headers(frame, table, out, result)
     if unknown:
         result.warnings.append(
@@ -546,6 +543,7 @@ def _read_table(
     parsed = pd.DataFrame(data, index=frame.index)
     parsed["_row"] = rows
     parsed["_file"] = out.file
+    parsed.attrs["headers"] = dict(mapping)  # the user's headers, for io.personal
     return parsed
 
 
@@ -693,7 +691,9 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
     result = IngestResult(tables={}, warnings=params.warnings())
     problems: list[Problem] = []
     for name, table in schema.TABLES.items():
-        files = find_files(raw_dir, name)
+        files = plausibility.set_aside(
+            find_files(raw_dir, name), result.warnings, lambda p: _rel(p, params.root)
+        )
         if not files:
             if table.required:
                 problems.append(
@@ -711,6 +711,8 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
             part = _read_table(path, table, result, out)
             if part is not None:
                 _check_rows(name, part, out)
+                part = personal.check_table(name, part, out, result.warnings)
+                plausibility.check_table(name, part, out)
                 parts.append(part)
             problems.extend(out.problems)
             result.sources.append(
@@ -722,6 +724,7 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
             _check_duplicates(table, frame, out)
             problems.extend(out.problems)
             result.tables[name] = frame
+    problems.extend(plausibility.check_tables(result.tables, _Collector))
     problems.extend(_check_school_ids(result.tables))
     if problems:
         raise ValidationError(problems)
@@ -800,6 +803,7 @@ def _finish(result: IngestResult, params: Params) -> None:
                 )
                 frame = frame[~later]
         result.tables[name] = frame.drop(columns=["_row", "_file"]).reset_index(drop=True)
+    result.warnings = personal.scrub_warnings(result.warnings)  # stored and shown in the report
 
 
 def write_processed(result: IngestResult, params: Params) -> Path:

@@ -225,10 +225,17 @@ def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
         risky = text.str.match(_FORMULA_START.pattern, na=False) & ~text.str.match(
             _PLAIN_NUMBER.pattern, na=False
         )
-        if risky.any():
+        bare_cr = text.str.contains("\r", regex=False, na=False)
+        if risky.any() or bare_cr.any():
             if out is frame:
                 out = frame.copy()
-            out[col] = s.astype(object).where(~risky, "'" + text.astype(object))
+            col_out = s.astype(object).where(~risky, "'" + text.astype(object))
+            # a bare CR is not quoted by the CSV writer (its line end is LF) and would
+            # split the row: a line break inside a cell is written as LF (then quoted)
+            out[col] = col_out.where(
+                ~bare_cr,
+                col_out.astype("string").str.replace("\r\n?", "\n", regex=True).astype(object),
+            )
     if any(isinstance(c, str) and neutralise_text(c) != c for c in frame.columns):
         out = out.rename(columns=neutralise_text)
     return out
