@@ -445,3 +445,25 @@ def test_region_cli_refuses_an_unsafe_region_id_before_writing(tmp_path, monkeyp
     err = capsys.readouterr().err
     assert "«region»" in err and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "municipality: x\ntitle: !!python/object/apply:os.system ['touch {marker}']\n",
+        "municipality: !!python/name:os.system x\n",
+        "municipality: x\nwindow: " + "[" * 5000 + "]" * 5000 + "\n",
+    ],
+)
+def test_yaml_tags_and_deep_nesting_are_messages(tmp_path, text):
+    marker = tmp_path / "pwned"
+    with pytest.raises(ShnorError) as info:
+        load_params(_write(tmp_path, text.replace("{marker}", str(marker))))
+    assert not marker.exists() and "m.yml" in info.value.format()
+
+
+def test_params_not_in_utf8_is_a_message(tmp_path):
+    path = _write(tmp_path, "")
+    path.write_bytes("municipality: x\ntitle: Район\n".encode("cp1251"))
+    with pytest.raises(ShnorError, match="UTF-8"):
+        load_params(path)

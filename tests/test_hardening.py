@@ -626,3 +626,88 @@ def test_empty_required_table_and_wrong_header_stay_errors(tiny_project):
         p.file.endswith("rosobrnadzor.csv") and p.row == 1 and "«school_id»" in p.expected_ru
         for p in problems
     )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ИВАНОВ И.И.",
+        "иванов иван иванович",
+        "ИВАНОВ ИВАН ИВАНОВИЧ",
+        "ivanov ivan",
+        "петрова анна",
+        "Иванов Иван 5А",
+        "S01 (Петров П.П.)",
+        "ученик 12.03.2012",
+        "код 7, тел. +7 918 123-45-67",
+        "Ли Вэй",
+    ],
+)
+def test_names_in_any_case_or_inside_a_code_are_found_in_id_columns(value):
+    assert personal.personal_kind(value) is not None
+
+
+def test_random_codes_are_not_personal_data():
+    """Pseudonymous codes as exporters make them (letters and digits, hashes, uuids): none
+    is taken for a name or a phone."""
+    import random
+    import string
+    import uuid
+
+    rng = random.Random(7)
+    codes = [
+        "".join(rng.choices(string.ascii_uppercase + string.digits, k=11)) for _ in range(3000)
+    ]
+    codes += ["".join(rng.choices(string.ascii_letters, k=9)) for _ in range(3000)]
+    codes += [uuid.UUID(int=rng.getrandbits(128)).hex[:16] for _ in range(3000)]
+    codes += [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(3000)]
+    codes += [str(rng.randint(10**5, 10**10 - 1)) for _ in range(3000)]
+    codes += [f"ДК-{rng.randint(2000, 2030)}-{rng.randint(1, 99):02d}" for _ in range(300)]
+    assert [c for c in codes if personal.personal_kind(c)] == []
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        "ГБОУ ИРО",
+        "МКУ ИМЦ",
+        "УО",
+        "главный специалист УО",
+        "Заместитель Главы",
+        "Начальник Управления образования",
+        "Руководители ШНОР",
+        "Школы-лидеры",
+        "методист",
+    ],
+)
+def test_positions_in_responsible_are_kept(position):
+    assert personal.hide_names(position) == position
+
+
+def test_names_in_roadmap_titles_are_hidden_titles_kept(tiny_project):
+    root, params = tiny_project
+    rm = _roadmap(["УО", "УО"])
+    rm["title"] = ["Семинар Петровой А.С. для ШНОР", "Консультация (тел. 8 (86148) 4-12-34)"]
+    write_tables(_raw(root), {"roadmap": rm})
+    got = ingest.ingest(params).tables["roadmap"]["title"].tolist()
+    assert got == ["Семинар (ФИО скрыто) для ШНОР", "Консультация (тел. (контакт скрыт))"]
+
+
+def test_phone_number_in_a_context_count_is_an_error(tiny_project):
+    root, params = tiny_project
+    ctx = tiny_tables()["context"].assign(computers=[10, 20, 30, 40, 50, 89181234567])
+    write_tables(_raw(root), {"context": ctx})
+    problems = [p for p in _problems(params) if p.column == "computers"]
+    assert [p.row for p in problems] == [7] and "телефона" in problems[0].expected_ru
+
+
+def test_demo_codes_pass_the_personal_checks(tmp_path):
+    """The synthetic demo (40 schools, every table) has no value taken for personal data."""
+    from shnor_lib import synth
+    from shnor_lib.config import load_params
+
+    synth.generate(tmp_path / "data" / "raw" / "demo", seed=20240901)
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "demo.yml").write_text("municipality: demo\nyear: 2024\n", "utf-8")
+    result = ingest.ingest(load_params(tmp_path / "params" / "demo.yml"))
+    assert result.tables["vpr"]["student_id"].notna().all()

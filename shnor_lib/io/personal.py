@@ -43,6 +43,10 @@ _INITIALS = re.compile(
 )
 # a patronymic anywhere in a letters-only value: «Иванович», «Петровна», «Ильинична»
 _PATRONYMIC = re.compile(r"(?:вич|вна|ична|инична|ьич)$", re.IGNORECASE)
+# «иванов иван иванович», «ИВАНОВ ИВАН ИВАНОВИЧ»: letters only, the last word a patronymic
+_PATRONYMIC_NAME = re.compile(
+    r"^[А-ЯЁа-яё-]{2,}\s+[А-ЯЁа-яё-]{2,}\s+[А-ЯЁа-яё]+(?:вич|вна|ична|инична|ьич)$", re.IGNORECASE
+)
 # a single capitalised word of letters only, with a Russian surname ending
 _SURNAME = re.compile(
     r"^[А-ЯЁ][а-яё]+(?:ов|ев|ёв|ин|ын|ова|ева|ёва|ина|ына|ский|цкий|ская|цкая|енко|ук|юк|"
@@ -81,22 +85,48 @@ _KIND_EN = {
 }
 
 
-def is_name(text: str) -> bool:
-    """A person's name: «Иванов Иван Иванович», «Иванов И.И.», «Петрова», «Ivan Petrov»."""
+def is_name(text: str, strict: bool = False) -> bool:
+    """A person's name: «Иванов Иван Иванович», «Иванов И.И.», «Петрова», «Ivan Petrov»,
+    also written in capitals or in lower case («ИВАНОВ И.И.», «иванов иван»).
+
+    ``strict`` (free text: a position, a header): two or three capitalised words are a name
+    only with a surname ending or a patronymic («Начальник Управления» is not; in an id
+    column, where no words belong, it is)."""
     s = " ".join(str(text).split())
     if not s or any(ch.isdigit() for ch in s):
         return False
-    if _FULL_NAME.match(s) or _INITIALS.match(s):
+    if (" " in s and (s.isupper() or s.islower())) or (s.islower() and re.search("[а-яё]", s)):
+        # «ИВАНОВ ИВАН», «иванов и.и.» → «Иванов Иван»: case does not hide a name; but
+        # «ГБОУ ИРО», «главный специалист» must not become «Гбоу Иро»: a surname is required
+        # (a one-word Latin code in capitals, «TEPKJSMNRIN», stays a code)
+        words = [w if re.fullmatch(r"(?:\w\.)+", w) else w.capitalize() for w in s.split()]
+        if not any(_SURNAME.match(w) or _LATIN_SURNAME.match(w) for w in words):
+            return bool(_PATRONYMIC_NAME.match(s))
+        s = " ".join(words)
+    if _INITIALS.match(s):
         return True
     words = s.split()
+    if _FULL_NAME.match(s):
+        evidence = any(
+            _SURNAME.match(w) or _LATIN_SURNAME.match(w) or _PATRONYMIC.search(w)
+            for w in re.split(r"[\s-]+", s)
+        )
+        if evidence or not strict:
+            return True
     letters_only = all(re.fullmatch(r"[А-ЯЁа-яёA-Za-z'-]+", w) for w in words)
     if letters_only and len(words) <= 3 and any(_PATRONYMIC.search(w) for w in words[1:]):
         return True
-    return len(words) == 1 and bool(_SURNAME.match(s) or _LATIN_SURNAME.match(s))
+    if len(words) != 1:
+        return False
+    if _SURNAME.match(s):
+        return True
+    # a Latin surname, pronounceable (random codes have consonant clusters): «Ivanov»
+    return bool(_LATIN_SURNAME.match(s)) and not re.search(r"[^aeiouy]{4}", s.lower())
 
 
-def personal_kind(value: object) -> str | None:
-    """What personal datum ``value`` looks like ("name", "phone", …), or None for a code."""
+def personal_kind(value: object, strict: bool = False) -> str | None:
+    """What personal datum ``value`` looks like ("name", "phone", …), or None for a code
+    (``strict``: see :func:`is_name`)."""
     if value is None or (isinstance(value, float) and value != value):
         return None
     s = str(value).strip()
@@ -112,7 +142,23 @@ def personal_kind(value: object) -> str | None:
         return "passport"
     if _DATE.match(s):
         return "date"
-    if is_name(s):
+    if is_name(s, strict):
+        return "name"
+    return None if strict else _inside_kind(s)
+
+
+_DATE_IN = re.compile(r"(?<!\d)\d{1,2}[./]\d{1,2}[./](?:19|20)\d{2}(?!\d)")
+_TWO_WORDS = re.compile(r"[А-ЯЁ][а-яё]{2,}\s+[А-ЯЁ][а-яё]{2,}")
+
+
+def _inside_kind(s: str) -> str | None:
+    """A name, a contact or a date inside a longer value: «Иванов Иван 5А», «S01 (Петров
+    П.П.)», «ученик 12.03.2012»."""
+    if _CONTACT_IN_TEXT.search(s):
+        return "phone"
+    if _DATE_IN.search(s):
+        return "date"
+    if _IN_TEXT.search(s) or _TWO_WORDS.search(s):
         return "name"
     return None
 
@@ -144,7 +190,9 @@ _IN_TEXT = re.compile(
 )
 _CONTACT_IN_TEXT = re.compile(
     r"[^@\s«»\"'(]+@[^@\s«»\"')]+\.[A-Za-z]{2,}"
-    r"|(?:\+7|\b8)[\s(-]*\d{3,5}[\s)-]*\d{1,3}[\s-]*\d{2}[\s-]*\d{2}\b"
+    r"|\+7[\s(-]*\d{3,5}[\s)-]*\d{1,3}[\s-]*\d{2}[\s-]*\d{2}(?![\w-])"
+    r"|(?<![\w-])8\s*\(\d{3,5}\)\s*\d{1,3}[\s-]?\d{2}[\s-]?\d{2}(?![\w-])"
+    r"|(?<![\w-])8[\s-]\d{3}[\s-]\d{3}[\s-]\d{2}[\s-]\d{2}(?![\w-])"
 )
 
 
@@ -162,7 +210,7 @@ def hide_names(text: object) -> object:
     out = _CONTACT_IN_TEXT.sub("(контакт скрыт)", text)
     out = _IN_TEXT.sub("(ФИО скрыто)", out)
     whole = out.strip(" ,;")
-    if personal_kind(whole) is not None:
+    if personal_kind(whole, strict=True) is not None:
         return "(ФИО скрыто)"
     return out
 
@@ -174,17 +222,22 @@ def check_table(name: str, frame: pd.DataFrame, out, warnings: list[str]) -> pd.
     for col in ID_COLUMNS:
         if col in frame:
             _check_ids(frame[col], rows, col, out)
+    from ..schema import TABLES, header_map, norm_key
+
+    known = header_map(TABLES[name]) if name in TABLES else {}
     headers = frame.attrs.get("headers", {})
     for header, canon in headers.items():
-        if canon in frame and is_name(header):
+        if canon in frame and norm_key(header) not in known and is_name(header, strict=True):
             frame = frame.drop(columns=[canon])
             warnings.append(
                 f"{out.file}: столбец с заголовком, похожим на ФИО («{mask(header)}»), "
                 "удалён и не сохраняется (a column headed by a person's name was dropped)"
             )
-    if name == "roadmap" and "responsible" in frame:
-        frame = _hide_responsible(frame, out.file, warnings)
-    if name == "school_stats":
+    if name == "roadmap":
+        for col in ("responsible", "title", "form"):
+            if col in frame:
+                frame = _hide_in_text(frame, col, out.file, warnings)
+    if name in ("school_stats", "context"):
         _check_phone_counts(frame, out)
     return frame
 
@@ -214,21 +267,35 @@ def _check_ids(values: pd.Series, rows: pd.Series, col: str, out) -> None:
         )
 
 
-def _hide_responsible(frame: pd.DataFrame, file: str, warnings: list[str]) -> pd.DataFrame:
-    before = frame["responsible"]
-    after = before.map(hide_names)
+_ROADMAP_RU = {"responsible": "Ответственный", "title": "Мероприятие", "form": "Форма"}
+
+
+def _hide_in_text(frame: pd.DataFrame, col: str, file: str, warnings: list[str]) -> pd.DataFrame:
+    """Names and contacts in a roadmap text column replaced (the roadmap is published)."""
+    before = frame[col]
+    after = before.map(hide_names) if col == "responsible" else before.map(_hide_parts)
     changed = before.notna() & (before.astype(object) != after.astype(object))
     if not changed.any():
         return frame
     frame = frame.copy()
-    frame["responsible"] = after.astype(before.dtype)
+    frame[col] = after.astype(before.dtype)
     shown = ", ".join(str(int(r)) for r in frame.loc[changed, "_row"].head(10))
+    more = " и др." if int(changed.sum()) > 10 else ""
     warnings.append(
-        f"{file}: в столбце «Ответственный» указаны ФИО (строки {shown}); дорожная карта "
-        "называет должности и организации, поэтому ФИО заменены на «(ФИО скрыто)» и нигде "
-        "не сохраняются (names in 'responsible' replaced: the roadmap names positions)"
+        f"{file}: в столбце «{_ROADMAP_RU[col]}» указаны ФИО или контакты (строки "
+        f"{shown}{more}); дорожная карта называет должности и организации, поэтому они "
+        "заменены на «(ФИО скрыто)» / «(контакт скрыт)» и нигде не сохраняются "
+        f"(names and contacts in '{col}' replaced: the roadmap names positions)"
     )
     return frame
+
+
+def _hide_parts(text: object) -> object:
+    """Names (with initials or a patronymic) and contacts inside a title; the title stays."""
+    if not isinstance(text, str):
+        return text
+    out = _CONTACT_IN_TEXT.sub("(контакт скрыт)", text)
+    return _IN_TEXT.sub("(ФИО скрыто)", out)
 
 
 def _check_phone_counts(frame: pd.DataFrame, out) -> None:
@@ -261,6 +328,6 @@ def scrub_warnings(warnings: list[str]) -> list[str]:
 
     def quoted(m: re.Match) -> str:
         inner = m.group(1)
-        return f"«{mask(inner)}»" if personal_kind(inner) is not None else m.group(0)
+        return f"«{mask(inner)}»" if personal_kind(inner, strict=True) else m.group(0)
 
     return [mask_text(_QUOTED.sub(quoted, w)) for w in warnings]
