@@ -59,6 +59,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "social_index.scope": ("auto", "municipality", "region"),
     "clusters.method": ("ward", "kmeans"),
     "clusters.risk_levels": ("terciles", "fixed"),
+    "objectivity.procedure": ("ВПР",),
 }
 _RANGES: dict[str, tuple[float, float]] = {
     "confidence": (0.5, 0.9999),
@@ -84,6 +85,18 @@ _RANGES: dict[str, tuple[float, float]] = {
     "social_index.min_schools": (1, 100000),
     "objectivity.min_excess": (0.0, 100.0),
     "pairing.max_pairs_per_leader": (1, 100),
+    # values the methods divide by or compare with shares: out of range they crash or mislead
+    "indicators.ege_high_score": (0, 100),
+    "indicators.medal_score": (0, 100),
+    "social_index.max_abs_corr": (0.5, 1.0),
+    "social_index.max_missing_share": (0.0, 1.0),
+    "social_index.min_fit_schools": (3, 100000),
+    "social_index.min_schools_per_term": (1, 1000),
+    "objectivity.min_excess_mark": (0.0, 3.0),
+    "objectivity.min_schools": (2, 100000),
+    "objectivity.targets.confirmed": (0.0, 100.0),
+    "objectivity.targets.raised": (0.0, 100.0),
+    "report.timeout_s": (1, 86400),
 }
 # Keys whose default is null: the accepted non-null type.
 _NULLABLE: dict[str, type] = {"region": str}
@@ -524,12 +537,25 @@ def notebook_problems(value: Any, source: str, root: Path) -> list[Problem]:
     ]
 
 
-def _safety_checks(merged: dict[str, Any], source: str, root: Path) -> list[Problem]:
-    """Ids, folders and the disclosure floor: what keeps outputs inside and people unnamed."""
+def _safety_checks(
+    merged: dict[str, Any], source: str, root: Path, from_file: frozenset[str] = frozenset()
+) -> list[Problem]:
+    """Ids, folders and the disclosure floor: what keeps outputs inside and people unnamed.
+
+    Folders are checked when a params file names them (``from_file``: the keys of
+    ``paths`` it sets); folders given by the calling code or the command line are the
+    user's own choice.
+    """
     out = check_id(merged["municipality"], "municipality", source)
     if merged.get("region") is not None:
         out += check_id(merged["region"], "region", source)
-    out += _path_checks(merged, source, root)
+    if from_file:
+        out += [
+            p
+            for p in _path_checks(merged, source, root)
+            if p.column.removeprefix("paths.") in from_file
+            or any(f"paths.{k} " in p.expected_ru for k in from_file)
+        ]
     if merged["min_group_size"] < DISCLOSURE_FLOOR and not merged["unsafe_small_groups"]:
         out.append(
             Problem(
@@ -544,6 +570,12 @@ def _safety_checks(merged: dict[str, Any], source: str, root: Path) -> list[Prob
             )
         )
     return out
+
+
+def _written_by_shnor(path: Path) -> bool:
+    """A params file ``shnor region`` generated (``outputs/<region>/<year>/
+    municipality_params/<id>.yml``): its folders come from the command line, not a file."""
+    return path.resolve().parent.name == "municipality_params"
 
 
 def load_params(
@@ -573,10 +605,15 @@ def load_params(
             root = path.resolve().parent.parent if path.resolve().parent.name == "params" else None
     base = Path(root) if root is not None else Path.cwd()
     problems: list[Problem] = []
-    if path is not None:
+    from_file: frozenset[str] = frozenset()
+    if path is not None and not _written_by_shnor(path):
         report_section = user.get("report")
         if isinstance(report_section, dict) and "notebook" in report_section:
             problems += notebook_problems(report_section["notebook"], source, base)
+        if isinstance(user.get("paths"), dict):
+            overridden = (overrides or {}).get("paths")
+            overridden = set(overridden) if isinstance(overridden, dict) else set()
+            from_file = frozenset(set(user["paths"]) - overridden)
     if overrides:
         user = _merge(user, overrides)
     if path is not None and "municipality" not in user:
@@ -594,7 +631,7 @@ def load_params(
     # section given as a string or a number given as text is a message, not a crash
     merged = _merge(defaults, _without(user, {p.column for p in problems if p.column}))
     problems.extend(_cross_checks(merged, source))
-    problems.extend(_safety_checks(merged, source, base))
+    problems.extend(_safety_checks(merged, source, base, from_file))
     if merged["clusters"]["k_min"] > merged["clusters"]["k_max"]:
         problems.append(
             Problem(

@@ -258,7 +258,9 @@ def read_csv(path: Path, columns: Iterable[str] | None = None) -> pd.DataFrame:
     frame = pd.read_csv(path, dtype=id_cols, keep_default_na=False, na_values=[""], usecols=usecols)
     frame = frame.rename(columns=restore_text)
     for col in frame.columns:
-        if frame[col].dtype == object and frame[col].str.startswith("'", na=False).any():
+        if frame[col].dtype == object and any(
+            isinstance(v, str) and v[:1] == "'" for v in frame[col].tolist()
+        ):
             frame[col] = frame[col].map(restore_text)
         vals = set(frame[col].dropna().unique()) if frame[col].dtype == object else set()
         if vals and vals <= {"true", "false"}:

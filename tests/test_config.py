@@ -467,3 +467,20 @@ def test_params_not_in_utf8_is_a_message(tmp_path):
     path.write_bytes("municipality: x\ntitle: Район\n".encode("cp1251"))
     with pytest.raises(ShnorError, match="UTF-8"):
         load_params(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "social_index:\n  min_schools_per_term: 0\n",
+        "social_index:\n  max_missing_share: 1.5\n",
+        "report:\n  timeout_s: 0\n",
+        "report:\n  timeout_s: -5\n",
+        "indicators:\n  ege_high_score: 120\n",
+        "objectivity:\n  procedure: ОГЭ\n",
+        "objectivity:\n  targets:\n    confirmed: 150\n",
+    ],
+)
+def test_values_the_methods_divide_by_are_bounded(tmp_path, text):
+    problems = _problems_of(_write(tmp_path, "municipality: x\n" + text))
+    assert len(problems) == 1 and problems[0].column.count(".") >= 1
