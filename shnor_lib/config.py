@@ -537,6 +537,41 @@ def notebook_problems(value: Any, source: str, root: Path) -> list[Problem]:
     ]
 
 
+def _inside_data(path: Path, raw: Path) -> bool:
+    """``path`` (resolved) lies in a raw-data folder: the project's ``paths.raw`` or any
+    ``…/data/raw/…`` (a params file kept beside the data makes that folder the root)."""
+    parts = path.parts
+    in_data_raw = any(parts[i : i + 2] == ("data", "raw") for i in range(len(parts) - 1))
+    return in_data_raw or _inside(path, raw)
+
+
+def _data_notebook_problems(merged: dict[str, Any], source: str, root: Path) -> list[Problem]:
+    """The notebook that would run lies in the data folder: refused whatever its name
+    (``notebooks/report.ipynb`` under a root taken from ``data/raw/<m>/params/``)."""
+    value = merged["report"]["notebook"]
+    paths = merged["paths"]
+    if not isinstance(value, str) or not isinstance(paths.get("raw"), str):
+        return []
+    full = Path(os.path.abspath(root / value))
+    real = full.resolve() if full.exists() else full
+    raw = Path(os.path.abspath(root / paths["raw"]))
+    if not (_inside_data(full, raw) or _inside_data(real, raw)):
+        return []
+    return [
+        Problem(
+            source,
+            f"блокнот не из папки исходных данных (он оказался бы {full}): блокнот "
+            "выполняется как программа с вашими правами. Храните файл параметров в папке "
+            "params/ проекта, а не рядом с данными",
+            f"a notebook outside the raw-data folder (it would be {full}); keep the params "
+            "file in the project's params/",
+            column="report.notebook",
+            value=value,
+            column_label=_KEY,
+        )
+    ]
+
+
 def _safety_checks(
     merged: dict[str, Any], source: str, root: Path, from_file: frozenset[str] = frozenset()
 ) -> list[Problem]:
@@ -632,6 +667,8 @@ def load_params(
     merged = _merge(defaults, _without(user, {p.column for p in problems if p.column}))
     problems.extend(_cross_checks(merged, source))
     problems.extend(_safety_checks(merged, source, base, from_file))
+    if path is not None and not _written_by_shnor(path) and not problems:
+        problems.extend(_data_notebook_problems(merged, source, base))
     if merged["clusters"]["k_min"] > merged["clusters"]["k_max"]:
         problems.append(
             Problem(

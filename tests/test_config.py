@@ -484,3 +484,22 @@ def test_params_not_in_utf8_is_a_message(tmp_path):
 def test_values_the_methods_divide_by_are_bounded(tmp_path, text):
     problems = _problems_of(_write(tmp_path, "municipality: x\n" + text))
     assert len(problems) == 1 and problems[0].column.count(".") >= 1
+
+
+def test_params_file_kept_beside_the_data_cannot_run_its_notebook(tmp_path, monkeypatch, capsys):
+    """A params file in data/raw/<m>/params/ makes data/raw/<m> the root: the default
+    notebooks/report.ipynb there would be the data's own notebook."""
+    from shnor_lib.cli import main
+
+    folder = tmp_path / "data" / "raw" / "x"
+    (folder / "params").mkdir(parents=True)
+    (folder / "notebooks").mkdir()
+    (folder / "notebooks" / "report.ipynb").write_text("{}", "utf-8")
+    path = folder / "params" / "x.yml"
+    path.write_text("municipality: x\n", "utf-8")
+    problems = _problems_of(path)
+    assert [p.column for p in problems] == ["report.notebook"]
+    assert "params/ проекта" in problems[0].expected_ru
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "--params", str(path)]) == 2
+    assert "Traceback" not in capsys.readouterr().err
