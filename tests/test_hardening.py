@@ -711,3 +711,13 @@ def test_demo_codes_pass_the_personal_checks(tmp_path):
     (tmp_path / "params" / "demo.yml").write_text("municipality: demo\nyear: 2024\n", "utf-8")
     result = ingest.ingest(load_params(tmp_path / "params" / "demo.yml"))
     assert result.tables["vpr"]["student_id"].notna().all()
+
+
+def test_more_gia_participants_than_pupils(tiny_project):
+    root, params = tiny_project
+    ctx = tiny_tables()["context"]
+    ctx.loc[4, ["students_total", "low_income"]] = [1, 1]  # 100002 in 2024: 2 took ОГЭ math
+    write_tables(_raw(root), {"context": ctx})
+    problems = [p for p in _problems(params) if p.file.endswith("gia.csv")]
+    assert [(p.column, p.value) for p in problems] == [("student_id", 2)]
+    assert "ОГЭ (Математика)" in problems[0].expected_ru

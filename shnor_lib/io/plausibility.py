@@ -13,8 +13,8 @@ Errors:
   maximum; two maxima mean two variants or a typo, and shares of the maximum would mix);
 - a ВПР subject impossible in that grade (``data/vpr_subject_grades.csv``: the grades each
   subject is taught and written in; e.g. История from grade 5, Физика from grade 7);
-- more participants of one ВПР work (year × school × grade × subject) than the school has
-  pupils (``context.students_total`` of that year);
+- more participants of one ВПР work (year × school × grade × subject) or one ГИА exam
+  (year × school × exam × subject) than the school has pupils (``context.students_total``);
 - a numerator above its denominator in ``school_stats`` (the pairs of
   ``data/indicators_catalog.csv``): a share above 100 % has no confidence interval;
 - «Математика (профильный уровень)» or «(базовый уровень)» in ОГЭ (the levels exist in ЕГЭ
@@ -323,8 +323,9 @@ def check_tables(tables: dict[str, pd.DataFrame], collector) -> list:
     problems: list = []
     if "vpr" in tables and not tables["vpr"].empty:
         problems += _max_score_consistent(tables["vpr"], collector)
-        if "context" in tables:
-            problems += _participants_above_pupils(tables["vpr"], tables["context"], collector)
+    for name, keys in (("vpr", ["grade", "subject"]), ("gia", ["exam", "subject"])):
+        if name in tables and not tables[name].empty and "context" in tables:
+            problems += _participants_above_pupils(tables[name], tables["context"], collector, keys)
     return problems
 
 
@@ -353,9 +354,13 @@ def _max_score_consistent(vpr: pd.DataFrame, collector) -> list:
     return problems
 
 
-def _participants_above_pupils(vpr: pd.DataFrame, context: pd.DataFrame, collector) -> list:
-    keys = ["year", "school_id", "grade", "subject"]
-    n = vpr.groupby(keys, sort=True).agg(n=("student_id", "nunique"), _file=("_file", "first"))
+def _participants_above_pupils(
+    results: pd.DataFrame, context: pd.DataFrame, collector, work: list[str]
+) -> list:
+    """Participants of one work (a ВПР grade × subject, an exam × subject) above the
+    school's pupils that year: a wrong school code or year in one of the files."""
+    keys = ["year", "school_id", *work]
+    n = results.groupby(keys, sort=True).agg(n=("student_id", "nunique"), _file=("_file", "first"))
     n = n.reset_index()
     pupils = context.dropna(subset=["students_total"]).drop_duplicates(["school_id", "year"])
     pupils = pupils[["school_id", "year", "students_total", "_file", "_row"]].rename(
@@ -366,13 +371,17 @@ def _participants_above_pupils(vpr: pd.DataFrame, context: pd.DataFrame, collect
     problems: list = []
     for _, r in over.head(MAX_SHOWN).iterrows():
         out = collector(str(r["_file"]))
+        what = (
+            f"ВПР ({int(r['grade'])} класс, {r['subject']})"
+            if "grade" in work
+            else f"{r['exam']} ({r['subject']})"
+        )
         out.add(
             f"не больше обучающихся ОО {r['school_id']} в {int(r['year'])} году "
             f"({int(r['students_total'])}, {r['_ctx_file']}, строка {int(r['_ctx_row'])}): "
-            f"участников ВПР ({int(r['grade'])} класс, {r['subject']}) — {int(r['n'])}; "
-            "проверьте код ОО и год в обоих файлах",
-            f"at most the school's pupils ({int(r['students_total'])}): {int(r['n'])} ВПР "
-            f"participants in grade {int(r['grade'])}, {r['subject']}",
+            f"участников {what} — {int(r['n'])}; проверьте код ОО и год в обоих файлах",
+            f"at most the school's pupils ({int(r['students_total'])}): {int(r['n'])} "
+            f"participants of {what}",
             column="student_id",
             value=int(r["n"]),
         )
