@@ -507,7 +507,10 @@ def _measure_demo(out: Path, quick: bool, quiet: bool, say) -> dict:
         first = sorted(folder.glob("*.yml"))[0]
         spec_yml = yaml.safe_load(first.read_text("utf-8"))
         spec_yml["report"] = {"notebook": smoke}
-        quick_params = out / "smoke" / "demo.yml"
+        # generated params name absolute folders and a notebook outside notebooks/: a folder
+        # named municipality_params marks them as the program's own (config._written_by_shnor)
+        quick_params = out / "smoke" / "municipality_params" / "demo.yml"
+        quick_params.parent.mkdir(parents=True, exist_ok=True)
         quick_params.write_text(yaml.safe_dump(spec_yml, allow_unicode=True), "utf-8")
         cmd = [sys.executable, "-m", "shnor_lib", "report", "--params", str(quick_params)]
         d = {"wall_s": _run_cmd(cmd, quiet), "what": f"shnor report ({first.stem}, smoke)"}

@@ -26,7 +26,7 @@ import pandas as pd
 from . import reference, schema
 from .config import Params
 from .errors import Problem, ShnorError, ValidationError
-from .io import cells, gia_scores, recognise, school_codes
+from .io import cells, empty, gia_scores, personal, plausibility, recognise, school_codes
 from .io.layouts import Extract
 from .methods import vpr_counts
 from .schema import Column, Table
@@ -625,12 +625,8 @@ def _read_extract(
 ) -> pd.DataFrame | None:
     """One extract's cells → parsed contract columns (+ ``_row``, ``_file``), or None."""
     frame = extract.frame
-    if frame.shape[0] == 0:
-        out.add(
-            "непустая таблица с заголовком и хотя бы одной строкой данных",
-            "a non-empty table with a header and at least one data row",
-        )
-        return None
+    if frame.shape[0] == 0:  # an empty federal list is a fact; an empty vpr.csv is not
+        return empty.empty_table(table, frame, out, result.warnings)
     mapping, unknown = _map_headers(frame, table, out, result, extract.columns)
     out.names = {canon: header for header, canon in mapping.items() if header != canon}
     if unknown:
@@ -662,6 +658,7 @@ def _read_extract(
     parsed = pd.DataFrame(data, index=frame.index)
     parsed["_row"] = rows
     parsed["_file"] = out.file if out.row_files is None else out.row_files.loc[parsed.index]
+    parsed.attrs["headers"] = dict(mapping)  # the user's headers, for io.personal
     return parsed
 
 
@@ -844,12 +841,12 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
             f"Папка с исходными данными не найдена: {raw_dir}",
             f"Raw data folder not found: {raw_dir}",
         )
-    result = IngestResult(tables={})
+    result = IngestResult(tables={}, warnings=params.warnings())
     found = recognise.scan(raw_dir, lambda p: _rel(p, params.root))
     problems, by_table = _sort_recognised(found, result)
     notes: list[tuple[str, str]] = []
     for name, table in schema.TABLES.items():
-        items = by_table.get(name, [])
+        items = _without_copies(by_table.get(name, []), result, params)
         if not items:
             if table.required and not set(schema.REPLACED_BY.get(name, ())) & set(by_table):
                 problems.append(_missing_table_problem(raw_dir, name, table, found))
@@ -859,6 +856,8 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
             result.tables[name] = frame
     result.warnings.extend(_summarise_notes(notes))
     problems.extend(school_codes.resolve(result.tables))  # any system's code → school_id
+    if not problems:  # cross-table plausibility needs every code mapped to its school_id
+        problems.extend(plausibility.check_tables(result.tables, _Collector))
     if problems:
         raise ValidationError(problems)
     _check_reporting_year(result, params)
@@ -903,6 +902,16 @@ def _sort_recognised(
     return problems, by_table
 
 
+def _without_copies(
+    items: list[tuple[recognise.Recognised, Extract]], result: IngestResult, params: Params
+) -> list[tuple[recognise.Recognised, Extract]]:
+    """A table's extracts without those of stray copies («vpr (копия).csv») and of files
+    byte-identical to another one (:func:`plausibility.set_aside` warns about each)."""
+    paths = list(dict.fromkeys(rec.path for rec, _ in items))
+    kept = set(plausibility.set_aside(paths, result.warnings, lambda p: _rel(p, params.root)))
+    return [(rec, one) for rec, one in items if rec.path in kept]
+
+
 def _read_items(
     table: Table,
     items: list[tuple[recognise.Recognised, Extract]],
@@ -926,6 +935,8 @@ def _read_items(
             notes.extend((extract_label(rec.rel, one), note) for note in one.notes)
         if part is not None:
             _check_rows(table.name, part, out)
+            part = personal.check_table(table.name, part, out, result.warnings)
+            plausibility.check_table(table.name, part, out)
             if table.name == "gia":  # score semantics: test vs primary score (io/gia_scores.py)
                 part, score_notes = gia_scores.check(part, out)
                 result.warnings.extend(score_notes)
@@ -1191,6 +1202,7 @@ def _finish(result: IngestResult, params: Params) -> None:
                 )
                 frame = frame[~later]
         result.tables[name] = frame.drop(columns=["_row", "_file"]).reset_index(drop=True)
+    result.warnings = personal.scrub_warnings(result.warnings)  # stored and shown in the report
 
 
 def write_processed(result: IngestResult, params: Params) -> Path:

@@ -214,9 +214,64 @@ def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
 
 _FLOAT_FORMAT = "%.6g"
 
+# OWASP «CSV injection»: a cell Excel/LibreOffice would read as a formula starts with one of
+# these. Text cells that do are written with a leading apostrophe (also before apostrophes
+# already leading such a text, so reading back is exact); numbers are not text and stay.
+_FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+_NEUTRALISED = re.compile(r"^'+[=+\-@\t\r]")
+
+
+def neutralise_text(value: object) -> object:
+    """A text cell made inert for spreadsheets (``=HYPERLINK(…)`` → ``'=HYPERLINK(…)``).
+
+    A text that is a plain number (``-5``, ``+3,5``) is left alone: a spreadsheet reads it
+    as that number, which executes nothing.
+    """
+    if isinstance(value, str) and _FORMULA_START.match(value) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def restore_text(value: object) -> object:
+    """The inverse of :func:`neutralise_text` (for reading published tables back)."""
+    if isinstance(value, str) and _NEUTRALISED.match(value):
+        return value[1:]
+    return value
+
+
+def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns with formula-like cells prefixed; the frame itself when none is."""
+    out = frame
+    for col in frame.columns:
+        s = frame[col]
+        if s.dtype != object and not isinstance(s.dtype, pd.StringDtype):
+            continue
+        text = s.astype("string")
+        risky = text.str.match(_FORMULA_START.pattern, na=False) & ~text.str.match(
+            _PLAIN_NUMBER.pattern, na=False
+        )
+        bare_cr = text.str.contains("\r", regex=False, na=False)
+        if risky.any() or bare_cr.any():
+            if out is frame:
+                out = frame.copy()
+            col_out = s.astype(object).where(~risky, "'" + text.astype(object))
+            # a bare CR is not quoted by the CSV writer (its line end is LF) and would
+            # split the row: a line break inside a cell is written as LF (then quoted)
+            out[col] = col_out.where(
+                ~bare_cr,
+                col_out.astype("string").str.replace("\r\n?", "\n", regex=True).astype(object),
+            )
+    if any(isinstance(c, str) and neutralise_text(c) != c for c in frame.columns):
+        out = out.rename(columns=neutralise_text)
+    return out
+
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    _csv_ready(frame).to_csv(path, index=False, float_format=_FLOAT_FORMAT, lineterminator="\n")
+    """A published table (DESIGN.md §6) with formula-like text neutralised (OWASP)."""
+    _csv_ready(_neutralised(frame)).to_csv(
+        path, index=False, float_format=_FLOAT_FORMAT, lineterminator="\n"
+    )
 
 
 def read_csv(path: Path, columns: Iterable[str] | None = None) -> pd.DataFrame:
@@ -227,7 +282,12 @@ def read_csv(path: Path, columns: Iterable[str] | None = None) -> pd.DataFrame:
         return pd.DataFrame()  # a stage with nothing to report (e.g. a tiny municipality)
     usecols = None if columns is None else set(columns).__contains__
     frame = pd.read_csv(path, dtype=id_cols, keep_default_na=False, na_values=[""], usecols=usecols)
+    frame = frame.rename(columns=restore_text)
     for col in frame.columns:
+        if frame[col].dtype == object and any(
+            isinstance(v, str) and v[:1] == "'" for v in frame[col].tolist()
+        ):
+            frame[col] = frame[col].map(restore_text)
         vals = set(frame[col].dropna().unique()) if frame[col].dtype == object else set()
         if vals and vals <= {"true", "false"}:
             frame[col] = frame[col].map({"true": True, "false": False}).astype("boolean")

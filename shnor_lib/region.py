@@ -42,8 +42,8 @@ import pandas as pd
 import yaml
 
 from . import __version__, console, pipeline, publish
-from .config import Params, load_params
-from .errors import ShnorError
+from .config import Params, check_id, load_params
+from .errors import ShnorError, ValidationError
 from .tables import RESULTS_INDEX
 
 SUMMARY_COLUMNS = [
@@ -139,6 +139,8 @@ def region_params(
     params from that file). ``paths`` overrides ``paths.processed`` / ``paths.outputs`` (the benchmark
     keeps everything under outputs/bench).
     """
+    if bad_id := check_id(region, "region", "--region"):  # a folder name under outputs/
+        raise ValidationError(bad_id)
     root = Path(root).resolve()
     raw_root = Path(raw_root).resolve()
     folders = municipality_folders(raw_root)

@@ -1062,7 +1062,9 @@ def mask_names(value: Any) -> Any:
     surnames with initials are not published (M11); organisations and posts stay."""
     if not isinstance(value, str):
         return value
-    return _INITIALS_RE.sub("(ФИО скрыто)", value)
+    from .io.personal import hide_names  # full names, Latin names and contacts as well
+
+    return hide_names(_INITIALS_RE.sub("(ФИО скрыто)", value))
 
 
 class _Problems:

@@ -11,6 +11,10 @@ the header and the first 200 values. Numbers are written as numbers (shortest re
 round-trips), dates as dates (ДД.ММ.ГГГГ), everything else as text; missing values are
 empty cells. The file is byte-identical for the same tables: fixed document dates and
 zip timestamps.
+
+No cell is ever a formula: text is written as an inline string (``t="inlineStr"``), so a
+school name such as ``=HYPERLINK(…)`` or ``@SUM(…)`` stays text when Excel opens the file
+(the CSV files need an apostrophe for that: :func:`shnor_lib.publish.neutralise_text`).
 """
 
 from __future__ import annotations

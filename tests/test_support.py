@@ -340,7 +340,13 @@ def test_round_trip_scores(filled):
 def test_round_trip_with_small_cells_lifted(filled):
     raw, _ = filled
     params = load_params(
-        overrides={"municipality": "t", "year": 2024, "min_group_size": 2}, root=raw.parents[2]
+        overrides={
+            "municipality": "t",
+            "year": 2024,
+            "min_group_size": 2,
+            "unsafe_small_groups": True,  # below the disclosure floor 5: explicit
+        },
+        root=raw.parents[2],
     )
     t = support.stage(raw, {"schools": SCHOOLS}, params).table
     school = t[(t["level"] == "school") & (t["indicator_id"] == "mtkp_total")].iloc[0]
