@@ -7,9 +7,7 @@ written to a temporary folder and moved into place only when all of them are com
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +33,7 @@ from . import (
     teachers,
 )
 from .config import Params
+from .io import atomic
 
 
 @dataclass
@@ -456,10 +455,9 @@ def compute(
 def write_outputs(tables: dict[str, pd.DataFrame], manifest: dict, params: Params) -> Path:
     """tables/*.csv, tables.xlsx and results.json, replaced together only when complete."""
     out_dir = params.output_dir()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-tables-", dir=out_dir))
-    try:
-        published = publish.for_publication(tables, params.min_group_size)
+    published = publish.for_publication(tables, params.min_group_size)
+    with atomic.staged_dir(out_dir) as tmp:  # the whole year folder, swapped in at the end
+        shutil.rmtree(tmp / "tables", ignore_errors=True)
         (tmp / "tables").mkdir()
         for name, frame in published.items():
             publish.write_csv(frame, tmp / "tables" / f"{name}.csv")
@@ -467,23 +465,12 @@ def write_outputs(tables: dict[str, pd.DataFrame], manifest: dict, params: Param
         (tmp / "results.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True, default=str), "utf-8"
         )
-        for name in ("tables", "tables.xlsx", "results.json"):
-            target = out_dir / name
-            if target.is_dir():
-                old = out_dir / f".old-{name}-{os.getpid()}"
-                os.replace(target, old)
-                os.replace(tmp / name, target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp / name, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out_dir / "tables"
 
 
 def load_results(params: Params) -> Results:
     """The computed tables (as published) and the manifest, for the report notebook."""
-    out_dir = params.output_dir()
+    out_dir = atomic.current(params.output_dir(), "results.json")  # a run's own staging
     manifest_path = out_dir / "results.json"
     if not manifest_path.exists():
         from .errors import ShnorError
