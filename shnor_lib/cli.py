@@ -278,25 +278,6 @@ def _signals() -> Iterator[None]:
             signal.signal(sig, action)
 
 
-def _stop_children() -> None:
-    """Stop what the run started (the notebook kernel) so nothing outlives an interrupt."""
-    try:
-        import psutil
-    except ImportError:
-        return
-    try:
-        children = psutil.Process().children(recursive=True)
-        for child in children:
-            with contextlib.suppress(psutil.Error):
-                child.terminate()
-        _, alive = psutil.wait_procs(children, timeout=3)
-        for child in alive:
-            with contextlib.suppress(psutil.Error):
-                child.kill()
-    except psutil.Error:
-        pass
-
-
 def _internal_error(exc: BaseException) -> int:
     """A bug: the traceback goes to a log, not to the user's screen."""
     text = traceback.format_exc()
@@ -329,7 +310,9 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USER
         except KeyboardInterrupt as exc:
             signum = getattr(exc, "signum", signal.SIGINT)
-            _stop_children()
+            from .report import stop_kernels
+
+            stop_kernels()  # nothing the run started outlives it
             _say(
                 f"Прервано ({_SIGNAL_NAMES.get(signum, signum)}): предыдущие результаты "
                 "не изменены (interrupted; previous outputs unchanged)."

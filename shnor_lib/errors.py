@@ -99,19 +99,28 @@ EXIT_ENVIRONMENT = 3
 EXIT_SIGINT = 130  # 128 + SIGINT (Ctrl-C)
 EXIT_SIGTERM = 143  # 128 + SIGTERM
 
-_ENV_CAUSES: dict[int, tuple[str, str]] = {
-    errno.ENOSPC: ("нет места на диске", "no space left on device"),
-    errno.EDQUOT: ("превышена дисковая квота", "disk quota exceeded"),
-    errno.EFBIG: ("превышен допустимый размер файла", "file size limit exceeded"),
-    errno.EROFS: ("файловая система только для чтения", "read-only file system"),
-    errno.EACCES: ("нет прав на запись", "permission denied"),
-    errno.EPERM: ("нет прав на запись", "operation not permitted"),
-    errno.ENOTDIR: ("путь занят файлом", "a file is in the way of the folder"),
-    errno.EEXIST: ("путь занят файлом", "a file is in the way of the folder"),
-    errno.EIO: ("ошибка ввода-вывода диска", "input/output error"),
-    errno.EMFILE: ("слишком много открытых файлов", "too many open files"),
-    errno.ENFILE: ("слишком много открытых файлов в системе", "too many open files"),
-    errno.ENAMETOOLONG: ("слишком длинное имя файла", "file name too long"),
+_SPACE = ("освободите место на диске", "free some disk space")
+_RIGHTS = ("дайте права на запись в эту папку", "make the folder writable")
+_FILE = ("переименуйте или удалите этот файл", "rename or remove that file")
+_LIMIT = (
+    "снимите ограничение размера файла (ulimit -f) или квоту",
+    "lift the file-size limit (ulimit -f) or quota",
+)
+_DISK = ("проверьте диск и систему", "check the disk and the system")
+# errno → (cause in Russian, in English, what to do)
+_ENV_CAUSES: dict[int, tuple[str, str, tuple[str, str]]] = {
+    errno.ENOSPC: ("нет места на диске", "no space left on device", _SPACE),
+    errno.EDQUOT: ("превышена дисковая квота", "disk quota exceeded", _SPACE),
+    errno.EFBIG: ("превышен допустимый размер файла", "file size limit exceeded", _LIMIT),
+    errno.EROFS: ("файловая система только для чтения", "read-only file system", _RIGHTS),
+    errno.EACCES: ("нет прав на запись", "permission denied", _RIGHTS),
+    errno.EPERM: ("нет прав на запись", "operation not permitted", _RIGHTS),
+    errno.ENOTDIR: ("путь занят файлом", "a file is in the way of the folder", _FILE),
+    errno.EEXIST: ("путь занят файлом", "a file is in the way of the folder", _FILE),
+    errno.EIO: ("ошибка ввода-вывода диска", "input/output error", _DISK),
+    errno.EMFILE: ("слишком много открытых файлов", "too many open files", _DISK),
+    errno.ENFILE: ("слишком много открытых файлов", "too many open files", _DISK),
+    errno.ENAMETOOLONG: ("слишком длинное имя файла", "file name too long", _DISK),
 }
 
 
@@ -153,24 +162,24 @@ def environment_problem(exc: BaseException, folder: Path | None = None) -> BaseE
     code = _errno_of(exc)
     if code is None:
         return exc
-    ru, en = _ENV_CAUSES[code]
+    ru, en, (todo_ru, todo_en) = _ENV_CAUSES[code]
     where = Path(folder) if folder is not None else None
     filename = getattr(exc, "filename", None)
+    detail = detail_en = ""
     if code in (errno.ENOTDIR, errno.EEXIST):
         blocker = _blocking_file(where or Path(filename or "."))
         if blocker is None and filename:
             blocker = _blocking_file(Path(filename))
-        if blocker is not None:
-            where = blocker
+        where = blocker or where
     elif where is None and filename:
         where = Path(filename)
+    elif filename and str(filename) != str(where):
+        detail, detail_en = f" (файл {filename})", f" (file {filename})"
     shown = str(where) if where is not None else "?"
-    detail = f" (файл {filename})" if filename and str(filename) != shown else ""
-    detail_en = f" (file {filename})" if detail else ""
     return EnvironmentProblem(
         f"Не удалось записать результаты — {ru}: {shown}{detail}. Предыдущие результаты "
-        "не изменены; освободите место или исправьте права и запустите снова.",
+        f"не изменены; {todo_ru} и запустите снова.",
         f"Could not write the outputs — {en}: {shown}{detail_en}. The previous outputs are "
-        "unchanged.",
+        f"unchanged; {todo_en} and run again.",
         errno_=code,
     )

@@ -137,6 +137,55 @@ def _timed_out_section(notebook: Path, message: str) -> str | None:
     return None
 
 
+def _in_worker_thread(fn, *args: Any, **kwargs: Any) -> Any:
+    """Run ``fn`` in a worker thread and wait for it in the main one.
+
+    nbclient replaces the process's SIGINT/SIGTERM handlers while it runs a kernel in the
+    main thread (and resets them to the default afterwards), so Ctrl-C would only stop the
+    kernel and the run would go on. In a worker thread it cannot; the main thread keeps
+    ours: an interrupt raises here, the kernel is stopped and the worker ends with it.
+    """
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # re-raised in the main thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="shnor-notebook", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except BaseException:
+        stop_kernels()
+        worker.join(10)
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+def stop_kernels() -> None:
+    """Stop the kernels this process started (an interrupted run must not leave one)."""
+    try:
+        import psutil
+    except ImportError:
+        return
+    with contextlib.suppress(psutil.Error):
+        children = psutil.Process().children(recursive=True)
+        for child in children:
+            with contextlib.suppress(psutil.Error):
+                child.terminate()
+        _, alive = psutil.wait_procs(children, timeout=3)
+        for child in alive:
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+
+
 def normalize_executed(ipynb: Path) -> None:
     """Drop what changes from run to run in an executed notebook — execution timestamps
     and durations, papermill's random id of the injected cell and its temporary output path
@@ -179,7 +228,8 @@ def execute_notebook(
     out_ipynb.parent.mkdir(parents=True, exist_ok=True)
     try:
         with _patched_environ(kernel_env()):
-            pm.execute_notebook(
+            _in_worker_thread(
+                pm.execute_notebook,
                 str(notebook),
                 str(out_ipynb),
                 parameters=dict(parameters),

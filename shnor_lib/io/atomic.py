@@ -186,6 +186,14 @@ def swap_into_place(staged: Path, target: Path) -> None:
     shutil.rmtree(parked, ignore_errors=True)
 
 
+def _as_published(exc: OSError, staged: Path, target: Path) -> None:
+    """Name the file as the user knows it (in ``target``), not its staging path."""
+    for attr in ("filename", "filename2"):
+        name = getattr(exc, attr, None)
+        if isinstance(name, str) and name.startswith(str(staged)):
+            setattr(exc, attr, str(target) + name[len(str(staged)) :])
+
+
 @contextlib.contextmanager
 def staged_dir(
     target: Path, *, carry_over: bool = True, drop: Iterable[str] = ()
@@ -225,6 +233,7 @@ def staged_dir(
         swap_into_place(staged, target)
     except OSError as exc:
         shutil.rmtree(staged, ignore_errors=True)
+        _as_published(exc, staged, target)
         raise environment_problem(exc, target) from None
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
