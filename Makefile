@@ -19,7 +19,7 @@ WORKERS_ARG  := $(if $(WORKERS),--workers $(WORKERS),)
 REPORTS_ARG  := $(if $(filter 1 yes true,$(REPORTS)),--reports,)
 DEMO_REGION  := $(if $(filter data/raw/demo_region,$(RAW)),data/raw/demo_region/.complete,)
 
-.PHONY: help venv synth validate compute report reports region site forms lab test lint format bench freeze clean
+.PHONY: help venv synth validate compute report reports region site forms lab browser test lint format bench freeze clean
 
 help: ## show this list of targets
 	@echo "shnor — аналитический отчёт о ШНОР/ШССУ. Цели (targets):"
@@ -71,7 +71,25 @@ forms: $(STAMP) ## blank Excel monitoring forms → outputs/forms/
 lab: $(STAMP) ## JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks
 
-test: $(STAMP) ## run the whole test suite
+# Chromium for tests/test_browser.py: installed where it can be (Debian/Ubuntu, as root or
+# with passwordless sudo, network reachable); otherwise the browser test is skipped with
+# the install command (under CI=true it fails). NO_BROWSER=1 never installs anything.
+CHROMIUM_PKGS := chromium fonts-dejavu-core
+browser: ## install Chromium for the browser test (Debian/Ubuntu; quietly skipped if impossible)
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	  || command -v google-chrome >/dev/null 2>&1 || [ -n "$(NO_BROWSER)" ] || { \
+	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo -n"; \
+	  if command -v apt-get >/dev/null 2>&1 && $$SUDO true 2>/dev/null; then \
+	    echo "Установка Chromium для браузерного теста (apt-get install $(CHROMIUM_PKGS))…"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    { timeout 300 $$SUDO apt-get update -qq -o Acquire::Retries=0 \
+	      && timeout 600 $$SUDO apt-get install -y -qq --no-install-recommends $(CHROMIUM_PKGS); \
+	    } >/dev/null 2>&1 || echo "Chromium не установлен (нет сети или пакета): браузерный тест будет пропущен"; \
+	  else \
+	    echo "Chromium не установлен (нужны apt-get и права root/sudo): браузерный тест будет пропущен"; \
+	  fi; }
+
+test: $(STAMP) browser ## run the whole test suite (installs Chromium first where it can)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP) ## ruff lint and format check
