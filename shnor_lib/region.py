@@ -44,6 +44,7 @@ import yaml
 from . import __version__, pipeline, publish
 from .config import Params, load_params
 from .errors import ShnorError
+from .io import atomic
 
 SUMMARY_COLUMNS = [
     "municipality",
@@ -591,17 +592,12 @@ def write_summary(
         "library_version": __version__,
         "outputs": first.paths.outputs,
     }
-    tmp = Path(tempfile.mkdtemp(prefix=".summary-", dir=out))
-    try:
+    with atomic.staged_dir(out) as tmp:  # the region's year folder, swapped in at the end
         publish.write_csv(frame.reset_index(drop=True), tmp / "region_summary.csv")
         publish.write_csv(tg.reset_index(drop=True), tmp / "region_targets.csv")
         (tmp / "region.json").write_text(
             json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True) + "\n", "utf-8"
         )
-        for name in ("region_targets.csv", "region.json", "region_summary.csv"):
-            os.replace(tmp / name, out / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out / "region_summary.csv"
 
 
@@ -655,8 +651,7 @@ def render_region(
     if not nb_path.is_file():  # a project without its own copy: the package's notebook
         nb_path = Path(__file__).resolve().parent.parent / notebook
     parameters = {"region": region, "year": int(year), "root": str(root), "outputs": outputs}
-    tmp = Path(tempfile.mkdtemp(prefix=".region-", dir=out_dir))
-    try:
+    with atomic.staged_dir(out_dir) as tmp:  # swapped in when execution and HTML succeed
         report.execute_notebook(
             nb_path, tmp / "region.ipynb", parameters, cwd=root, timeout=timeout
         )
@@ -666,8 +661,4 @@ def render_region(
             title=region_title(region, year),
             resources_dir=nb_path.parent,
         )
-        for name in ("region.ipynb", "region.html"):  # the page last
-            os.replace(tmp / name, out_dir / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out_dir / "region.html"

@@ -84,6 +84,16 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _stale(path: Path, hours: float = 6.0) -> bool:
+    """An earlier version's temporary folder carries no pid: only an old one is surely dead."""
+    import time
+
+    try:
+        return time.time() - path.stat().st_mtime > hours * 3600
+    except OSError:
+        return False
+
+
 def clean_leftovers(target: Path) -> None:
     """Remove what killed runs left next to ``target``; put a parked previous folder back
     when the run died between its two renames (``target`` missing)."""
@@ -101,10 +111,7 @@ def clean_leftovers(target: Path) -> None:
                     os.replace(entry, target)
                     continue
             shutil.rmtree(entry, ignore_errors=True)
-        elif entry.name.startswith(LEGACY_PREFIXES) and entry.is_dir():
-            m_pid = re.search(r"-(\d+)$", entry.name)
-            if m_pid and _pid_alive(int(m_pid.group(1))):
-                continue
+        elif entry.name.startswith(LEGACY_PREFIXES) and entry.is_dir() and _stale(entry):
             shutil.rmtree(entry, ignore_errors=True)
 
 
@@ -135,7 +142,7 @@ def _carry_over(previous: Path, staged: Path, drop: Iterable[str]) -> None:
     for entry in sorted(previous.iterdir()):
         if entry.name in dropped or (staged / entry.name).exists():
             continue
-        if _LEFTOVER.match(entry.name) or entry.name.startswith(LEGACY_PREFIXES):
+        if entry.name.startswith("."):  # temporary folders of runs are never published
             continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.copytree(entry, staged / entry.name, copy_function=_link_or_copy)
