@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from . import __version__
-from .errors import ShnorError
+from .errors import EnvironmentProblem, ShnorError
 from .io import atomic
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -240,7 +240,8 @@ def execute_notebook(
                 cwd=str(cwd),
                 execution_timeout=int(timeout),
                 # the kernel's own log (e.g. "running over TCP without encryption") is noise
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                # (CRITICAL: a cell stopped by the timeout makes it log a zmq traceback)
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
         normalize_executed(out_ipynb)
     except PapermillExecutionError as exc:
@@ -693,6 +694,8 @@ def render_many(
         try:
             kw = {"timings": timings} if timings is not None else {}
             done.append(render_report(params, tables_ready=tables_ready, **kw))
+        except EnvironmentProblem:  # a full disk stops every report alike: say it once
+            raise
         except ShnorError as exc:
             failures.append((name, exc.message_ru, exc.message_en or exc.message_ru))
             _say(f"[{name}] Ошибка: {exc.message_ru}")
