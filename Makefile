@@ -82,7 +82,7 @@ browser: ## install Chromium for the browser test (Debian/Ubuntu; quietly skippe
 	  if command -v apt-get >/dev/null 2>&1 && $$SUDO true 2>/dev/null; then \
 	    echo "Установка Chromium для браузерного теста (apt-get install $(CHROMIUM_PKGS))…"; \
 	    export DEBIAN_FRONTEND=noninteractive; \
-	    { timeout 300 $$SUDO apt-get update -qq -o Acquire::Retries=0 \
+	    { timeout 120 $$SUDO apt-get update -qq -o Acquire::Retries=0 \
 	      && timeout 600 $$SUDO apt-get install -y -qq --no-install-recommends $(CHROMIUM_PKGS); \
 	    } >/dev/null 2>&1 || echo "Chromium не установлен (нет сети или пакета): браузерный тест будет пропущен"; \
 	  else \
