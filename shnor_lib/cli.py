@@ -9,17 +9,33 @@ contract in docs/) and a near miss gets «возможно, вы имели в �
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import json
+import os
 import re
+import signal
 import sys
+import tempfile
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 from . import __version__
-from .console import Progress, count, num, since
-from .errors import ShnorError
+from .console import count, num, since
+from .errors import (
+    EXIT_ENVIRONMENT,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_SIGINT,
+    EXIT_SIGTERM,
+    EXIT_USER,
+    EnvironmentProblem,
+    ShnorError,
+    environment_problem,
+)
+from .io import atomic
 
 DEFAULT_PARAMS = "params/demo.yml"
 DATA_CONTRACT_DOC = "docs/data_contract.md"
@@ -372,21 +388,20 @@ def cmd_compute(args: argparse.Namespace) -> None:
     from . import pipeline
 
     params = _params(args)
-    out = pipeline.compute(params, progress=_say)
+    with atomic.staged_dir(params.processed_dir(), carry_over=False):  # swapped in at the end
+        out = pipeline.compute(params, progress=_say)
     _say(f"Таблицы записаны: {out}")
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    from . import pipeline, report
+    from . import report
 
     params = _params(args)
-    pipeline.compute(params, progress=_say)
-    html = report.render_report(params)
+    html = report.render_report(params, tables_ready=False)  # tables + report: one swap
     _say(f"Отчёт готов: {html}")
 
 
 def cmd_reports(args: argparse.Namespace) -> None:
-    from . import pipeline
     from .config import load_params
 
     files = sorted(Path(args.dir).glob("*.yml"))
@@ -396,26 +411,21 @@ def cmd_reports(args: argparse.Namespace) -> None:
             "make init MUNICIPALITY=<идентификатор>",
             f"No params files *.yml in {args.dir}; create one with make init MUNICIPALITY=<id>",
         )
-    params_list = []
-    progress = Progress(len(files), _say)
-    for f in files:
-        params = load_params(f)
+    params_list = [load_params(f) for f in files]
+    for params in params_list:
         if not params.raw_dir().is_dir():
             raise missing_raw_error(params.raw_dir(), params.municipality)
-        _say(f"Расчёт таблиц: {params.municipality}…")
-        pipeline.compute(params, progress=_say)
-        progress.finished(f"{params.municipality}: таблицы рассчитаны")
-        params_list.append(params)
-    _render_reports(params_list)
+    _render_reports(params_list, tables_ready=False)
 
 
-def _render_reports(params_list: list) -> None:
-    """Every municipality's report in one process; render_many prints a line per report."""
+def _render_reports(params_list: list, *, tables_ready: bool = True) -> None:
+    """Every municipality's report in one process, each published with one swap (its tables
+    computed first unless ``tables_ready``); render_many prints a line per report."""
     from . import report
 
     t0 = time.perf_counter()
     _say(f"Отчёты муниципалитетов: {num(len(params_list))}, по очереди в одном процессе…")
-    done = report.render_many(params_list)
+    done = report.render_many(params_list, tables_ready=tables_ready)
     _say(f"Отчётов построено: {num(len(done))} за {since(t0)}")
 
 
@@ -487,9 +497,11 @@ def cmd_site(args: argparse.Namespace) -> None:
 def cmd_forms(args: argparse.Namespace) -> None:
     from . import support
 
-    paths = support.write_blank_forms(Path(args.out))
+    out = Path(args.out)
+    with atomic.staged_dir(out) as tmp:  # the folder is replaced as a whole
+        paths = support.write_blank_forms(tmp)
     for p in paths:
-        _say(f"Бланк формы: {p}")
+        _say(f"Бланк формы: {out / p.name}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -646,32 +658,101 @@ def _unknown_command(argv: list[str], parser: argparse.ArgumentParser) -> str | 
     )
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM (or SIGINT) received: unwinds the run like Ctrl-C, so every staging folder is
+    discarded and the previous outputs stay as they were."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_SIGNAL_NAMES = {signal.SIGINT: "Ctrl-C, SIGINT", signal.SIGTERM: "SIGTERM"}
+
+
+@contextlib.contextmanager
+def _signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise :class:`Interrupted`; a second one during the cleanup ends
+    the process at once (the next run removes what is left). SIGXFSZ is ignored so that a
+    file-size limit (ulimit -f) surfaces as an EFBIG error naming the file instead of
+    killing the process. Restored on exit (tests call main() in-process)."""
+    seen: list[int] = []
+
+    def handler(signum: int, _frame) -> None:
+        if seen:
+            os._exit(128 + signum)
+        seen.append(signum)
+        raise Interrupted(signum)
+
+    wanted = {signal.SIGINT: handler, signal.SIGTERM: handler}
+    if hasattr(signal, "SIGXFSZ"):
+        wanted[signal.SIGXFSZ] = signal.SIG_IGN
+    saved = {}
+    for sig, action in wanted.items():
+        with contextlib.suppress(ValueError):  # not the main thread: leave them alone
+            saved[sig] = signal.signal(sig, action)
+    try:
+        yield
+    finally:
+        for sig, action in saved.items():
+            signal.signal(sig, action)
+
+
+def _internal_error(exc: BaseException) -> int:
+    """A bug: the traceback goes to a log, not to the user's screen."""
+    text = traceback.format_exc()
+    log = Path("outputs") / "shnor-error.log"
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(text, "utf-8")
+    except OSError:  # outputs/ is not writable: the system's temporary folder
+        log = Path(tempfile.gettempdir()) / "shnor-error.log"
+        with contextlib.suppress(OSError):
+            log.write_text(text, "utf-8")
+    _say(
+        f"Внутренняя ошибка программы (internal error): {type(exc).__name__}: {exc}\n"
+        f"Подробности записаны в {log}; сообщите разработчикам."
+    )
+    return EXIT_INTERNAL
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; the exit codes are listed in docs/exit_codes.md."""
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     unknown = _unknown_command(argv, parser)
     if unknown:
         _say(unknown)
-        return 2
-    args = parser.parse_args(argv)
-    try:
-        args.func(args)
-    except ShnorError as exc:
-        _say("Ошибка (error):\n" + exc.format())
-        return 2
-    except KeyboardInterrupt:
-        _say("Прервано пользователем (interrupted).")
-        return 130
-    except Exception as exc:  # a bug: keep the traceback in a log, not on the user's screen
-        log = Path("outputs") / "shnor-error.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(traceback.format_exc(), "utf-8")
-        _say(
-            f"Внутренняя ошибка программы (internal error): {type(exc).__name__}: {exc}\n"
-            f"Подробности записаны в {log}; сообщите разработчикам."
-        )
-        return 1
-    return 0
+        return EXIT_USER
+    args = parser.parse_args(argv)  # a usage error exits 2 (argparse)
+    with _signals():
+        try:
+            args.func(args)
+        except EnvironmentProblem as exc:
+            _say("Ошибка окружения (environment error):\n" + exc.format())
+            return EXIT_ENVIRONMENT
+        except ShnorError as exc:
+            _say("Ошибка (error):\n" + exc.format())
+            return EXIT_USER
+        except KeyboardInterrupt as exc:
+            signum = getattr(exc, "signum", signal.SIGINT)
+            from .report import stop_kernels
+
+            stop_kernels()  # nothing the run started outlives it
+            _say(
+                f"Прервано ({_SIGNAL_NAMES.get(signum, signum)}): предыдущие результаты "
+                "не изменены (interrupted; previous outputs unchanged)."
+            )
+            return EXIT_SIGTERM if signum == signal.SIGTERM else EXIT_SIGINT
+        except OSError as exc:
+            problem = environment_problem(exc)
+            if isinstance(problem, EnvironmentProblem):
+                _say("Ошибка окружения (environment error):\n" + problem.format())
+                return EXIT_ENVIRONMENT
+            return _internal_error(exc)
+        except Exception as exc:
+            return _internal_error(exc)
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -12,9 +12,7 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
-import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field, replace
@@ -29,6 +27,7 @@ from .errors import Problem, ShnorError, ValidationError
 from .io import cells, empty, gia_scores, personal, plausibility, recognise, school_codes
 from .io.layouts import Extract
 from .methods import vpr_counts
+from .io import atomic
 from .schema import Column, Table
 
 MAX_PROBLEMS_PER_COLUMN = 20  # beyond this, one summary problem per column keeps messages readable
@@ -1208,9 +1207,9 @@ def _finish(result: IngestResult, params: Params) -> None:
 def write_processed(result: IngestResult, params: Params) -> Path:
     """Write the tables as parquet plus a manifest; replace the folder only when complete."""
     target = params.processed_dir()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
-    try:
+    with atomic.staged_dir(target, carry_over=False) as tmp:
+        for p in tmp.glob("*.parquet"):  # an outer run (shnor report) validated before
+            p.unlink()
         for name, frame in result.tables.items():
             frame.to_parquet(tmp / f"{name}.parquet", index=False)
         manifest = {
@@ -1222,26 +1221,12 @@ def write_processed(result: IngestResult, params: Params) -> Path:
         (tmp / "_manifest.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True), "utf-8"
         )
-        _replace_dir(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
-
-
-def _replace_dir(tmp: Path, target: Path) -> None:
-    old = None
-    if target.exists():
-        old = target.with_name(f".old-{target.name}-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(tmp, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def load_processed(params: Params) -> tuple[dict[str, pd.DataFrame], dict]:
     """The validated tables and the manifest written by `write_processed`."""
-    folder = params.processed_dir()
+    folder = atomic.current(params.processed_dir(), "_manifest.json")
     manifest_path = folder / "_manifest.json"
     if not manifest_path.exists():
         raise ShnorError(

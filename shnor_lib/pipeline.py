@@ -16,9 +16,7 @@ the region's school-years for the ИСБ fit, and resumes it (``run(params, star
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +44,7 @@ from . import (
     teachers,
 )
 from .config import Params
+from .io import atomic
 from .methods import vpr_counts
 from .notes import Note, select
 from .tables import (
@@ -646,10 +645,9 @@ def manifest(ctx: Context) -> Manifest:
 def write_outputs(tables: dict[str, pd.DataFrame], manifest: dict, params: Params) -> Path:
     """tables/*.csv, tables.xlsx and results.json, replaced together only when complete."""
     out_dir = params.output_dir()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-tables-", dir=out_dir))
-    try:
-        published = publish.for_publication(tables, params.min_group_size)
+    published = publish.for_publication(tables, params.min_group_size)
+    with atomic.staged_dir(out_dir) as tmp:  # the whole year folder, swapped in at the end
+        shutil.rmtree(tmp / "tables", ignore_errors=True)
         (tmp / "tables").mkdir()
         for name, frame in published.items():
             publish.write_csv(frame, tmp / "tables" / f"{name}.csv")
@@ -657,23 +655,12 @@ def write_outputs(tables: dict[str, pd.DataFrame], manifest: dict, params: Param
         (tmp / "results.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True, default=str), "utf-8"
         )
-        for name in ("tables", "tables.xlsx", "results.json"):
-            target = out_dir / name
-            if target.is_dir():
-                old = out_dir / f".old-{name}-{os.getpid()}"
-                os.replace(target, old)
-                os.replace(tmp / name, target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp / name, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out_dir / "tables"
 
 
 def load_results(params: Params) -> Results:
     """The computed tables (as published) and the manifest, for the report notebook."""
-    out_dir = params.output_dir()
+    out_dir = atomic.current(params.output_dir(), "results.json")  # a run's own staging
     manifest_path = out_dir / "results.json"
     if not manifest_path.exists():
         from .errors import ShnorError

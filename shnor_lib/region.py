@@ -45,6 +45,7 @@ from . import __version__, console, pipeline, publish
 from .config import Params, check_id, load_params
 from .errors import ShnorError, ValidationError
 from .tables import RESULTS_INDEX
+from .io import atomic
 
 SUMMARY_COLUMNS = [
     "municipality",
@@ -605,17 +606,12 @@ def write_summary(
         "library_version": __version__,
         "outputs": first.paths.outputs,
     }
-    tmp = Path(tempfile.mkdtemp(prefix=".summary-", dir=out))
-    try:
+    with atomic.staged_dir(out) as tmp:  # the region's year folder, swapped in at the end
         publish.write_csv(frame.reset_index(drop=True), tmp / "region_summary.csv")
         publish.write_csv(tg.reset_index(drop=True), tmp / "region_targets.csv")
         (tmp / "region.json").write_text(
             json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True) + "\n", "utf-8"
         )
-        for name in ("region_targets.csv", "region.json", "region_summary.csv"):
-            os.replace(tmp / name, out / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out / "region_summary.csv"
 
 
@@ -667,8 +663,7 @@ def render_region(
         load_summary(root, region, year, outputs)  # raises the explanatory error
     nb_path = report.locate_notebook(root, notebook)  # the project's copy, else the package's
     parameters = {"region": region, "year": int(year), "root": str(root), "outputs": outputs}
-    tmp = Path(tempfile.mkdtemp(prefix=".region-", dir=out_dir))
-    try:
+    with atomic.staged_dir(out_dir) as tmp:  # swapped in when execution and HTML succeed
         report.execute_notebook(
             nb_path, tmp / "region.ipynb", parameters, cwd=root, timeout=timeout
         )
@@ -678,8 +673,4 @@ def render_region(
             title=region_title(region, year),
             resources_dir=nb_path.parent,
         )
-        for name in ("region.ipynb", "region.html"):  # the page last
-            os.replace(tmp / name, out_dir / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out_dir / "region.html"

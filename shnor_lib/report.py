@@ -27,7 +27,8 @@ from urllib.parse import unquote
 
 from . import __version__
 from .console import num
-from .errors import ShnorError
+from .errors import EnvironmentProblem, ShnorError
+from .io import atomic
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "shnor"
@@ -218,6 +219,7 @@ def kernel_env() -> dict[str, str]:
         "PYTHONPATH": os.pathsep.join(parts),  # the kernel imports this very shnor_lib
         "JUPYTER_PLATFORM_DIRS": "1",  # silence jupyter_core's migration warning
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # silence the debugger's frozen-modules note
+        atomic.ENV_VAR: json.dumps(atomic.active()),  # the notebook reads the run's staging
     }
 
 
@@ -260,6 +262,96 @@ def _failing_line(traceback: list[str] | None) -> tuple[int | None, str]:
     return int(m.group(1)), code
 
 
+def _timed_out_section(notebook: Path, message: str) -> str | None:
+    """The report section (the last Markdown heading above the cell) whose cell timed out;
+    nbclient's message carries a preview of the cell's source."""
+    import nbformat
+
+    preview = message.split("-------------------", 1)[-1]
+    try:
+        cells = nbformat.read(str(notebook), as_version=4).cells
+    except Exception:
+        return None
+    section = None
+    for cell in cells:
+        lines = [ln.strip() for ln in cell.source.splitlines() if ln.strip()]
+        if cell.cell_type == "markdown":
+            heading = next((ln for ln in lines if ln.startswith("#")), None)
+            section = heading.lstrip("#").strip() if heading else section
+        elif cell.cell_type == "code" and lines and lines[0] in preview:
+            return section
+    return None
+
+
+def _in_worker_thread(fn, *args: Any, **kwargs: Any) -> Any:
+    """Run ``fn`` in a worker thread and wait for it in the main one.
+
+    nbclient replaces the process's SIGINT/SIGTERM handlers while it runs a kernel in the
+    main thread (and resets them to the default afterwards), so Ctrl-C would only stop the
+    kernel and the run would go on. In a worker thread it cannot; the main thread keeps
+    ours: an interrupt raises here, the kernel is stopped and the worker ends with it.
+    """
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # re-raised in the main thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="shnor-notebook", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except BaseException:
+        stop_kernels()
+        worker.join(10)
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+def stop_kernels() -> None:
+    """Stop the kernels this process started (an interrupted run must not leave one)."""
+    try:
+        import psutil
+    except ImportError:
+        return
+    with contextlib.suppress(psutil.Error):
+        children = psutil.Process().children(recursive=True)
+        for child in children:
+            with contextlib.suppress(psutil.Error):
+                child.terminate()
+        _, alive = psutil.wait_procs(children, timeout=3)
+        for child in alive:
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+
+
+def normalize_executed(ipynb: Path) -> None:
+    """Drop what changes from run to run in an executed notebook — execution timestamps
+    and durations, papermill's random id of the injected cell and its temporary output path
+    — so the published .ipynb is byte-identical for identical inputs."""
+    import nbformat
+
+    nb = nbformat.read(str(ipynb), as_version=4)
+    pm_meta = nb.metadata.get("papermill", {})
+    for key in ("start_time", "end_time", "duration"):
+        pm_meta.pop(key, None)
+    if "output_path" in pm_meta:
+        pm_meta["output_path"] = Path(pm_meta["output_path"]).name
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("papermill", None)
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell["id"] = "injected-parameters"
+    nbformat.write(nb, str(ipynb))
+
+
 def execute_notebook(
     notebook: Path, out_ipynb: Path, parameters: dict[str, Any], *, cwd: Path, timeout: int = 600
 ) -> None:
@@ -282,7 +374,8 @@ def execute_notebook(
     out_ipynb.parent.mkdir(parents=True, exist_ok=True)
     try:
         with _patched_environ({**kernel_env(), ROOT_ENV: str(Path(cwd).resolve())}):
-            pm.execute_notebook(
+            _in_worker_thread(
+                pm.execute_notebook,
                 str(notebook),
                 str(out_ipynb),
                 parameters=dict(parameters),
@@ -293,8 +386,10 @@ def execute_notebook(
                 cwd=str(cwd),
                 execution_timeout=int(timeout),
                 # the kernel's own log (e.g. "running over TCP without encryption") is noise
-                extra_arguments=["--IPKernelApp.log_level=ERROR", *KERNEL_QUIET_SHUTDOWN],
+                # (CRITICAL: a cell stopped by the timeout makes it log a zmq traceback)
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL", *KERNEL_QUIET_SHUTDOWN],
             )
+        normalize_executed(out_ipynb)
     except PapermillExecutionError as exc:
         evalue = _ANSI.sub("", str(exc.evalue or "")).strip()
         ename = _ANSI.sub("", str(exc.ename or "")).strip()
@@ -316,8 +411,13 @@ def execute_notebook(
         msg = _ANSI.sub("", str(exc)).strip().splitlines()
         first = msg[0] if msg else ""
         if name == "CellTimeoutError":
-            ru = f"превышено время выполнения ячейки ({timeout} с; параметр report.timeout_s)"
-            en = f"a cell exceeded the time limit ({timeout} s; params key report.timeout_s)"
+            section = _timed_out_section(notebook, str(exc))
+            ru = (
+                f"раздел «{section}»: " if section else ""
+            ) + f"превышено время выполнения ячейки ({timeout} с; параметр report.timeout_s)"
+            en = (
+                f"section '{section}': " if section else ""
+            ) + f"a cell exceeded the time limit ({timeout} s; params key report.timeout_s)"
         elif name == "DeadKernelError":
             ru, en = "ядро Python аварийно завершилось (нехватка памяти?)", "the kernel died"
         elif name == "NoSuchKernel":
@@ -681,10 +781,6 @@ def render_report(params, *, tables_ready: bool = True, timings: dict | None = N
     notebook = locate_notebook(root, params.report.notebook)
     extras = extra_notebooks(params.report.extra_notebooks, root)  # refused before any work
     out_dir = Path(params.output_dir())
-    if not tables_ready:
-        from . import pipeline
-
-        pipeline.compute(params, progress=_say)
     source = getattr(params, "source", None)
     params_path = None
     if source and not str(source).startswith("<"):
@@ -696,10 +792,16 @@ def render_report(params, *, tables_ready: bool = True, timings: dict | None = N
         "root": str(root),
     }
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".report-{params.year}-", dir=out_dir.parent))
     failed_copy = out_dir / "report.failed.ipynb"
-    try:
+    # One swap publishes the tables (when computed here), the notebook and the HTML
+    # together: until then the previous year folder stays as it was (shnor_lib.io.atomic).
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(atomic.staged_dir(out_dir, drop=(failed_copy.name,)))
+        if not tables_ready:
+            from . import pipeline
+
+            stack.enter_context(atomic.staged_dir(params.processed_dir(), carry_over=False))
+            pipeline.compute(params, progress=_say)
         t0 = time.perf_counter()
         _say(f"{label} Выполнение блокнота {params.report.notebook}…")
         try:
@@ -711,7 +813,7 @@ def render_report(params, *, tables_ready: bool = True, timings: dict | None = N
                 timeout=params.report.timeout_s,
             )
         except ShnorError as exc:
-            if (tmp / "report.ipynb").exists():
+            if (tmp / "report.ipynb").exists():  # kept for inspection, beside the old report
                 out_dir.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp / "report.ipynb", failed_copy)
                 raise ShnorError(
@@ -744,26 +846,22 @@ def render_report(params, *, tables_ready: bool = True, timings: dict | None = N
         (tmp / "summary.json").write_text(
             json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=False) + "\n", "utf-8"
         )
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for name in ("report.ipynb", "summary.json", "report.html"):  # the report last
-            os.replace(tmp / name, out_dir / name)
-        with contextlib.suppress(FileNotFoundError):
-            failed_copy.unlink()
-        html = out_dir / "report.html"
-        size = html.stat().st_size
-        size_ru = f"{num(size / 1e6, 1)} МБ" if size >= 1e6 else f"{num(size / 1e3)} КБ"
-        _say(f"{label} HTML за {_secs(t1)}: {html} ({size_ru})")
-        if timings is not None:
-            timings["html"] = timings.get("html", 0.0) + time.perf_counter() - t1
-        return html
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    html = out_dir / "report.html"
+    size = html.stat().st_size
+    size_ru = f"{num(size / 1e6, 1)} МБ" if size >= 1e6 else f"{num(size / 1e3)} КБ"
+    _say(f"{label} HTML за {_secs(t1)}: {html} ({size_ru})")
+    if timings is not None:
+        timings["html"] = timings.get("html", 0.0) + time.perf_counter() - t1
+    return html
 
 
-def render_many(params_list: Iterable[Any], *, timings: dict | None = None) -> list[Path]:
+def render_many(
+    params_list: Iterable[Any], *, timings: dict | None = None, tables_ready: bool = True
+) -> list[Path]:
     """Render every municipality in one process; go on past failures, then report them.
 
-    ``timings``: summed over the reports (see :func:`render_report`)."""
+    ``timings``: summed over the reports (see :func:`render_report`); ``tables_ready=False``
+    computes each municipality first, published with its report in one swap."""
     from .console import Progress
 
     done: list[Path] = []
@@ -774,7 +872,9 @@ def render_many(params_list: Iterable[Any], *, timings: dict | None = None) -> l
         name = f"{params.municipality} {params.year}"
         try:
             kw = {"timings": timings} if timings is not None else {}
-            done.append(render_report(params, **kw))
+            done.append(render_report(params, tables_ready=tables_ready, **kw))
+        except EnvironmentProblem:  # a full disk stops every report alike: say it once
+            raise
             progress.finished(f"Отчёт готов: {done[-1]} ({name})")
         except ShnorError as exc:
             failures.append((name, exc.message_ru, exc.message_en or exc.message_ru))
@@ -944,10 +1044,7 @@ def build_site(outputs_root: Path, site_dir: Path | None = None) -> Path:
         + "</main>\n</body>\n</html>\n"
     )
 
-    site_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-new-", dir=site_dir.parent))
-    old: Path | None = None
-    try:
+    with atomic.staged_dir(site_dir, carry_over=False) as tmp:  # replaced as a whole
         for e in entries:
             dest = tmp / e["municipality"] / str(e["year"]) / "report.html"
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -957,16 +1054,6 @@ def build_site(outputs_root: Path, site_dir: Path | None = None) -> Path:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(r["src"], dest)
         (tmp / "index.html").write_text(page, "utf-8")
-        for p in [tmp, *tmp.rglob("*")]:
+        for p in tmp.rglob("*"):
             os.chmod(p, 0o755 if p.is_dir() else 0o644)
-        if site_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-old-", dir=site_dir.parent))
-            os.replace(site_dir, old / "site")
-        os.replace(tmp, site_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None:
-            if not site_dir.exists() and (old / "site").exists():
-                os.replace(old / "site", site_dir)  # the swap failed: put the old site back
-            shutil.rmtree(old, ignore_errors=True)
     return site_dir / "index.html"
