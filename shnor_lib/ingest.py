@@ -14,7 +14,6 @@ import io
 import json
 import re
 import sys
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -24,10 +23,9 @@ import pandas as pd
 from . import reference, schema
 from .config import Params
 from .errors import Problem, ShnorError, ValidationError
-from .io import cells, empty, gia_scores, personal, plausibility, recognise, school_codes
+from .io import atomic, cells, empty, gia_scores, personal, plausibility, recognise, school_codes
 from .io.layouts import Extract
 from .methods import vpr_counts
-from .io import atomic
 from .schema import Column, Table
 
 MAX_PROBLEMS_PER_COLUMN = 20  # beyond this, one summary problem per column keeps messages readable

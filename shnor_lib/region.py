@@ -44,8 +44,8 @@ import yaml
 from . import __version__, console, pipeline, publish
 from .config import Params, check_id, load_params
 from .errors import ShnorError, ValidationError
-from .tables import RESULTS_INDEX
 from .io import atomic
+from .tables import RESULTS_INDEX
 
 SUMMARY_COLUMNS = [
     "municipality",
