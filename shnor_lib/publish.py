@@ -268,7 +268,7 @@ def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """A published table (DESIGN.md §6) with formula-like text neutralised (OWASP)."""
+    """A published table (docs/data_contract.md, output tables) with formula-like text neutralised (OWASP)."""
     _csv_ready(_neutralised(frame)).to_csv(
         path, index=False, float_format=_FLOAT_FORMAT, lineterminator="\n"
     )

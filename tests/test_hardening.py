@@ -592,7 +592,7 @@ def test_empty_optional_table_is_meaningful_and_said(computed, monkeypatch, caps
     capsys.readouterr()
     assert main(["compute", "--params", "params/tiny.yml"]) == 0, capsys.readouterr().err
     manifest = json.loads((params.output_dir() / "results.json").read_text("utf-8"))
-    said = [w for w in manifest["warnings"] if f"{name}.csv" in w]
+    said = [n["text_ru"] for n in manifest["notes"] if f"{name}.csv" in n["text_ru"]]
     assert len(said) == 1
     expected = {
         "rosobrnadzor": "в перечне Рособрнадзора нет ОО муниципалитета",
@@ -612,7 +612,7 @@ def test_empty_federal_list_as_an_empty_sheet(computed, monkeypatch, capsys):
     wb.save(_raw(root) / "rosobrnadzor.xlsx")
     assert main(["compute", "--params", "params/tiny.yml"]) == 0
     manifest = json.loads((params.output_dir() / "results.json").read_text("utf-8"))
-    assert any("нет ОО муниципалитета" in w for w in manifest["warnings"])
+    assert any("нет ОО муниципалитета" in n["text_ru"] for n in manifest["notes"])
 
 
 def test_empty_required_table_and_wrong_header_stay_errors(tiny_project):
