@@ -655,7 +655,9 @@ def _read_extract(
     parsed = pd.DataFrame(data, index=frame.index)
     parsed["_row"] = rows
     parsed["_file"] = out.file if out.row_files is None else out.row_files.loc[parsed.index]
-    parsed.attrs["headers"] = dict(mapping)  # the user's headers, for io.personal
+    # the user's headers, for io.personal (a header the layout itself mapped — «Логин» of the
+    # ФИОКО list — is a known column of that layout, never a person's name)
+    parsed.attrs["headers"] = {h: c for h, c in mapping.items() if h not in extract.columns}
     return parsed
 
 

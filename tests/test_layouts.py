@@ -251,7 +251,13 @@ def _form_rows() -> list[list[object]]:
 @pytest.fixture
 def form_project(tmp_path: Path):
     raw = tmp_path / "data" / "raw" / "forms24"
-    write_tables(raw, login_tables(2024))
+    tables = login_tables(2024)
+    # the forms bring 2024 grade 5 Russian with its real maximum (45): the fixture's own rows
+    # of that work (maximum 30) would be two maxima of one ВПР, which ingest refuses
+    vpr = tables["vpr"]
+    own = (vpr["year"] == 2024) & (vpr["grade"] == 5) & (vpr["subject"] == "Русский язык")
+    tables["vpr"] = vpr[~own]
+    write_tables(raw, tables)
     (tmp_path / "params").mkdir()
     path = tmp_path / "params" / "forms24.yml"
     path.write_text("municipality: forms24\ntitle: Тест\nyear: 2024\nwindow: 2\n", "utf-8")
@@ -422,7 +428,9 @@ def test_same_participant_code_in_two_grades_of_a_school_is_not_a_duplicate(f1_p
     f1_file(raw / "РУ_7.xlsx", [school], grade=7)
     vpr = ingest.ingest(params).tables["vpr"]
     assert len(vpr[vpr["student_id"] == "7001"]) == 2
-    f1_file(raw / "РУ_7.xlsx", [school], grade=6)  # the same grade twice: a duplicate
+    # the same grade twice: a duplicate (one more pupil, so the file is not byte-identical —
+    # an identical file is set aside as a copy, see test_hardening)
+    f1_file(raw / "РУ_7.xlsx", [School("edu203389", "МБОУ «СОШ №1»", pupils("7", 5))], grade=6)
     with pytest.raises(ValidationError) as info:
         ingest.ingest(params)
     dup = [
