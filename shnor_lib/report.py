@@ -52,11 +52,14 @@ DISPLAY_PRIORITY = [
 # before asking it to shut down, and when the signal lands before the kernel has left its
 # kernel_info handler (a race, more likely on a busy machine), ipykernel logs
 # "[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel." on the user's console after a
-# successful run. The filter drops that record only (any other kernel error still shows); it
-# is an expression, so the notebook's namespace gets no new name.
+# successful run. Likewise a cell stopped by `report.timeout_s` makes the interrupted
+# handler log "Exception in message handler:" with a zmq traceback, after our own message
+# has named the section. The filter drops these two records only (any other kernel error
+# still shows); it is an expression, so the notebook's namespace gets no new name.
 _KERNEL_LOG_FILTER = (
     "__import__('logging').getLogger('IPKernelApp').addFilter("
-    "lambda record: 'KeyboardInterrupt caught in kernel' not in record.getMessage())"
+    "lambda record: not any(m in record.getMessage() for m in "
+    "('KeyboardInterrupt caught in kernel', 'Exception in message handler')))"
 )
 KERNEL_QUIET_SHUTDOWN = [f"--IPKernelApp.exec_lines={json.dumps([_KERNEL_LOG_FILTER])}"]
 # Fixed epoch for tools that honour it (matplotlib's SVG/PDF dates): 1980-01-01 UTC.
@@ -386,8 +389,7 @@ def execute_notebook(
                 cwd=str(cwd),
                 execution_timeout=int(timeout),
                 # the kernel's own log (e.g. "running over TCP without encryption") is noise
-                # (CRITICAL: a cell stopped by the timeout makes it log a zmq traceback)
-                extra_arguments=["--IPKernelApp.log_level=CRITICAL", *KERNEL_QUIET_SHUTDOWN],
+                extra_arguments=["--IPKernelApp.log_level=ERROR", *KERNEL_QUIET_SHUTDOWN],
             )
         normalize_executed(out_ipynb)
     except PapermillExecutionError as exc:
