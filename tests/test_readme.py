@@ -27,6 +27,7 @@ COVERED: dict[str, tuple[str, str]] = {
     "conda env create -f environment.yml": ("tests/test_readme.py", "environment.yml"),
     "conda activate shnor": ("tests/test_readme.py", "environment.yml"),
     "pip install --no-deps -e .": ("Makefile", "pip install -q --no-deps -e ."),  # make venv
+    "make inspect MUNICIPALITY=temryuk": ("tests/test_layouts.py", '["inspect", "--params"'),
 }
 # Commands this test runs, with the exit code and a text the output must contain.
 RUN: dict[str, tuple[int, str]] = {
