@@ -32,6 +32,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "social_index.scope": ("auto", "municipality", "region"),
     "clusters.method": ("ward", "kmeans"),
     "clusters.risk_levels": ("terciles", "fixed"),
+    "cycle.shnor_rule": ("relative", "absolute"),
 }
 _RANGES: dict[str, tuple[float, float]] = {
     "confidence": (0.5, 0.9999),
@@ -57,6 +58,9 @@ _RANGES: dict[str, tuple[float, float]] = {
     "social_index.min_schools": (1, 100000),
     "objectivity.min_excess": (0.0, 100.0),
     "pairing.max_pairs_per_leader": (1, 100),
+    "cycle.absolute_below_min_share": (0.0, 100.0),
+    "cycle.effect_horizon": (1, 10),
+    "cycle.positive_dynamics_quartiles": (1, 3),
 }
 # Keys whose default is null: the accepted non-null type.
 _NULLABLE: dict[str, type] = {"region": str}

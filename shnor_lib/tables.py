@@ -35,6 +35,10 @@ CLUSTERS = "clusters"
 PAIRS = "pairs"
 PAIRS_UNPAIRED = "pairs_unpaired"
 RECOMMENDATIONS = "recommendations"
+STATUS_HISTORY = "status_history"
+STATUS_COUNTS = "status_counts"
+TRANSITIONS = "transitions"
+SUPPORT_EFFECT = "support_effect"
 
 # every published table, in the order of the sheets of tables.xlsx
 PUBLISHED: tuple[str, ...] = (
@@ -66,4 +70,8 @@ PUBLISHED: tuple[str, ...] = (
     PAIRS,
     PAIRS_UNPAIRED,
     RECOMMENDATIONS,
+    STATUS_HISTORY,
+    STATUS_COUNTS,
+    TRANSITIONS,
+    SUPPORT_EFFECT,
 )
