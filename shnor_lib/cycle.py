@@ -203,8 +203,8 @@ def history_notes(history: pd.DataFrame, window: int) -> list[str]:
     rule = str(history["rule"].iloc[0])
     out = [
         f"Статусы определены за каждый год с данными ({years[0]}–{years[-1]}) по тем же правилам, "
-        f"что и в отчётном году; окно каждого года — {window} последних лет, заканчивающихся этим "
-        f"годом. ШНОР — правило «{RULE_RU[rule]}»."
+        f"что и в отчётном году; окно каждого года — {window} г. по этот год включительно. "
+        f"ШНОР — правило «{RULE_RU[rule]}»."
     ]
     short = [y for y in years if len(_window(years, y, window)) < window]
     if short:

@@ -269,3 +269,53 @@ def test_pipeline_computes_a41_a42(demo):
     a41 = ind[(ind["indicator_id"] == indicators.A41) & (ind["year"] == 2024)].iloc[0]
     n_low = int(tables[SCHOOLS]["low_results"].astype(bool).sum())
     assert a41["n"] == n_low and a41["numerator"] <= n_low
+
+
+# ------------------------------------------------------------------------------ views
+
+
+def test_views_on_published_tables(demo):
+    from shnor_lib import views_cycle
+
+    params, tables = demo
+    res = pipeline.load_results(params)
+    counts = views_cycle.counts_by_year(res)
+    assert list(counts.columns) == ["Статус", "2022 г.", "2023 г.", "2024 г."]
+    labels = counts["Статус"].tolist()
+    assert "ШНОР (правило отчёта)" in labels
+    assert sum("по правилу «абсолютное" in s for s in labels) == 1
+    tr = views_cycle.transitions_table(res)
+    raw = tables[TRANSITIONS]
+    shnor = tr[tr["Статус"] == "ШНОР"][["Вошли", "Вышли", "Остались"]].to_numpy().sum()
+    assert shnor == (raw["status"] == "ШНОР").sum()
+    traj = views_cycle.shnor_trajectories(res)
+    n_low = int(tables[SCHOOLS]["low_results"].astype(bool).sum())
+    assert len(traj) == n_low
+    assert "несколько десятков" in views_cycle.effect_text(res)
+    assert any("каждый год" in t for _, _, t in views_cycle.notes(res))
+    assert views_cycle.counts_chart(res) is not None
+
+
+def test_views_cope_with_no_tables():
+    from shnor_lib import views_cycle
+
+    res = pipeline.Results(params=load_params(), tables={})
+    assert views_cycle.counts_by_year(res).empty
+    assert views_cycle.transitions_table(res).empty
+    assert views_cycle.shnor_trajectories(res).empty
+    assert views_cycle.effect_table(res).empty
+    assert views_cycle.counts_chart(res) is None
+    assert "нельзя" in views_cycle.effect_text(res)
+    assert views_cycle.notes(res) == []
+
+
+def test_effect_table_reads_the_interval():
+    from shnor_lib import views_cycle
+
+    g = synth.generate_cycle(101, n_schools=1500, years=5, effect_sd=0.5)
+    eff = cycle.support_effect(g["results_index"])
+    res = pipeline.Results(params=load_params(), tables={SUPPORT_EFFECT: eff})
+    out = views_cycle.effect_table(res)
+    assert len(out) == len(eff)
+    want = ["эффект есть (рост)" if lo > 0 else "не выявлен" for lo in eff["ci_low"]]
+    assert [w in v for w, v in zip(want, out["Вывод"], strict=True)] == [True] * len(eff)
