@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from . import cycle
+from . import cycle, display
 from .display import fmt_number
 from .notes import select
 from .tables import SCHOOLS, STATUS_COUNTS, STATUS_HISTORY, SUPPORT_EFFECT, TRANSITIONS
@@ -188,7 +188,7 @@ def notes(res: Results) -> list[tuple[str, str | None, str]]:
     return [(n.level, None, n.text_ru) for n in select(manifest_notes, stage="cycle")]
 
 
-def counts_chart(res: Results):
+def counts_figure(res: Results):
     """ШНОР by year by both rules (a line each); None when there is nothing to draw."""
     c = _t(res, STATUS_COUNTS)
     if c.empty:
@@ -204,3 +204,16 @@ def counts_chart(res: Results):
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=8, frameon=False)
     return fig
+
+
+def counts_chart(res: Results):
+    """The figure of :func:`counts_figure` ready for the report, or a «нет данных» note."""
+    fig = counts_figure(res)
+    if fig is None:
+        return display.note("Нет данных о ШНОР по годам.", "data", title="Нет данных.")
+    return display.figure(
+        fig,
+        alt="Число ШНОР по годам по относительному и по абсолютному правилу",
+        caption="Число ШНОР по годам: относительное правило (квартиль ИОР) и абсолютное "
+        "(доля результатов ГИА ниже минимума за окно)",
+    )

@@ -293,7 +293,10 @@ def test_views_on_published_tables(demo):
     assert len(traj) == n_low
     assert "несколько десятков" in views_cycle.effect_text(res)
     assert any("каждый год" in t for _, _, t in views_cycle.notes(res))
-    assert views_cycle.counts_chart(res) is not None
+    assert views_cycle.counts_figure(res) is not None
+    assert (
+        "<img" in views_cycle.counts_chart(res).data or "svg" in views_cycle.counts_chart(res).data
+    )
 
 
 def test_views_cope_with_no_tables():
@@ -304,7 +307,8 @@ def test_views_cope_with_no_tables():
     assert views_cycle.transitions_table(res).empty
     assert views_cycle.shnor_trajectories(res).empty
     assert views_cycle.effect_table(res).empty
-    assert views_cycle.counts_chart(res) is None
+    assert views_cycle.counts_figure(res) is None
+    assert "Нет данных" in views_cycle.counts_chart(res).data
     assert "нельзя" in views_cycle.effect_text(res)
     assert views_cycle.notes(res) == []
 
