@@ -244,6 +244,33 @@ def demo(tmp_path_factory):
     return params, {p.stem: publish.read_csv(p) for p in out.glob("*.csv")}
 
 
+def test_pipeline_absolute_rule_makes_the_reporting_year_list(demo):
+    params, tables = demo
+    root = params.raw_dir().parents[2]
+    path = root / "params" / "demo_abs.yml"
+    path.write_text(
+        "municipality: demo\ntitle: Тест\nyear: 2024\n"
+        "paths: {outputs: outputs_abs}\n"
+        "cycle: {shnor_rule: absolute, absolute_below_min_share: 8.0}\n",
+        "utf-8",
+    )
+    p = load_params(path)
+    out = pipeline.compute(p)
+    got = {q.stem: publish.read_csv(q) for q in out.glob("*.csv")}
+    hist = got[STATUS_HISTORY]
+    assert set(hist["rule"]) == {"absolute"}
+    now = hist[hist["year"] == 2024].set_index("school_id")["low_results"]
+    abs_low = set(now[now.fillna(False).astype(bool)].index)
+    sch = got[SCHOOLS].set_index("school_id")
+    assert set(sch.index[sch["low_results"].astype(bool)]) == abs_low
+    ri = tables["results_index"]
+    share = ri[ri["year"] == 2024].set_index("school_id")["gia_below_min_value"]
+    assert abs_low == set(share.index[share >= 8.0])
+    assert abs_low, "the threshold of the test must select some schools"
+    reasons = sch.loc[sorted(abs_low), "low_results_reason"]
+    assert reasons.str.contains("ниже минимального балла").all()
+
+
 def test_pipeline_publishes_the_cycle_tables(demo):
     params, tables = demo
     assert list(tables[STATUS_HISTORY].columns) == HISTORY
