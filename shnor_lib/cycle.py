@@ -386,3 +386,174 @@ def support_effect(
     out["cohort"] = out["cohort"].astype("int64")
     out["n_schools"] = out["n_schools"].astype("int64")
     return out
+
+
+# ------------------------------------------------------------------------------ early warning
+
+EW_FEATURES = {
+    "level": "низкий ИОР в этом году",
+    "trend": "снижение ИОР за год",
+    "q1_years": "годы в 1-м квартиле в окне",
+    "risk": "признак риска Рособрнадзора",
+}
+EW_COLUMNS = ["school_id", "year", "target_year", "probability", "signal", "entered", "kind"]
+EW_CHECK_COLUMNS = [
+    "n_predictions",
+    "n_entries",
+    "base_rate",
+    "mean_probability",
+    "brier",
+    "brier_base",
+    "top_decile_n",
+    "top_decile_hits",
+    "top_decile_hit_rate",
+]
+EW_FORECAST, EW_BACKTEST = "прогноз", "проверка на прошлых годах"
+
+
+def _ew_features(history: pd.DataFrame, t: int, years: list[int], window: int) -> pd.DataFrame:
+    """Per school not ШНОР in ``t`` (with an ИОР): the signals of entering next year."""
+    h = history.set_index(["school_id", "year"])
+    cur = history[history["year"] == t].set_index("school_id")
+    low = cur["low_results"].astype("boolean")
+    cur = cur[cur["results_index"].notna() & ~low.fillna(True).astype(bool)]
+    prev_year = max((y for y in years if y < t), default=None)
+    out = pd.DataFrame(index=cur.index)
+    out["level"] = -cur["results_index"].astype(float)
+    if prev_year is None:
+        out["trend"] = 0.0
+    else:
+        prev = h["results_index"].reindex(pd.MultiIndex.from_product([cur.index, [prev_year]]))
+        out["trend"] = (prev.to_numpy(float) - cur["results_index"].to_numpy(float)).clip(min=0)
+        out["trend"] = out["trend"].fillna(0.0)
+    win = [y for y in _window(years, t, window)]
+    q = history[history["year"].isin(win)].pivot_table(
+        index="school_id", columns="year", values="results_quartile", aggfunc="first"
+    )
+    out["q1_years"] = (q == 1).sum(axis=1).reindex(out.index).fillna(0).astype(float)
+    out["risk"] = cur["risk_group"].fillna(False).astype(bool).astype(float)
+    return out
+
+
+def _logit_fit(x: np.ndarray, y: np.ndarray, ridge: float = 1.0) -> tuple:
+    """Logistic regression by Newton steps with a small ridge (standardised features), so a
+    municipality with few entries still gets finite, shrunk coefficients."""
+    mu, sd = x.mean(axis=0), x.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    z = np.column_stack([np.ones(len(x)), (x - mu) / sd])
+    beta = np.zeros(z.shape[1])
+    pen = np.full(z.shape[1], ridge)
+    pen[0] = 0.0
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(z @ beta)))
+        grad = z.T @ (y - p) - pen * beta
+        hess = (z * (p * (1 - p))[:, None]).T @ z + np.diag(pen)
+        step = np.linalg.solve(hess, grad)
+        beta += step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return mu, sd, beta
+
+
+def _logit_predict(model: tuple, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mu, sd, beta = model
+    zc = (x - mu) / sd
+    p = 1.0 / (1.0 + np.exp(-(beta[0] + zc @ beta[1:])))
+    return p, zc * beta[1:]
+
+
+def _ew_pairs(history: pd.DataFrame, years: list[int], window: int) -> list[pd.DataFrame]:
+    """For each pair of consecutive years: features in t and whether the school entered ШНОР
+    in t+1 (schools without a status in t+1 left out)."""
+    out = []
+    for t, nxt in zip(years, years[1:], strict=False):
+        if len(_window(years, t, window)) < window:
+            continue  # statuses under a shortened window follow other rules: not for training
+        f = _ew_features(history, t, years, window)
+        nxt_low = history[history["year"] == nxt].set_index("school_id")["low_results"]
+        y = nxt_low.astype("boolean").reindex(f.index)
+        f = f[y.notna()].assign(entered=y[y.notna()].astype(bool), year=t, target_year=nxt)
+        out.append(f)
+    return out
+
+
+def early_warning(
+    history: pd.DataFrame, *, window: int, top_share: float = 0.1
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """«Группа раннего предупреждения»: for schools not ШНОР now, the probability of entering
+    ШНОР next year, from a logistic model of entry on four signals (low ИОР, its fall over the
+    year, years in Q1 in the window, the Rosobrnadzor risk sign) fitted on the earlier years.
+
+    Back-test: each earlier year's entries are predicted by a model fitted only on the years
+    before it; the check table gives the Brier score (vs the constant base rate) and the hit
+    rate of the top ``top_share`` of probabilities. Returns (early_warning, check)."""
+    years = sorted(int(y) for y in history["year"].unique())
+    pairs = _ew_pairs(history, years, window)
+    cols = list(EW_FEATURES)
+    rows = []
+
+    def predict(train: list[pd.DataFrame], target: pd.DataFrame, kind: str) -> None:
+        tr = pd.concat(train)
+        if tr.empty or tr["entered"].sum() < 2 or target.empty:
+            return
+        model = _logit_fit(tr[cols].to_numpy(float), tr["entered"].to_numpy(float))
+        p, contrib = _logit_predict(model, target[cols].to_numpy(float))
+        signal = [EW_FEATURES[cols[i]] for i in contrib.argmax(axis=1)]
+        rows.append(
+            pd.DataFrame(
+                {
+                    "school_id": target.index,
+                    "year": target["year"].to_numpy(),
+                    "target_year": target["target_year"].to_numpy(),
+                    "probability": p,
+                    "signal": signal,
+                    "entered": target["entered"].to_numpy() if "entered" in target else None,
+                    "kind": kind,
+                }
+            )
+        )
+
+    for k in range(1, len(pairs)):
+        predict(pairs[:k], pairs[k], EW_BACKTEST)
+    if years and pairs:
+        last = _ew_features(history, years[-1], years, window)
+        last = last.assign(year=years[-1], target_year=years[-1] + 1)
+        predict(pairs, last, EW_FORECAST)
+    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=EW_COLUMNS)
+    table["entered"] = table["entered"].astype("boolean")
+    table = table[EW_COLUMNS].sort_values(
+        ["year", "probability", "school_id"], ascending=[True, False, True]
+    )
+    return table.reset_index(drop=True), ew_check(table, top_share)
+
+
+def ew_check(table: pd.DataFrame, top_share: float = 0.1) -> pd.DataFrame:
+    """Brier score and top-decile hit rate of the back-test rows (one row; empty if none)."""
+    bt = table[(table["kind"] == EW_BACKTEST) & table["entered"].notna()]
+    if bt.empty:
+        return pd.DataFrame(columns=EW_CHECK_COLUMNS)
+    y = bt["entered"].astype(bool).to_numpy(float)
+    p = bt["probability"].to_numpy(float)
+    base = float(y.mean())
+    top_hits, top_n = 0, 0
+    for _, g in bt.groupby("year"):
+        k = max(1, int(round(top_share * len(g))))
+        top = g.nlargest(k, "probability")
+        top_n += k
+        top_hits += int(top["entered"].astype(bool).sum())
+    return pd.DataFrame(
+        [
+            {
+                "n_predictions": len(bt),
+                "n_entries": int(y.sum()),
+                "base_rate": base,
+                "mean_probability": float(p.mean()),
+                "brier": float(np.mean((p - y) ** 2)),
+                "brier_base": float(np.mean((base - y) ** 2)),
+                "top_decile_n": top_n,
+                "top_decile_hits": top_hits,
+                "top_decile_hit_rate": top_hits / top_n,
+            }
+        ],
+        columns=EW_CHECK_COLUMNS,
+    )

@@ -50,6 +50,8 @@ from .config import Params
 from .notes import Note, select
 from .tables import (
     CLUSTERS,
+    EARLY_WARNING,
+    EARLY_WARNING_CHECK,
     INDICATORS,
     MIN_SCORES,
     MIN_SCORES_WINDOW,
@@ -557,7 +559,8 @@ def _targeted_help(sup: pd.DataFrame | None) -> float | None:
 
 def stage_cycle(ctx: Context) -> StageResult:
     """The management cycle: the M3/M4 statuses of every year with data, who entered and left,
-    the ШНОР count by both rules, the support effect, and the indicators A41/A42 that need the
+    the ШНОР count by both rules, the support effect, the early-warning group (with its
+    back-test), and the indicators A41/A42 that need the
     ШНОР list and the methodical-help form (their «нет данных» rows of the indicators stage
     are replaced)."""
     p = ctx.params
@@ -583,6 +586,7 @@ def stage_cycle(ctx: Context) -> StageResult:
         absolute_threshold=c.absolute_below_min_share,
     )
     effect = cycle.support_effect(history, horizon=c.effect_horizon, confidence=p.confidence)
+    warning, check = cycle.early_warning(history, window=p.window)
     a41_a42 = indicators.cycle_indicators(
         history,
         _targeted_help(ctx.tables.get(SUPPORT)),
@@ -607,6 +611,8 @@ def stage_cycle(ctx: Context) -> StageResult:
             STATUS_COUNTS: counts,
             TRANSITIONS: cycle.transitions(history),
             SUPPORT_EFFECT: effect,
+            EARLY_WARNING: warning,
+            EARLY_WARNING_CHECK: check,
         },
         notes=notes,
     )

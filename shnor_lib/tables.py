@@ -39,6 +39,8 @@ STATUS_HISTORY = "status_history"
 STATUS_COUNTS = "status_counts"
 TRANSITIONS = "transitions"
 SUPPORT_EFFECT = "support_effect"
+EARLY_WARNING = "early_warning"
+EARLY_WARNING_CHECK = "early_warning_check"
 
 # every published table, in the order of the sheets of tables.xlsx
 PUBLISHED: tuple[str, ...] = (
@@ -74,4 +76,6 @@ PUBLISHED: tuple[str, ...] = (
     STATUS_COUNTS,
     TRANSITIONS,
     SUPPORT_EFFECT,
+    EARLY_WARNING,
+    EARLY_WARNING_CHECK,
 )

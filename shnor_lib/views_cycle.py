@@ -15,7 +15,15 @@ import pandas as pd
 from . import cycle, display
 from .display import fmt_number
 from .notes import select
-from .tables import SCHOOLS, STATUS_COUNTS, STATUS_HISTORY, SUPPORT_EFFECT, TRANSITIONS
+from .tables import (
+    EARLY_WARNING,
+    EARLY_WARNING_CHECK,
+    SCHOOLS,
+    STATUS_COUNTS,
+    STATUS_HISTORY,
+    SUPPORT_EFFECT,
+    TRANSITIONS,
+)
 
 if TYPE_CHECKING:
     from .pipeline import Results
@@ -216,4 +224,50 @@ def counts_chart(res: Results):
         alt="Число ШНОР по годам по относительному и по абсолютному правилу",
         caption="Число ШНОР по годам: относительное правило (квартиль ИОР) и абсолютное "
         "(доля результатов ГИА ниже минимума за окно)",
+    )
+
+
+def early_warning_table(res: Results, top: int = 10) -> pd.DataFrame:
+    """«Группа раннего предупреждения»: the schools not ШНОР now most likely to enter next
+    year (the ``top`` highest probabilities of the forecast)."""
+    ew = _t(res, EARLY_WARNING)
+    if ew.empty:
+        return pd.DataFrame()
+    f = ew[ew["kind"] == cycle.EW_FORECAST].sort_values(
+        ["probability", "school_id"], ascending=[False, True]
+    )
+    f = f.head(top)
+    return pd.DataFrame(
+        {
+            "Код ОО": f["school_id"].astype(str),
+            "ОО": f["school_id"].astype(str).map(_names(res)).fillna(""),
+            "Вероятность войти в ШНОР, %": (100 * f["probability"]).map(lambda v: fmt_number(v, 0)),
+            "Главный сигнал": f["signal"],
+        }
+    )
+
+
+def early_warning_text(res: Results) -> str:
+    """How the probability is obtained and how well it predicted the earlier years."""
+    ew, chk = _t(res, EARLY_WARNING), _t(res, EARLY_WARNING_CHECK)
+    base = (
+        "Группа раннего предупреждения — школы, которые сейчас не ШНОР, но по траектории "
+        "результатов и факторам риска могут войти в ШНОР в следующем году. Вероятность "
+        "оценена логистической моделью по прошлым годам этого же отчёта: низкий ИОР, его "
+        "снижение за год, число лет в 1-м квартиле в окне, признак риска Рособрнадзора."
+    )
+    if ew.empty:
+        return base + " Сейчас прогноз не построен: в прошлых годах слишком мало входов в ШНОР."
+    if chk.empty:
+        return base + (
+            " Проверить прогноз на прошлых годах пока нельзя (мало лет с данными), поэтому "
+            "вероятности ориентировочные."
+        )
+    r = chk.iloc[0]
+    return base + (
+        f" Проверка на прошлых годах ({int(r['n_predictions'])} прогнозов, "
+        f"{int(r['n_entries'])} входов в ШНОР): оценка Брайера {fmt_number(r['brier'], 3)} "
+        f"(без модели — {fmt_number(r['brier_base'], 3)}; меньше — лучше); среди 10 % школ "
+        f"с наибольшей вероятностью в ШНОР вошли {fmt_number(100 * r['top_decile_hit_rate'], 0)} % "
+        f"(в среднем по всем — {fmt_number(100 * r['base_rate'], 0)} %)."
     )

@@ -321,6 +321,9 @@ def test_views_on_published_tables(demo):
     assert "несколько десятков" in views_cycle.effect_text(res)
     assert any("каждый год" in t for _, _, t in views_cycle.notes(res))
     assert views_cycle.counts_figure(res) is not None
+    # three years of data: no year pair with a full window to learn entries from
+    assert views_cycle.early_warning_table(res).empty
+    assert "не построен" in views_cycle.early_warning_text(res)
     assert (
         "<img" in views_cycle.counts_chart(res).data or "svg" in views_cycle.counts_chart(res).data
     )
@@ -337,7 +340,25 @@ def test_views_cope_with_no_tables():
     assert views_cycle.counts_figure(res) is None
     assert "Нет данных" in views_cycle.counts_chart(res).data
     assert "нельзя" in views_cycle.effect_text(res)
+    assert views_cycle.early_warning_table(res).empty
+    assert "не построен" in views_cycle.early_warning_text(res)
     assert views_cycle.notes(res) == []
+
+
+def test_early_warning_views_on_a_forecast():
+    from shnor_lib import views_cycle
+
+    ri = synth.generate_cycle(7, n_schools=300, years=6)["results_index"]
+    table, check = cycle.early_warning(ri.assign(risk_group=False), window=3)
+    res = pipeline.Results(
+        params=load_params(), tables={"early_warning": table, "early_warning_check": check}
+    )
+    ew = views_cycle.early_warning_table(res)
+    assert len(ew) == 10 and "Главный сигнал" in ew.columns
+    top = table[table["kind"] == cycle.EW_FORECAST].nlargest(1, "probability")
+    assert ew["Код ОО"].iloc[0] == top["school_id"].iloc[0]
+    text = views_cycle.early_warning_text(res)
+    assert "оценка Брайера" in text and f"{int(check['n_entries'].iloc[0])} входов" in text
 
 
 def test_effect_table_reads_the_interval():
@@ -350,3 +371,36 @@ def test_effect_table_reads_the_interval():
     assert len(out) == len(eff)
     want = ["эффект есть (рост)" if lo > 0 else "не выявлен" for lo in eff["ci_low"]]
     assert [w in v for w, v in zip(want, out["Вывод"], strict=True)] == [True] * len(eff)
+
+
+# ------------------------------------------------------------------------------ early warning
+
+
+def test_early_warning_is_calibrated_and_ranks_entries_on_a_region():
+    """Back-test on the generator (1 500 schools, 6 years, 10 seeds): the mean probability
+    matches the entry rate, the Brier score beats the constant base rate, and the top decile
+    holds several times the base rate of entries."""
+    t0 = time.perf_counter()
+    rows = []
+    for seed in range(10):
+        ri = synth.generate_cycle(seed, n_schools=1500, years=6)["results_index"]
+        table, check = cycle.early_warning(ri.assign(risk_group=False), window=3)
+        assert list(table.columns) == cycle.EW_COLUMNS
+        assert table["probability"].between(0, 1).all()
+        fc = table[table["kind"] == cycle.EW_FORECAST]
+        assert set(fc["target_year"]) == {2026}
+        now = ri[(ri["year"] == 2025) & ~ri["low_results"]]
+        assert set(fc["school_id"]) == set(now["school_id"])  # every school not ШНОР now
+        rows.append(check.iloc[0])
+    c = pd.DataFrame(rows).mean(numeric_only=True)
+    print("early warning:", c.round(4).to_dict(), f"{time.perf_counter() - t0:.1f} s")
+    assert abs(c["mean_probability"] - c["base_rate"]) < 0.3 * c["base_rate"]
+    assert c["brier"] < 0.85 * c["brier_base"]
+    assert c["top_decile_hit_rate"] > 4 * c["base_rate"]
+
+
+def test_early_warning_needs_entries_to_learn_from():
+    ri = synth.generate_cycle(0, n_schools=40, years=3)["results_index"]
+    table, check = cycle.early_warning(ri.assign(risk_group=False), window=3)
+    assert check.empty  # three years: no full-window year pair to check on
+    assert list(check.columns) == cycle.EW_CHECK_COLUMNS
