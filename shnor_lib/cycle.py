@@ -74,6 +74,51 @@ EFFECT_METHOD = (
 )
 
 
+# Russian headers and sheet names of the published tables (merged into publish.RU_HEADERS and
+# publish.SHEET_NAMES; columns already named there keep their label).
+RU_HEADERS = {
+    "hard_context": "ШССУ",
+    "rule": "Правило ШНОР",
+    "status": "Статус",
+    "from_year": "С года",
+    "to_year": "На год",
+    "n_low_results": "Число ШНОР",
+    "share_low_results": "Доля ШНОР, %",
+    "cohort": "Год входа в ШНОР",
+    "group": "Когорта",
+    "n_schools": "Число ОО",
+    "expected_change": "Ожидаемое изменение без поддержки",
+    "effect": "Эффект поддержки",
+    "method": "Метод",
+    "target_year": "Год прогноза",
+    "probability": "Вероятность войти в ШНОР",
+    "signal": "Главный сигнал",
+    "entered": "Вошла в ШНОР",
+    "n_predictions": "Число прогнозов",
+    "n_entries": "Число входов в ШНОР",
+    "base_rate": "Доля входов",
+    "mean_probability": "Средняя вероятность",
+    "brier": "Оценка Брайера",
+    "brier_base": "Оценка Брайера без модели",
+    "top_decile_n": "ОО в верхних 10 %",
+    "top_decile_hits": "Из них вошли в ШНОР",
+    "top_decile_hit_rate": "Доля вошедших в верхних 10 %",
+}
+TABLE_HEADERS = {
+    "transitions": {"change": "Изменение статуса", "status": "Статус"},
+    "support_effect": {"change": "Изменение ИОР"},
+    "early_warning": {"kind": "Вид строки", "year": "Год данных"},
+}
+SHEET_NAMES = {
+    "status_history": "Статусы по годам",
+    "status_counts": "Число ШНОР по правилам",
+    "transitions": "Вошли и вышли",
+    "support_effect": "Эффект поддержки",
+    "early_warning": "Раннее предупреждение",
+    "early_warning_check": "Проверка прогноза ШНОР",
+}
+
+
 # ------------------------------------------------------------------------------ statuses
 
 
