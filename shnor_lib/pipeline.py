@@ -595,11 +595,10 @@ def stage_cycle(ctx: Context) -> StageResult:
         min_gain_quartiles=c.positive_dynamics_quartiles,
     )
     ind = ctx.tables[INDICATORS]
-    ind = pd.concat(
-        [ind[~ind["indicator_id"].isin(set(a41_a42["indicator_id"]))], a41_a42],
-        ignore_index=True,
-    )
-    ind = indicators.order_rows(ind)
+    if not a41_a42.empty:
+        a41_a42 = a41_a42.astype({c: ind[c].dtype for c in a41_a42.columns if c in ind})
+        kept = ind[~ind["indicator_id"].isin(set(a41_a42["indicator_id"]))]
+        ind = indicators.order_rows(pd.concat([kept, a41_a42], ignore_index=True))
     notes = [
         Note("cycle", "info", t, table=STATUS_HISTORY)
         for t in cycle.history_notes(history, p.window)
