@@ -61,6 +61,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "clusters.method": ("ward", "kmeans"),
     "clusters.risk_levels": ("terciles", "fixed"),
     "objectivity.procedure": ("ВПР",),
+    "cycle.shnor_rule": ("relative", "absolute"),
 }
 _RANGES: dict[str, tuple[float, float]] = {
     "confidence": (0.5, 0.9999),
@@ -88,7 +89,6 @@ _RANGES: dict[str, tuple[float, float]] = {
     "pairing.max_pairs_per_leader": (1, 100),
     # values the methods divide by or compare with shares: out of range they crash or mislead
     "indicators.ege_high_score": (0, 100),
-    "indicators.medal_score": (0, 100),
     "social_index.max_abs_corr": (0.5, 1.0),
     "social_index.max_missing_share": (0.0, 1.0),
     "social_index.min_fit_schools": (3, 100000),
@@ -98,6 +98,9 @@ _RANGES: dict[str, tuple[float, float]] = {
     "objectivity.targets.confirmed": (0.0, 100.0),
     "objectivity.targets.raised": (0.0, 100.0),
     "report.timeout_s": (1, 86400),
+    "cycle.absolute_below_min_share": (0.0, 100.0),
+    "cycle.effect_horizon": (1, 10),
+    "cycle.positive_dynamics_quartiles": (1, 3),
 }
 # Keys whose default is null: the accepted non-null type.
 _NULLABLE: dict[str, type] = {"region": str}

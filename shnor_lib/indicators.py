@@ -45,6 +45,11 @@ COLUMNS = [
 NO_DATA = "нет данных"
 # Counts (not shares of people): never small-cell suppressed.
 COUNT_INDICATORS = frozenset({"objectivity_complaints_absent"})
+# Shares of schools (A41, A42: of the ШНОР), not of people: M11 small cells do not apply.
+SCHOOL_SHARE_INDICATORS = frozenset(
+    {"school_targeted_help_share", "school_positive_dynamics_share"}
+)
+NOT_PEOPLE = COUNT_INDICATORS | SCHOOL_SHARE_INDICATORS
 
 
 def load_catalog() -> pd.DataFrame:
@@ -387,7 +392,7 @@ def compute(
 
 def suppress_small(frame: pd.DataFrame, min_n: int) -> pd.DataFrame:
     """M11 for published tables: values from fewer than min_n people left empty, n kept."""
-    small = (frame["n"].fillna(0) < min_n) & ~frame["indicator_id"].isin(COUNT_INDICATORS)
+    small = (frame["n"].fillna(0) < min_n) & ~frame["indicator_id"].isin(NOT_PEOPLE)
     small &= frame["level"].eq("school") | frame["n"].fillna(0).gt(0)
     out = frame.copy()
     cols = ["value", "ci_low", "ci_high", "numerator", "change", "change_ci_low", "change_ci_high"]
@@ -398,7 +403,7 @@ def suppress_small(frame: pd.DataFrame, min_n: int) -> pd.DataFrame:
         ~small
         & out["n_prev"].notna()
         & (out["n_prev"] < min_n)
-        & ~out["indicator_id"].isin(COUNT_INDICATORS)
+        & ~out["indicator_id"].isin(NOT_PEOPLE)
     )
     out.loc[small_prev, ["change", "change_ci_low", "change_ci_high"]] = np.nan
     out.loc[small_prev, "change_status"] = "н/д (мало участников)"
@@ -543,3 +548,68 @@ def temryuk_dynamics(tables: dict[str, pd.DataFrame], *, confidence: float = 0.9
     out.loc[out["change_status"] == NO_DATA, "target_status"] = NO_DATA
     out["numerator"] = np.nan
     return out[COLUMNS]
+
+
+# ------------------------------------------------------------------ A41, A42 (the cycle stage)
+
+A41 = "school_targeted_help_share"
+A42 = "school_positive_dynamics_share"
+
+
+def cycle_counts(
+    history: pd.DataFrame,
+    targeted_help: float | None,
+    year: int,
+    *,
+    min_gain_quartiles: int = 1,
+) -> pd.DataFrame:
+    """Municipal counts of A41 and A42 (indicator_id, year, numerator, n).
+
+    A41: ШНОР with targeted methodical help (item 11 of the methodical-help form) ÷ ШНОР of
+    the reporting year — capped at the number of ШНОР (a form that names more schools than
+    there are ШНОР is reported by M7, not turned into a share above 100 %).
+    A42: ШНОР of the previous year with positive dynamics in the year (``cycle.positive_dynamics``:
+    ИОР up by ≥ ``min_gain_quartiles`` quartiles, or out of the ШНОР status) ÷ those ШНОР,
+    for every year with a previous one."""
+    from . import cycle  # the criterion of positive dynamics lives with the cycle
+
+    rows = []
+    low = history[history["low_results"].fillna(False).astype(bool)]
+    n_low = int((low["year"] == year).sum())
+    if targeted_help is not None and n_low > 0:
+        rows.append((A41, year, int(min(targeted_help, n_low)), n_low))
+    for y in sorted(int(v) for v in history["year"].unique())[1:]:
+        pos = cycle.positive_dynamics(history, y, min_gain_quartiles=min_gain_quartiles)
+        if len(pos):
+            rows.append((A42, y, int(pos["positive"].sum()), len(pos)))
+    return pd.DataFrame(rows, columns=["indicator_id", "year", "numerator", "n"])
+
+
+def cycle_indicators(
+    history: pd.DataFrame,
+    targeted_help: float | None,
+    year: int,
+    *,
+    confidence: float = 0.95,
+    min_gain_quartiles: int = 1,
+) -> pd.DataFrame:
+    """A41 and A42 as municipality rows of ``indicators.csv`` (empty when not computable:
+    then the indicators stage's «нет данных» rows stay)."""
+    counts = cycle_counts(history, targeted_help, year, min_gain_quartiles=min_gain_quartiles)
+    if counts.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    counts["year"] = counts["year"].astype("int64")
+    frame = _with_change(_with_values(counts, confidence), ["indicator_id"], confidence)
+    frame["level"] = "municipality"
+    frame["school_id"] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    return _with_targets(frame, load_catalog())[COLUMNS].reset_index(drop=True)
+
+
+def order_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in catalogue order (municipality first, then schools), as ``compute`` sorts them."""
+    order = {i: k for k, i in enumerate(load_catalog()["indicator_id"])}
+    out = frame.assign(
+        _o=frame["indicator_id"].map(order), _l=(frame["level"] == "school").astype(int)
+    )
+    out = out.sort_values(["_o", "_l", "school_id", "year"], na_position="first")
+    return out[COLUMNS].reset_index(drop=True)

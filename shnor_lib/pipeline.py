@@ -29,6 +29,7 @@ from . import (
     __version__,
     clusters,
     console,
+    cycle,
     indicators,
     ingest,
     min_scores,
@@ -49,6 +50,8 @@ from .methods import vpr_counts
 from .notes import Note, select
 from .tables import (
     CLUSTERS,
+    EARLY_WARNING,
+    EARLY_WARNING_CHECK,
     INDICATORS,
     MIN_SCORES,
     MIN_SCORES_WINDOW,
@@ -63,11 +66,16 @@ from .tables import (
     RISK_LEVELS,
     ROADMAP_OVERDUE,
     SCHOOLS,
+    SOCIAL_INDEX,
     SOCIAL_NOTES,
+    STATUS_COUNTS,
+    STATUS_HISTORY,
     SUPPORT,
+    SUPPORT_EFFECT,
     SUPPORT_NOTES,
     TEACHERS_BY_SCHOOL,
     TEACHERS_DISTRIBUTION,
+    TRANSITIONS,
 )
 
 Progress = Callable[[str], None]
@@ -349,11 +357,29 @@ def stage_results_index(ctx: Context) -> StageResult:
         risk=ctx.tables[RISK],
         excluded_schools=results_index.leader_disqualified(exclusions, p.years),
     )
+    if p.cycle.shnor_rule == cycle.ABSOLUTE:
+        classes = _absolute_classes(classes, index, p)
     return StageResult(
         tables={RESULTS_INDEX: index, OBJECTIVITY_EFFECT: effect},
         school_columns=_group_columns(schools_table(data, p), classes, index, p.year),
         work={"classes": classes},
     )
+
+
+def _absolute_classes(classes: pd.DataFrame, index: pd.DataFrame, p: Params) -> pd.DataFrame:
+    """ШНОР of the reporting year by the absolute rule (``cycle.shnor_rule: absolute``)."""
+    cur = index[index["year"] == p.year].set_index("school_id")
+    threshold = p.cycle.absolute_below_min_share
+    share = classes["school_id"].map(cur.get("gia_below_min_value", pd.Series(dtype=float)))
+    low = (share >= threshold).fillna(False)
+    reason = [
+        f"доля результатов ГИА ниже минимального балла за {p.window} г. — {v:.1f} % "
+        f"(не менее {threshold:g} %)"
+        if hit
+        else ""
+        for v, hit in zip(share, low, strict=True)
+    ]
+    return classes.assign(low_results=low.astype(bool), low_results_reason=reason)
 
 
 def _group_columns(
@@ -528,6 +554,75 @@ def stage_recommendations(ctx: Context) -> StageResult:
     return StageResult(tables={RECOMMENDATIONS: recs})
 
 
+def _targeted_help(sup: pd.DataFrame | None) -> float | None:
+    """Item 11 of the methodical-help form: ШНОР given targeted help (None: no form)."""
+    if sup is None or sup.empty:
+        return None
+    item = indicators.load_catalog().set_index("indicator_id").loc[indicators.A41, "numerator"]
+    row = sup[(sup["block"] == "help") & (sup["indicator_id"] == item)]
+    return None if row.empty or pd.isna(row["score"].iloc[0]) else float(row["score"].iloc[0])
+
+
+def stage_cycle(ctx: Context) -> StageResult:
+    """The management cycle: the M3/M4 statuses of every year with data, who entered and left,
+    the ШНОР count by both rules, the support effect, the early-warning group (with its
+    back-test), and the indicators A41/A42 that need the
+    ШНОР list and the methodical-help form (their «нет данных» rows of the indicators stage
+    are replaced)."""
+    p = ctx.params
+    c = p.cycle
+    index = ctx.tables[RESULTS_INDEX]
+    ri = p.results_index
+    history = cycle.status_history(
+        index,
+        window=p.window,
+        low_years=ri.low_results_years,
+        leader_years=ri.leader_years,
+        rule=c.shnor_rule,
+        absolute_threshold=c.absolute_below_min_share,
+        risk=ctx.tables[RISK],
+        exclusions=ctx.work["exclusions"],
+        social=ctx.tables.get(SOCIAL_INDEX),
+    )
+    counts = cycle.status_counts(
+        index,
+        history,
+        window=p.window,
+        low_years=ri.low_results_years,
+        absolute_threshold=c.absolute_below_min_share,
+    )
+    effect = cycle.support_effect(history, horizon=c.effect_horizon, confidence=p.confidence)
+    warning, check = cycle.early_warning(history, window=p.window)
+    a41_a42 = indicators.cycle_indicators(
+        history,
+        _targeted_help(ctx.tables.get(SUPPORT)),
+        p.year,
+        confidence=p.confidence,
+        min_gain_quartiles=c.positive_dynamics_quartiles,
+    )
+    ind = ctx.tables[INDICATORS]
+    if not a41_a42.empty:
+        a41_a42 = a41_a42.astype({c: ind[c].dtype for c in a41_a42.columns if c in ind})
+        kept = ind[~ind["indicator_id"].isin(set(a41_a42["indicator_id"]))]
+        ind = indicators.order_rows(pd.concat([kept, a41_a42], ignore_index=True))
+    notes = [
+        Note("cycle", "info", t, table=STATUS_HISTORY)
+        for t in cycle.history_notes(history, p.window)
+    ]
+    return StageResult(
+        tables={
+            INDICATORS: ind,
+            STATUS_HISTORY: history,
+            STATUS_COUNTS: counts,
+            TRANSITIONS: cycle.transitions(history),
+            SUPPORT_EFFECT: effect,
+            EARLY_WARNING: warning,
+            EARLY_WARNING_CHECK: check,
+        },
+        notes=notes,
+    )
+
+
 # The pipeline, in the order docs/methods.md fixes. A stage may read only what the stages above it
 # produced; M3 comes after M5 because ИОР is computed after the objectivity exclusions.
 STAGES: list[Stage] = [
@@ -540,6 +635,7 @@ STAGES: list[Stage] = [
     Stage("social_index", "Индекс социального благополучия (M4)", stage_social_index),
     Stage("teachers", "Педагогические кадры (M6)", stage_teachers),
     Stage("support", "Методическая помощь, МНЦ, МТКП, дорожная карта (M7)", stage_support),
+    Stage("cycle", "Динамика статусов и эффект поддержки", stage_cycle),
     Stage("risk_profile", "Профиль рисков (M8)", stage_risk_profile),
     Stage("clusters", "Кластеры ОО (M8)", stage_clusters),
     Stage("pairing", "Пары со школами-лидерами (M9)", stage_pairing),

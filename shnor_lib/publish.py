@@ -166,16 +166,21 @@ SHEET_NAMES = {
     RECOMMENDATIONS: "Рекомендации",
 }
 
+# Per-table headers that override RU_HEADERS (table → column → label), filled by stage modules.
+TABLE_HEADERS: dict[str, dict[str, str]] = {}
+
 SMALL_CELL = "н/д (мало участников)"
 
 
 def _register_stage_labels() -> None:
     """Stage modules keep the Russian names of their own columns and sheets."""
-    from . import support
+    from . import cycle, support
 
-    for key, value in support.RU_HEADERS.items():
-        RU_HEADERS.setdefault(key, value)
-    SHEET_NAMES.update({k: v for k, v in support.SHEET_NAMES.items() if k not in SHEET_NAMES})
+    for module in (support, cycle):
+        for key, value in module.RU_HEADERS.items():
+            RU_HEADERS.setdefault(key, value)
+        SHEET_NAMES.update({k: v for k, v in module.SHEET_NAMES.items() if k not in SHEET_NAMES})
+    TABLE_HEADERS.update(cycle.TABLE_HEADERS)
 
 
 _register_stage_labels()
@@ -315,5 +320,7 @@ def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
     sheets: dict[str, pd.DataFrame] = {}
     for name, frame in tables.items():
         sheet = _sheet_title(SHEET_NAMES.get(name, name), set(sheets))
-        sheets[sheet] = frame.rename(columns=lambda c: RU_HEADERS.get(c, c))  # booleans: да/нет
+        # a column whose meaning differs in this table has its own label
+        labels = {**RU_HEADERS, **TABLE_HEADERS.get(name, {})}
+        sheets[sheet] = frame.rename(columns={c: labels.get(c, c) for c in frame.columns})
     xlsx.write(sheets, path)

@@ -1602,3 +1602,120 @@ def generate_region(
         _write_muni(muni, root / mid, "csv")
         ids.append(mid)
     return ids
+
+
+# ------------------------------------------------------------------------------ the cycle
+
+
+def _cycle_quartile(x: np.ndarray) -> np.ndarray:
+    """Quartile 1..4 per value (the cut points of ``results_index.quartile``)."""
+    q1, q2, q3 = np.quantile(x, [0.25, 0.5, 0.75])
+    return np.select([x <= q1, x <= q2, x <= q3], [1, 2, 3], default=4)
+
+
+def generate_cycle(
+    seed: int,
+    n_schools: int = 300,
+    years: int | tuple[int, ...] = 5,
+    *,
+    effect_sd: float = 0.0,
+    effect_share: float = 1.0,
+    improvement_sd: float = 0.0,
+    noise_sd: float = 0.6,
+    window: int = 3,
+    low_years: int = 2,
+    rule: str = "relative",
+    absolute_threshold: float = 30.0,
+    out_dir: Path | None = None,
+) -> dict:
+    """A multi-year municipality (or region) for the management cycle: the ИОР table only.
+
+    Model (recorded in ``truth``): school quality ``q`` ~ N(0, 1) persists over the years
+    (between-school SD = 1); a year's score is ``q + improvement_sd·(year − first) + support
+    + e``, e ~ N(0, ``noise_sd``) — so a school picked for one low year is partly unlucky and
+    improves next year without help (regression to the mean is real). ИОР is the score
+    min-max scaled within the year (as M3 does); ``gia_below_min_value`` is the ГИА
+    below-minimum share pooled over the window, from ~30 results a year with probability
+    Φ(−1.6 − 0.6·score) (≈ 8 % for an average school; it falls when schools improve).
+    ШНОР is decided every year by ``rule`` (``relative``: Q1 this year and in ≥ ``low_years``
+    of the window; ``absolute``: below-minimum share ≥ ``absolute_threshold``); a share
+    ``effect_share`` of the schools that ever enter gets ``effect_sd`` added to every score
+    from the year after their first entry. Returns ``{"results_index": frame, "truth":
+    dict}``; with ``out_dir``, writes ``results_index.csv`` and ``_truth.json`` there.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 14]))
+    yrs = tuple(range(2020, 2020 + years)) if isinstance(years, int) else tuple(years)
+    n, m = int(n_schools), len(yrs)
+    q = rng.normal(0.0, 1.0, n)
+    noise = rng.normal(0.0, noise_sd, (n, m))
+    responds = rng.random(n) < effect_share
+    fails = np.zeros((n, m))
+    first_entry = np.full(n, -1)
+    score = np.zeros((n, m))
+    index = np.zeros((n, m))
+    quart = np.zeros((n, m), dtype=int)
+    share = np.zeros((n, m))
+    low = np.zeros((n, m), dtype=bool)
+    n_results = 30
+    for j in range(m):
+        helped = (first_entry >= 0) & (first_entry < j) & responds
+        score[:, j] = q + improvement_sd * j + noise[:, j] + effect_sd * helped
+        lo, hi = score[:, j].min(), score[:, j].max()
+        index[:, j] = (score[:, j] - lo) / (hi - lo)
+        quart[:, j] = _cycle_quartile(index[:, j])
+        fails[:, j] = rng.binomial(n_results, ndtr(-1.6 - 0.6 * score[:, j]))
+        win = slice(max(0, j - window + 1), j + 1)
+        share[:, j] = 100.0 * fails[:, win].sum(axis=1) / (n_results * (win.stop - win.start))
+        if rule == "absolute":
+            low[:, j] = share[:, j] >= absolute_threshold
+        else:
+            need = min(low_years, win.stop - win.start)
+            low[:, j] = (quart[:, j] == 1) & ((quart[:, win] == 1).sum(axis=1) >= need)
+        first_entry = np.where((first_entry < 0) & low[:, j], j, first_entry)
+    ids = np.array([f"C{i:05d}" for i in range(n)])
+    frame = pd.DataFrame(
+        {
+            "school_id": np.repeat(ids, m),
+            "year": np.tile(np.array(yrs, dtype="int64"), n),
+            "results_index": index.ravel(),
+            "results_quartile": quart.ravel().astype(float),
+            "gia_below_min_value": share.ravel(),
+            "low_results": low.ravel(),
+        }
+    ).sort_values(["year", "school_id"], ignore_index=True)
+    effective = (first_entry >= 0) & responds
+    truth = {
+        "generator": {
+            "module": "shnor_lib.synth.generate_cycle",
+            "version": __version__,
+            "seed": int(seed),
+            "params": {
+                "n_schools": n,
+                "years": [int(y) for y in yrs],
+                "effect_sd": effect_sd,
+                "effect_share": effect_share,
+                "improvement_sd": improvement_sd,
+                "noise_sd": noise_sd,
+                "window": window,
+                "low_years": low_years,
+                "rule": rule,
+                "absolute_threshold": absolute_threshold,
+            },
+        },
+        "between_school_sd": 1.0,
+        "effect_in_index_units": [
+            float(effect_sd / (score[:, j].max() - score[:, j].min())) for j in range(m)
+        ],
+        "entry_year": {
+            str(i): int(yrs[e]) for i, e in zip(ids, first_entry, strict=True) if e >= 0
+        },
+        "supported_with_effect": sorted(ids[effective].tolist()),
+    }
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(out_dir / "results_index.csv", index=False)
+        (out_dir / "_truth.json").write_text(
+            json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=True), "utf-8"
+        )
+    return {"results_index": frame, "truth": truth}

@@ -38,6 +38,12 @@ CLUSTERS = "clusters"
 PAIRS = "pairs"
 PAIRS_UNPAIRED = "pairs_unpaired"
 RECOMMENDATIONS = "recommendations"
+STATUS_HISTORY = "status_history"
+STATUS_COUNTS = "status_counts"
+TRANSITIONS = "transitions"
+SUPPORT_EFFECT = "support_effect"
+EARLY_WARNING = "early_warning"
+EARLY_WARNING_CHECK = "early_warning_check"
 
 # every published table, in the order of the sheets of tables.xlsx
 PUBLISHED: tuple[str, ...] = (
@@ -72,4 +78,10 @@ PUBLISHED: tuple[str, ...] = (
     PAIRS,
     PAIRS_UNPAIRED,
     RECOMMENDATIONS,
+    STATUS_HISTORY,
+    STATUS_COUNTS,
+    TRANSITIONS,
+    SUPPORT_EFFECT,
+    EARLY_WARNING,
+    EARLY_WARNING_CHECK,
 )
