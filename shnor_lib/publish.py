@@ -105,6 +105,7 @@ RU_HEADERS = {
     "change_status": "Статус динамики",
     "target": "Целевое значение",
     "target_status": "Статус цели",
+    "target_confirmed": "Подтверждение интервалом",
     "procedure": "Процедура",
     "grade": "Класс",
     "subject": "Предмет",
