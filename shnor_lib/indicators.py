@@ -12,6 +12,7 @@ targets) is the data file `data/indicators_catalog.csv`.
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -163,11 +164,21 @@ def _teachers(teachers: pd.DataFrame | None, col: str) -> pd.DataFrame | None:
 
 
 def school_counts(
-    tables: dict[str, pd.DataFrame], catalog: pd.DataFrame, ege_high_score: float = 80
+    tables: dict[str, pd.DataFrame],
+    catalog: pd.DataFrame,
+    ege_high_score: float = 80,
+    teacher_schools: Collection[str] | None = None,
 ) -> pd.DataFrame:
-    """Long table: indicator_id, school_id, year, numerator, n (school level)."""
+    """Long table: indicator_id, school_id, year, numerator, n (school level).
+
+    ``teacher_schools``: the schools whose teachers the «teachers» indicators count (A37–A40
+    are shares of the teachers of ШНОР: the reporting year's ШНОР, in every year, so the
+    dynamics compares the same schools); None counts every school.
+    """
     stats = tables.get("school_stats")
     staff = tables.get("teachers")
+    if staff is not None and teacher_schools is not None:
+        staff = staff[staff["school_id"].astype(str).isin({str(s) for s in teacher_schools})]
     parts = []
     units = None  # journal agreement per school × year × grade × subject, computed once
     for row in catalog.itertuples():
@@ -330,10 +341,14 @@ def compute(
     confidence: float = 0.95,
     ege_high_score: float = 80,
     catalog: pd.DataFrame | None = None,
+    teacher_schools: Collection[str] | None = None,
 ) -> pd.DataFrame:
-    """indicators.csv content (DESIGN.md §6): school and municipality rows, all years."""
+    """indicators.csv content (DESIGN.md §6): school and municipality rows, all years.
+
+    ``teacher_schools``: the ШНОР over whose teachers A37–A40 are computed (see
+    :func:`school_counts`)."""
     catalog = load_catalog() if catalog is None else catalog
-    counts = school_counts(tables, catalog, ege_high_score)
+    counts = school_counts(tables, catalog, ege_high_score, teacher_schools)
     muni = municipal_counts(counts, tables, catalog)
     school = _with_change(
         _with_values(counts, confidence), ["indicator_id", "school_id"], confidence

@@ -251,6 +251,12 @@ def vpr_fail_share(
     return out
 
 
+def shnor_ids(ctx: Context) -> set[str]:
+    """The reporting year's ШНОР (M3 ``low_results``), once the results_index stage has run."""
+    schools = ctx.schools()
+    return set(schools.loc[schools["low_results"].fillna(False).astype(bool), "school_id"])
+
+
 # ------------------------------------------------------------------------------ the stages
 
 
@@ -266,10 +272,14 @@ def stage_ingest(ctx: Context) -> StageResult:
 
 
 def stage_indicators(ctx: Context) -> StageResult:
-    """M1: the indicator catalogue (with intervals) and the participants."""
+    """M1: the indicator catalogue (with intervals) and the participants. It runs after M3:
+    A37–A40 are shares of the teachers of ШНОР (the reporting year's list)."""
     p, data = ctx.params, ctx.data
     ind = indicators.compute(
-        data, confidence=p.confidence, ege_high_score=p.indicators.ege_high_score
+        data,
+        confidence=p.confidence,
+        ege_high_score=p.indicators.ege_high_score,
+        teacher_schools=shnor_ids(ctx),
     )
     c1 = indicators.temryuk_dynamics(data, confidence=p.confidence)
     ind_all = pd.concat([ind, c1], ignore_index=True) if not c1.empty else ind
@@ -522,14 +532,15 @@ def stage_recommendations(ctx: Context) -> StageResult:
 
 
 # The pipeline, in the order METHODS.md fixes. A stage may read only what the stages above it
-# produced; M3 comes after M5 because ИОР is computed after the objectivity exclusions.
+# produced; M3 comes after M5 because ИОР is computed after the objectivity exclusions, and
+# M1 after M3 because A37–A40 are computed over the teachers of ШНОР.
 STAGES: list[Stage] = [
     Stage("ingest", "Проверка исходных данных", stage_ingest),
-    Stage("indicators", "Расчёт показателей (M1)", stage_indicators),
     Stage("min_scores", "Минимальные баллы ГИА (M2)", stage_min_scores),
     Stage("objectivity", "Объективность результатов ВПР (M5)", stage_objectivity),
     Stage("results_index", "ИОР после исключений, ШНОР и лидеры (M3)", stage_results_index),
     Stage("social_index", "Индекс социального благополучия (M4)", stage_social_index),
+    Stage("indicators", "Расчёт показателей (M1)", stage_indicators),
     Stage("teachers", "Педагогические кадры (M6)", stage_teachers),
     Stage("support", "Методическая помощь, МНЦ, МТКП, дорожная карта (M7)", stage_support),
     Stage("risk_profile", "Профиль рисков (M8)", stage_risk_profile),

@@ -210,3 +210,26 @@ def test_indicator_without_target_says_so():
     )
     r = _row(indicators.compute(t), "financial_lit_success_share", "100001", 2024)  # A21
     assert (r["target"], r["target_status"]) == ("", "цель не установлена")
+
+
+def test_teacher_shares_are_over_the_teachers_of_shnor():
+    # A37 «доля педагогов ШНОР, прошедших диагностику»: 100001 (ШНОР) 3 of 4 diagnosed,
+    # 100002 (not ШНОР) 1 of 4. Over ШНОР: 3/4; over every school it would be 4/8.
+    t = tiny_tables()
+    t["teachers"] = pd.DataFrame(
+        {
+            "year": 2024,
+            "school_id": ["100001"] * 4 + ["100002"] * 4,
+            "teacher_id": [f"T{i}" for i in range(8)],
+            "diagnosed": [True, True, True, False, True, False, False, None],
+        }
+    )
+    every = _row(indicators.compute(t), "teacher_diagnostics_share", None, 2024)
+    assert (every["numerator"], every["n"]) == (4, 8)
+    ind = indicators.compute(t, teacher_schools={"100001"})
+    shnor = _row(ind, "teacher_diagnostics_share", None, 2024)
+    assert (shnor["numerator"], shnor["n"], shnor["value"]) == (3, 4, 75.0)
+    rows = ind[(ind["indicator_id"] == "teacher_diagnostics_share") & (ind["level"] == "school")]
+    assert set(rows["school_id"]) == {"100001"}
+    none = indicators.compute(t, teacher_schools=set())  # no ШНОР: no data, not all teachers
+    assert _row(none, "teacher_diagnostics_share", None, 2024)["target_status"] == "нет данных"
