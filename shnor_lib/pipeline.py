@@ -65,7 +65,9 @@ from .tables import (
     SOCIAL_NOTES,
     SUPPORT,
     SUPPORT_NOTES,
+    TEACHERS_BY_GROUP,
     TEACHERS_BY_SCHOOL,
+    TEACHERS_DEFICITS,
     TEACHERS_DISTRIBUTION,
 )
 
@@ -407,7 +409,7 @@ def stage_social_index(ctx: Context) -> StageResult:
 
 def stage_teachers(ctx: Context) -> StageResult:
     """M6: teachers' qualification (A–D) and shortages."""
-    tch = teachers.stage(ctx.data, ctx.params)
+    tch = teachers.stage(ctx.data, ctx.params, ctx.schools())
     notes = [
         Note(
             "teachers",
@@ -418,7 +420,12 @@ def stage_teachers(ctx: Context) -> StageResult:
         for text in tch.notes
     ]
     return StageResult(
-        tables={TEACHERS_BY_SCHOOL: tch.by_school, TEACHERS_DISTRIBUTION: tch.distribution},
+        tables={
+            TEACHERS_BY_SCHOOL: tch.by_school,
+            TEACHERS_DISTRIBUTION: tch.distribution,
+            TEACHERS_BY_GROUP: tch.by_group,
+            TEACHERS_DEFICITS: tch.deficits,
+        },
         notes=notes,
     )
 

@@ -172,11 +172,12 @@ SMALL_CELL = "н/д (мало участников)"
 
 def _register_stage_labels() -> None:
     """Stage modules keep the Russian names of their own columns and sheets."""
-    from . import support
+    from . import support, teachers
 
-    for key, value in support.RU_HEADERS.items():
-        RU_HEADERS.setdefault(key, value)
-    SHEET_NAMES.update({k: v for k, v in support.SHEET_NAMES.items() if k not in SHEET_NAMES})
+    for module in (support, teachers):
+        for key, value in module.RU_HEADERS.items():
+            RU_HEADERS.setdefault(key, value)
+        SHEET_NAMES.update({k: v for k, v in module.SHEET_NAMES.items() if k not in SHEET_NAMES})
 
 
 _register_stage_labels()
