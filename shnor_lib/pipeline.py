@@ -407,9 +407,26 @@ def stage_social_index(ctx: Context) -> StageResult:
     )
 
 
+def tutor_pairs(ctx: Context) -> pd.DataFrame | None:
+    """The МТКП form's tutor × teacher rows (for the tutor coverage of M6), or None when there
+    is no teachers table or no МТКП form; a broken form stops the run here with the same
+    message the support stage would give."""
+    if "teachers" not in ctx.data:
+        return None
+    p = ctx.params
+    forms_dir = p.raw_dir() / support.FORMS_SUBDIR
+    if not support.form_files(forms_dir):
+        return None
+    known = set(ctx.data["schools"]["school_id"].astype(str))
+    forms = support.read_forms(
+        forms_dir, year=int(p.year), school_ids=known, root=getattr(p, "root", None)
+    )
+    return forms.mtkp
+
+
 def stage_teachers(ctx: Context) -> StageResult:
     """M6: teachers' qualification (A–D) and shortages."""
-    tch = teachers.stage(ctx.data, ctx.params, ctx.schools())
+    tch = teachers.stage(ctx.data, ctx.params, ctx.schools(), tutor_pairs(ctx))
     notes = [
         Note(
             "teachers",

@@ -85,7 +85,12 @@ LEVEL_SHARES: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 HIGH_CATEGORIES = ("высшая", "первая")
 # shares computed for a school group only (tutor coverage needs the МТКП form)
-EXTRA_SHARES: dict[str, tuple[str, str]] = {}
+EXTRA_SHARES: dict[str, tuple[str, str]] = {
+    "teacher_ab_tutor_share": (
+        "Педагоги ШНОР с уровнем A или B, за которыми закреплён тьютор (МТКП)",
+        "C3, МТКП",
+    ),
+}
 
 ALL_SCHOOLS, SHNOR, SHNOR_HARD = "все ОО", "ШНОР", "ШНОР и ШССУ"
 HARD_ONLY, OTHERS = "ШССУ (не ШНОР)", "прочие ОО"
@@ -189,6 +194,7 @@ def indicator_names() -> dict[str, str]:
     """indicator_id → «ref. Russian name» for the report."""
     out = {k: f"{ref}. {name}" for k, (_c, name, ref) in FLAG_SHARES.items()}
     out.update({k: f"{ref}. {name}" for k, (_l, name, ref) in LEVEL_SHARES.items()})
+    out.update({k: f"{ref}. {name}" for k, (name, ref) in EXTRA_SHARES.items()})
     return out
 
 
@@ -402,6 +408,41 @@ def group_shares(
     return frame[BY_GROUP_COLUMNS].reset_index(drop=True)
 
 
+def tutor_coverage(
+    teachers: pd.DataFrame,
+    groups: pd.DataFrame,
+    pairs: pd.DataFrame | None,
+    cuts: Sequence[float],
+    year: int,
+    confidence: float,
+) -> pd.DataFrame:
+    """Teachers of ШНОР with level A or B in ``year`` who have a tutor: a row of
+    BY_GROUP_COLUMNS. ``pairs``: the МТКП form's tutor × teacher rows (school_id,
+    teacher_code = the teachers table's teacher_id). No form → no row (nothing to count)."""
+    if pairs is None or pairs.empty:
+        return pd.DataFrame(columns=BY_GROUP_COLUMNS)
+    t = with_levels(teachers[teachers["year"].astype("int64") == int(year)], cuts)
+    t = t[
+        t["school_id"].astype(str).isin(_members(groups, SHNOR))
+        & t["deficit_level"].isin(["A", "B"])
+    ]
+    tutored = set(
+        zip(pairs["school_id"].astype(str), pairs["teacher_code"].astype(str), strict=True)
+    )
+    keys = zip(t["school_id"].astype(str), t["teacher_id"].astype(str), strict=True)
+    k = sum(key in tutored for key in keys)
+    frame = pd.DataFrame(
+        {
+            "indicator_id": ["teacher_ab_tutor_share"],
+            "group": [SHNOR],
+            "year": [int(year)],
+            "numerator": [int(k)],
+            "n": [len(t)],
+        }
+    )
+    return _values(frame, confidence)[BY_GROUP_COLUMNS]
+
+
 def deficits_by_subject(
     teachers: pd.DataFrame, groups: pd.DataFrame, cuts: Sequence[float], confidence: float
 ) -> pd.DataFrame:
@@ -490,12 +531,16 @@ def empty_result(note: str) -> TeachersResult:
 
 
 def stage(
-    data: dict[str, pd.DataFrame], params, schools: pd.DataFrame | None = None
+    data: dict[str, pd.DataFrame],
+    params,
+    schools: pd.DataFrame | None = None,
+    tutors: pd.DataFrame | None = None,
 ) -> TeachersResult:
     """M6 from the validated ``teachers`` table; only aggregates, small cells suppressed.
 
     ``schools``: the schools so far (with ``low_results`` and ``hard_context``) for the shares
-    and deficit levels by school group; without it every school is «прочие ОО»."""
+    and deficit levels by school group; without it every school is «прочие ОО».
+    ``tutors``: the МТКП form's tutor × teacher rows, for the tutor coverage of ШНОР."""
     teachers = data.get("teachers")
     if teachers is None or teachers.empty:
         return empty_result("Педагогические кадры: нет данных (таблица teachers не представлена).")
@@ -512,7 +557,11 @@ def stage(
     dist = suppress_distribution(distribution(t, cuts, conf), min_n)
     base = schools if schools is not None else pd.DataFrame({"school_id": t["school_id"].unique()})
     groups = school_groups(base)
-    by_group = suppress_shares(group_shares(t, groups, cuts, conf), min_n)
+    tutor = tutor_coverage(t, groups, tutors, cuts, int(params.year), conf)
+    by_group = group_shares(t, groups, cuts, conf)
+    if not tutor.empty:
+        by_group = pd.concat([by_group, tutor], ignore_index=True)
+    by_group = suppress_shares(by_group, min_n)
     deficits = suppress_distribution(deficits_by_subject(t, groups, cuts, conf), min_n)
     c1, c2, c3 = (f"{c:g}" for c in cuts)
     notes = [

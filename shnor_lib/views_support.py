@@ -292,7 +292,13 @@ def teachers_shares(res: Results, year: int | None = None) -> pd.DataFrame:
     extra = [c for c in by_group.columns if c.startswith((teachers.SHNOR, "n (" + teachers.SHNOR))]
     extra = [c for c in extra if teachers.ALL_SCHOOLS not in c]
     renamed = {c: f"{c.split(',')[0]}, {year}, % [95 % ДИ]" for c in extra if "%" in c}
-    merged = out.merge(by_group[["Показатель", *extra]], on="Показатель", how="left")
+    merged = out.merge(by_group[["Показатель", *extra]], on="Показатель", how="outer", sort=False)
+    # rows of one group only (tutor coverage of ШНОР): no value for all teachers
+    merged[[c for c in out.columns if "%" in c]] = merged[
+        [c for c in out.columns if "%" in c]
+    ].fillna(MISSING)
+    for c in [c for c in merged.columns if c.startswith("n (")]:
+        merged[c] = merged[c].astype("Int64")
     return merged.rename(columns=renamed)
 
 

@@ -241,3 +241,23 @@ def test_group_and_deficit_views_from_published_tables(params, tmp_path):
     assert row["A"] == "2 (18 %)" and row["Тестовая оценка, средний балл"] == "—"
     small = table[table["Группа ОО"] == "ШССУ (не ШНОР)"].iloc[0]
     assert small["A"] == views_support.SMALL_N
+
+
+def test_tutor_coverage_of_ab_teachers_in_shnor(params):
+    # ШНОР 100001: A/B teachers are T00–T05 (scores 30–65); the МТКП form names T01, T04 and
+    # T09 (level D: not counted) of 100001 and U0 of 100002 (not ШНОР) → 2 of 6
+    pairs = pd.DataFrame(
+        {
+            "tutor_code": ["Т-01", "Т-01", "Т-02", "Т-02"],
+            "teacher_code": ["T01", "T04", "T09", "U0"],
+            "school_id": ["100001", "100001", "100001", "100002"],
+        }
+    )
+    p = load_params(overrides={"min_group_size": 5})
+    res = teachers.stage({"teachers": _fixture()}, p, _schools({"100001"}, set()), pairs)
+    row = res.by_group[res.by_group["indicator_id"] == "teacher_ab_tutor_share"].iloc[0]
+    assert (row["group"], row["numerator"], row["n"]) == ("ШНОР", 2, 6)
+    lo, hi = wilson_ci(2, 6)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((100 * lo, 100 * hi))
+    none = teachers.stage({"teachers": _fixture()}, p, _schools({"100001"}, set()))
+    assert "teacher_ab_tutor_share" not in set(none.by_group["indicator_id"])
