@@ -327,6 +327,7 @@ def _index(ctx: Context, comps: pd.DataFrame) -> pd.DataFrame:
         {k: v.weight for k, v in ri.components.items()},
         method=ri.scaling,
         min_weight_share=ri.min_weight_share,
+        only_primary={k for k, v in ri.components.items() if v.to_dict().get("only_primary")},
     )
 
 
@@ -378,7 +379,9 @@ def _group_columns(
     out["no_index_reason"] = (
         out["school_id"]
         .map(now)
-        .fillna("нет результатов, из которых складывается ИОР (ГИА, ВПР 5–6 кл.)")
+        .fillna(
+            "нет результатов, из которых складывается ИОР (ГИА, ВПР 5–6 кл.; для НОШ — ВПР 4 кл.)"
+        )
     )
     out.loc[out["results_index"].notna() & (out["no_index_reason"] == ""), "no_index_reason"] = ""
     return out

@@ -288,6 +288,7 @@ def components_raw(res: Results) -> pd.DataFrame:
         "ege_mean": " (балл)",
         "oge_mean_mark": "",
         "vpr_mean_mark": "",
+        "vpr4_mean_mark": "",
     }
     for comp, label in results_index.COMPONENT_LABELS.items():
         col = f"{comp}_value"
