@@ -324,10 +324,10 @@ def _index(ctx: Context, comps: pd.DataFrame) -> pd.DataFrame:
     ri = ctx.params.results_index
     return results_index.compute_index(
         comps,
-        {k: v.weight for k, v in ri.components.items()},
+        {k: v.weight for k, v in [*ri.components.items(), *ri.primary_components.items()]},
         method=ri.scaling,
         min_weight_share=ri.min_weight_share,
-        only_primary={k for k, v in ri.components.items() if v.to_dict().get("only_primary")},
+        only_primary=set(ri.primary_components),
     )
 
 

@@ -6,10 +6,10 @@ non-objectivity (M5) are dropped before aggregation. Each component is scaled to
 the schools that have it in that year (1 = best); ИОР is the weighted mean over the
 components a school has, or none when less than `min_weight_share` of the weight is there.
 
-A primary-only school (НОШ) has none of these results: its ИОР comes from the components
-marked ``only_primary`` (ВПР 4 кл., русский язык и математика), scaled over every school
-with grade-4 results, and entering only the ИОР of school-years that have no other
-component, so the other schools' ИОР are unchanged (docs/methods_choices.md).
+A primary-only school (НОШ) has none of these results: its ИОР comes from the
+``primary_components`` of the params (ВПР 4 кл., русский язык и математика), ranked over
+every school with grade-4 results and entering only the ИОР of school-years that have no
+other component, so the other schools' ИОР are unchanged (docs/methods_choices.md).
 """
 
 from __future__ import annotations
