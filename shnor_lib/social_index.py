@@ -902,6 +902,29 @@ def fit_population(pop: pd.DataFrame, cand_names: list[str], params: Any) -> Soc
     )
 
 
+WRONG_SIGN_REASON = "знак связи противоположен ожидаемому"
+
+
+def sign_rule_notes(model: SocialFit, active: bool) -> list[Note]:
+    """An info note on the expected-sign rule: which characteristics it kept out, or none."""
+    if not active or not model.ok:
+        return []
+    sel = model.selection
+    out = sel[sel["reason"].fillna("").str.startswith(WRONG_SIGN_REASON)]
+    which = (
+        "исключены: " + ", ".join(f"«{label(t)}»" for t in out["term"])
+        if len(out)
+        else "таких характеристик в этой модели не было"
+    )
+    return [
+        (
+            "info",
+            "Характеристика, связь которой с ИОР противоположна ожидаемой по смыслу (например, "
+            "«больше обучающихся на учёте — выше результаты»), в ИСБ не включается; " + which + ".",
+        )
+    ]
+
+
 def fit_region(region_sample: pd.DataFrame, params: Any) -> SocialFit:
     """The ИСБ model of the region: fitted once on the pooled sample (every municipality's
     school-years), shared by the municipalities whose fit scope is the region — their own
@@ -1000,6 +1023,7 @@ def stage(
     else:
         model = fit_population(pop, cand_names, params)
     messages += model.notes
+    messages += sign_rule_notes(model, bool(params.social_index["drop_wrong_sign"]))
     against = [t for t in model.terms if EXPECTED_SIGNS.get(t, 0) * float(model.signs[t]) < 0]
     if against:
         messages.append(

@@ -540,6 +540,9 @@ def test_unknown_candidate_and_counter_intuitive_sign_notes():
     sel = out.fit.selection.set_index("term")
     assert sel.loc["parents_higher_ed", "status"] == social_index.STATUS_OUT
     assert "противоположен ожидаемому" in sel.loc["parents_higher_ed", "reason"]
+    rule = [t for t in out.notes if t.startswith("Характеристика, связь которой")]
+    assert len(rule) == 1 and "исключены: «Доля обучающихся, родители" in rule[0]
+    assert not any(t.startswith("Характеристика, связь которой") for t in noted.notes)
 
 
 # --------------------------------------------------------------------------- demo data
