@@ -2,13 +2,17 @@
 
 Each indicator is a count pair (numerator k, denominator n) per school and year, pooled for
 the municipality. Values are percentages with Wilson intervals; year-on-year change with
-Newcombe's interval; target status from the interval. The catalog (ids, names, inputs,
+Newcombe's interval. The target status is the plain verdict on the municipality's actual
+figures (value against the target; change > 0 for «положительная динамика»), and
+``target_confirmed`` says whether the interval confirms it (see docs/methods_choices.md).
+The catalog (ids, names, inputs,
 targets) is the data file `data/indicators_catalog.csv`.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -18,7 +22,6 @@ from .stats import (
     change_status,
     mean_ci_from_stats,
     newcombe_diff_ci,
-    target_status,
     welch_diff_ci,
     wilson_ci,
 )
@@ -39,10 +42,14 @@ COLUMNS = [
     "change_status",
     "target",
     "target_status",
+    "target_confirmed",  # whether the interval confirms the plain verdict of target_status
     "n_prev",  # participants in the previous year: the change is published only if both are large
 ]
 
 NO_DATA = "нет данных"
+MET, NOT_MET, NO_TARGET = "достигнут", "не достигнут", "цель не установлена"
+CONFIRMED, NOT_CONFIRMED = "подтверждено интервалом", "не подтверждено"
+SMALL_STATUS = "н/д (мало участников)"
 # Counts (not shares of people): never small-cell suppressed.
 COUNT_INDICATORS = frozenset({"objectivity_complaints_absent"})
 # Shares of schools (A41, A42: of the ШНОР), not of people: M11 small cells do not apply.
@@ -182,10 +189,21 @@ def _teachers(teachers: pd.DataFrame | None, col: str) -> pd.DataFrame | None:
 
 
 def school_counts(
-    tables: dict[str, pd.DataFrame], catalog: pd.DataFrame, ege_high_score: float = 80
+    tables: dict[str, pd.DataFrame],
+    catalog: pd.DataFrame,
+    ege_high_score: float = 80,
+    teacher_schools: Collection[str] | None = None,
 ) -> pd.DataFrame:
-    """Long table: indicator_id, school_id, year, numerator, n (school level)."""
+    """Long table: indicator_id, school_id, year, numerator, n (school level).
+
+    ``teacher_schools``: the schools whose teachers the «teachers» indicators count (A37–A40
+    are shares of the teachers of ШНОР: the reporting year's ШНОР, in every year, so the
+    dynamics compares the same schools); None counts every school.
+    """
     stats = tables.get("school_stats")
+    staff = tables.get("teachers")
+    if staff is not None and teacher_schools is not None:
+        staff = staff[staff["school_id"].astype(str).isin({str(s) for s in teacher_schools})]
     parts = []
     units = None  # journal agreement per school × year × grade × subject, computed once
     for row in catalog.itertuples():
@@ -204,7 +222,7 @@ def school_counts(
         elif row.source == "gia_ege_high":
             part = _gia_ege_high(tables.get("gia"), ege_high_score)
         elif row.source == "teachers":
-            part = _teachers(tables.get("teachers"), row.numerator)
+            part = _teachers(staff, row.numerator)
         else:  # municipal-only or later-stage sources are handled elsewhere
             part = None
         if part is not None and not part.empty:
@@ -269,26 +287,65 @@ def _with_change(frame: pd.DataFrame, keys: list[str], confidence: float) -> pd.
     return merged.drop(columns=["numerator_prev"])
 
 
+def _verdict(
+    value: np.ndarray, lo: np.ndarray, hi: np.ndarray, target: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Plain verdict «value ≥ target» and whether the interval [lo; hi] confirms it.
+
+    The regulation's targets speak of the actual figures (often a full count of a population),
+    so the verdict is the value itself: 100 % is met when k = n. The interval confirms «met»
+    when lo ≥ target and «not met» when hi < target. NaN value → «нет данных», no confirmation.
+    """
+    v, lo_, hi_ = (np.asarray(x, dtype="float64") for x in (value, lo, hi))
+    t = np.broadcast_to(np.asarray(target, dtype="float64"), v.shape)
+    missing = np.isnan(v) | np.isnan(t)
+    with np.errstate(invalid="ignore"):
+        met = v >= t
+        confirmed = np.where(met, lo_ >= t, hi_ < t)
+    status = np.where(missing, NO_DATA, np.where(met, MET, NOT_MET)).astype(object)
+    conf = np.where(missing, "", np.where(confirmed, CONFIRMED, NOT_CONFIRMED)).astype(object)
+    return status, conf
+
+
+def dynamics_verdict(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """«Положительная динамика»: met when the change is > 0 (0 or less is not met); the
+    change's interval confirms it when it lies wholly on the verdict's side of 0."""
+    change = frame["change"].to_numpy(dtype="float64", na_value=np.nan)
+    lo = frame["change_ci_low"].to_numpy(dtype="float64", na_value=np.nan)
+    hi = frame["change_ci_high"].to_numpy(dtype="float64", na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        up = change > 0
+        confirmed = np.where(up, lo > 0, hi < 0)
+    missing = np.isnan(change)
+    status = np.where(missing, NO_DATA, np.where(up, MET, NOT_MET)).astype(object)
+    conf = np.where(missing, "", np.where(confirmed, CONFIRMED, NOT_CONFIRMED)).astype(object)
+    return status, conf
+
+
 def _with_targets(frame: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
     cat = catalog.set_index("indicator_id")
     kind = frame["indicator_id"].map(cat["target_kind"])
     target = frame["indicator_id"].map(cat["target_value"])
-    status = np.full(len(frame), "не определён", dtype=object)
+    status = np.full(len(frame), NO_TARGET, dtype=object)
+    confirmed = np.full(len(frame), "", dtype=object)
     is_min = (kind == "min").to_numpy()
     if is_min.any():
-        status[is_min] = target_status(
-            frame.loc[is_min, "ci_low"].to_numpy(),
-            frame.loc[is_min, "ci_high"].to_numpy(),
-            target[is_min].to_numpy(),
+        sel = frame.loc[is_min]
+        status[is_min], confirmed[is_min] = _verdict(
+            sel["value"].to_numpy(dtype="float64", na_value=np.nan),
+            sel["ci_low"].to_numpy(dtype="float64", na_value=np.nan),
+            sel["ci_high"].to_numpy(dtype="float64", na_value=np.nan),
+            target[is_min].to_numpy(dtype="float64"),
         )
     dyn = (kind == "dynamics").to_numpy()
-    mapping = {"рост": "достигнут", "снижение": "не достигнут"}
-    status[dyn] = [mapping.get(s, "не определён") for s in frame.loc[dyn, "change_status"]]
+    if dyn.any():
+        status[dyn], confirmed[dyn] = dynamics_verdict(frame.loc[dyn])
     zero = (kind == "zero").to_numpy()
-    status[zero] = np.where(
-        frame.loc[zero, "numerator"].to_numpy() == 0, "достигнут", "не достигнут"
-    )
-    status[pd.to_numeric(frame["n"], errors="coerce").fillna(0).to_numpy() == 0] = NO_DATA
+    # a count of complaints, not an estimate: the verdict is the count itself
+    status[zero] = np.where(frame.loc[zero, "numerator"].to_numpy() == 0, MET, NOT_MET)
+    no_n = pd.to_numeric(frame["n"], errors="coerce").fillna(0).to_numpy() == 0
+    status[no_n] = NO_DATA
+    confirmed[no_n] = ""
     target_text = np.where(
         kind == "dynamics",
         "положительная динамика",
@@ -302,7 +359,7 @@ def _with_targets(frame: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
             ),
         ),
     )
-    return frame.assign(target=target_text, target_status=status)
+    return frame.assign(target=target_text, target_status=status, target_confirmed=confirmed)
 
 
 def compute(
@@ -311,10 +368,14 @@ def compute(
     confidence: float = 0.95,
     ege_high_score: float = 80,
     catalog: pd.DataFrame | None = None,
+    teacher_schools: Collection[str] | None = None,
 ) -> pd.DataFrame:
-    """indicators.csv content (docs/data_contract.md, outputs): school and municipality rows, all years."""
+    """indicators.csv content (docs/data_contract.md, outputs): school and municipality rows, all years.
+
+    ``teacher_schools``: the ШНОР over whose teachers A37–A40 are computed (see
+    :func:`school_counts`)."""
     catalog = load_catalog() if catalog is None else catalog
-    counts = school_counts(tables, catalog, ege_high_score)
+    counts = school_counts(tables, catalog, ege_high_score, teacher_schools)
     muni = municipal_counts(counts, tables, catalog)
     school = _with_change(
         _with_values(counts, confidence), ["indicator_id", "school_id"], confidence
@@ -397,7 +458,7 @@ def suppress_small(frame: pd.DataFrame, min_n: int) -> pd.DataFrame:
     out = frame.copy()
     cols = ["value", "ci_low", "ci_high", "numerator", "change", "change_ci_low", "change_ci_high"]
     out.loc[small, cols] = np.nan
-    out.loc[small, ["change_status", "target_status"]] = "н/д (мало участников)"
+    out.loc[small, ["change_status", "target_status", "target_confirmed"]] = SMALL_STATUS
     # The change reveals last year's value: hide it when last year's group was small too.
     small_prev = (
         ~small
@@ -406,9 +467,9 @@ def suppress_small(frame: pd.DataFrame, min_n: int) -> pd.DataFrame:
         & ~out["indicator_id"].isin(NOT_PEOPLE)
     )
     out.loc[small_prev, ["change", "change_ci_low", "change_ci_high"]] = np.nan
-    out.loc[small_prev, "change_status"] = "н/д (мало участников)"
+    out.loc[small_prev, "change_status"] = SMALL_STATUS
     dyn = small_prev & (out["target"] == "положительная динамика")
-    out.loc[dyn, "target_status"] = "н/д (мало участников)"
+    out.loc[dyn, ["target_status", "target_confirmed"]] = SMALL_STATUS
     return out
 
 
@@ -540,12 +601,7 @@ def temryuk_dynamics(tables: dict[str, pd.DataFrame], *, confidence: float = 0.9
     out = pd.concat(frames, ignore_index=True)
     out["school_id"] = out["school_id"].astype("string")
     out["target"] = "положительная динамика"
-    out["target_status"] = (
-        out["change_status"]
-        .map({"рост": "достигнут", "снижение": "не достигнут"})
-        .fillna("не определён")
-    )
-    out.loc[out["change_status"] == NO_DATA, "target_status"] = NO_DATA
+    out["target_status"], out["target_confirmed"] = dynamics_verdict(out)
     out["numerator"] = np.nan
     return out[COLUMNS]
 

@@ -73,7 +73,9 @@ from .tables import (
     SUPPORT,
     SUPPORT_EFFECT,
     SUPPORT_NOTES,
+    TEACHERS_BY_GROUP,
     TEACHERS_BY_SCHOOL,
+    TEACHERS_DEFICITS,
     TEACHERS_DISTRIBUTION,
     TRANSITIONS,
 )
@@ -260,6 +262,12 @@ def vpr_fail_share(
     return out
 
 
+def shnor_ids(ctx: Context) -> set[str]:
+    """The reporting year's ШНОР (M3 ``low_results``), once the results_index stage has run."""
+    schools = ctx.schools()
+    return set(schools.loc[schools["low_results"].fillna(False).astype(bool), "school_id"])
+
+
 # ------------------------------------------------------------------------------ the stages
 
 
@@ -275,10 +283,14 @@ def stage_ingest(ctx: Context) -> StageResult:
 
 
 def stage_indicators(ctx: Context) -> StageResult:
-    """M1: the indicator catalogue (with intervals) and the participants."""
+    """M1: the indicator catalogue (with intervals) and the participants. It runs after M3:
+    A37–A40 are shares of the teachers of ШНОР (the reporting year's list)."""
     p, data = ctx.params, ctx.data
     ind = indicators.compute(
-        data, confidence=p.confidence, ege_high_score=p.indicators.ege_high_score
+        data,
+        confidence=p.confidence,
+        ege_high_score=p.indicators.ege_high_score,
+        teacher_schools=shnor_ids(ctx),
     )
     c1 = indicators.temryuk_dynamics(data, confidence=p.confidence)
     ind_all = pd.concat([ind, c1], ignore_index=True) if not c1.empty else ind
@@ -327,9 +339,10 @@ def _index(ctx: Context, comps: pd.DataFrame) -> pd.DataFrame:
     ri = ctx.params.results_index
     return results_index.compute_index(
         comps,
-        {k: v.weight for k, v in ri.components.items()},
+        {k: v.weight for k, v in [*ri.components.items(), *ri.primary_components.items()]},
         method=ri.scaling,
         min_weight_share=ri.min_weight_share,
+        only_primary=set(ri.primary_components),
     )
 
 
@@ -399,7 +412,9 @@ def _group_columns(
     out["no_index_reason"] = (
         out["school_id"]
         .map(now)
-        .fillna("нет результатов, из которых складывается ИОР (ГИА, ВПР 5–6 кл.)")
+        .fillna(
+            "нет результатов, из которых складывается ИОР (ГИА, ВПР 5–6 кл.; для НОШ — ВПР 4 кл.)"
+        )
     )
     out.loc[out["results_index"].notna() & (out["no_index_reason"] == ""), "no_index_reason"] = ""
     return out
@@ -428,9 +443,26 @@ def stage_social_index(ctx: Context) -> StageResult:
     )
 
 
+def tutor_pairs(ctx: Context) -> pd.DataFrame | None:
+    """The МТКП form's tutor × teacher rows (for the tutor coverage of M6), or None when there
+    is no teachers table or no МТКП form; a broken form stops the run here with the same
+    message the support stage would give."""
+    if "teachers" not in ctx.data:
+        return None
+    p = ctx.params
+    forms_dir = p.raw_dir() / support.FORMS_SUBDIR
+    if not support.form_files(forms_dir):
+        return None
+    known = set(ctx.data["schools"]["school_id"].astype(str))
+    forms = support.read_forms(
+        forms_dir, year=int(p.year), school_ids=known, root=getattr(p, "root", None)
+    )
+    return forms.mtkp
+
+
 def stage_teachers(ctx: Context) -> StageResult:
     """M6: teachers' qualification (A–D) and shortages."""
-    tch = teachers.stage(ctx.data, ctx.params)
+    tch = teachers.stage(ctx.data, ctx.params, ctx.schools(), tutor_pairs(ctx))
     notes = [
         Note(
             "teachers",
@@ -441,7 +473,12 @@ def stage_teachers(ctx: Context) -> StageResult:
         for text in tch.notes
     ]
     return StageResult(
-        tables={TEACHERS_BY_SCHOOL: tch.by_school, TEACHERS_DISTRIBUTION: tch.distribution},
+        tables={
+            TEACHERS_BY_SCHOOL: tch.by_school,
+            TEACHERS_DISTRIBUTION: tch.distribution,
+            TEACHERS_BY_GROUP: tch.by_group,
+            TEACHERS_DEFICITS: tch.deficits,
+        },
         notes=notes,
     )
 
@@ -624,15 +661,16 @@ def stage_cycle(ctx: Context) -> StageResult:
 
 
 # The pipeline, in the order docs/methods.md fixes. A stage may read only what the stages above it
-# produced; M3 comes after M5 because ИОР is computed after the objectivity exclusions.
+# produced; M3 comes after M5 because ИОР is computed after the objectivity exclusions, and
+# M1 after M3 because A37–A40 are computed over the teachers of ШНОР.
 STAGES: list[Stage] = [
     Stage("ingest", "Проверка исходных данных", stage_ingest),
-    Stage("indicators", "Расчёт показателей (M1)", stage_indicators),
     Stage("tasks", "Статистика ВПР и дефициты по заданиям", stage_tasks),
     Stage("min_scores", "Минимальные баллы ГИА (M2)", stage_min_scores),
     Stage("objectivity", "Объективность результатов ВПР (M5)", stage_objectivity),
     Stage("results_index", "ИОР после исключений, ШНОР и лидеры (M3)", stage_results_index),
     Stage("social_index", "Индекс социального благополучия (M4)", stage_social_index),
+    Stage("indicators", "Расчёт показателей (M1)", stage_indicators),
     Stage("teachers", "Педагогические кадры (M6)", stage_teachers),
     Stage("support", "Методическая помощь, МНЦ, МТКП, дорожная карта (M7)", stage_support),
     Stage("cycle", "Динамика статусов и эффект поддержки", stage_cycle),

@@ -105,6 +105,7 @@ RU_HEADERS = {
     "change_status": "Статус динамики",
     "target": "Целевое значение",
     "target_status": "Статус цели",
+    "target_confirmed": "Подтверждение интервалом",
     "procedure": "Процедура",
     "grade": "Класс",
     "subject": "Предмет",
@@ -174,9 +175,9 @@ SMALL_CELL = "н/д (мало участников)"
 
 def _register_stage_labels() -> None:
     """Stage modules keep the Russian names of their own columns and sheets."""
-    from . import cycle, support
+    from . import cycle, support, teachers
 
-    for module in (support, cycle):
+    for module in (support, teachers, cycle):
         for key, value in module.RU_HEADERS.items():
             RU_HEADERS.setdefault(key, value)
         SHEET_NAMES.update({k: v for k, v in module.SHEET_NAMES.items() if k not in SHEET_NAMES})

@@ -5,11 +5,16 @@ Components are computed per school × year from student-level results; units exc
 non-objectivity (M5) are dropped before aggregation. Each component is scaled to 0..1 across
 the schools that have it in that year (1 = best); ИОР is the weighted mean over the
 components a school has, or none when less than `min_weight_share` of the weight is there.
+
+A primary-only school (НОШ) has none of these results: its ИОР comes from the
+``primary_components`` of the params (ВПР 4 кл., русский язык и математика), ranked over
+every school with grade-4 results and entering only the ИОР of school-years that have no
+other component, so the other schools' ИОР are unchanged (docs/methods_choices.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import numpy as np
 import pandas as pd
@@ -20,12 +25,14 @@ COMPONENT_LABELS = {
     "ege_mean": "Средний балл ЕГЭ (русский язык, профильная математика)",
     "oge_mean_mark": "Средняя отметка ОГЭ (русский язык, математика)",
     "vpr_mean_mark": "Средняя отметка ВПР (русский язык, математика, 5–6 кл.)",
+    "vpr4_mean_mark": "Средняя отметка ВПР (русский язык, математика, 4 кл.; для НОШ)",
 }
 COMPONENT_SHORT = {
     "gia_below_min": "ГИА: ниже минимума",
     "ege_mean": "ЕГЭ: средний балл",
     "oge_mean_mark": "ОГЭ: средняя отметка",
     "vpr_mean_mark": "ВПР 5–6: средняя отметка",
+    "vpr4_mean_mark": "ВПР 4: средняя отметка (НОШ)",
 }
 LOWER_IS_BETTER = {"gia_below_min"}
 CORE_SUBJECTS = ("Русский язык", "Математика")
@@ -89,6 +96,9 @@ def components(
         v = vpr[vpr["subject"].isin(CORE_SUBJECTS) & vpr["grade"].isin([5, 6])]
         v = drop_excluded(v, exclusions, "ВПР")
         parts.append(_mean_by(v, "mark", "vpr_mean_mark"))
+        v4 = vpr[vpr["subject"].isin(CORE_SUBJECTS) & (vpr["grade"] == 4)]
+        v4 = drop_excluded(v4, exclusions, "ВПР")
+        parts.append(_mean_by(v4, "mark", "vpr4_mean_mark"))
     if gia_marked is not None and not gia_marked.empty:
         g = gia_marked
         if "mark" in g:  # the ОГЭ mark is an optional column
@@ -152,14 +162,46 @@ def scale(comp: pd.DataFrame, method: str = "minmax") -> pd.Series:
     return out.where((count >= 2) & x.notna())
 
 
-def quartile(values: pd.Series) -> pd.Series:
-    """Quartile class 1..4 of each value within its population (NaN when < 4 values)."""
+def quartile(values: pd.Series, reference: pd.Series | None = None) -> pd.Series:
+    """Quartile class 1..4 of each value within its population (NaN when < 4 values).
+
+    ``reference`` (bool, same index): the values whose quartiles set the thresholds (every
+    value by default); the others are placed against them."""
     x = values.astype(float)
-    if x.notna().sum() < 4:
+    ref = x if reference is None else x[reference.reindex(x.index, fill_value=False)]
+    if ref.notna().sum() < 4:
         return pd.Series(np.nan, index=values.index)
-    q1, q2, q3 = np.nanquantile(x, [0.25, 0.5, 0.75])
+    q1, q2, q3 = np.nanquantile(ref, [0.25, 0.5, 0.75])
     out = np.select([x <= q1, x <= q2, x <= q3, x > q3], [1, 2, 3, 4], default=np.nan)
     return pd.Series(np.where(x.isna(), np.nan, out), index=values.index)
+
+
+def _place_primary(
+    comp: pd.DataFrame, index: pd.Series, rows: pd.Series, w: pd.Series
+) -> pd.Series:
+    """The ИОР of the primary-only school-years ``rows``: their percentile rank on the
+    only-primary components (among every school with them that year) read off the
+    distribution of the regular ИОР of the year. A single component spreads over 0..1 while a
+    weighted mean of several clusters in the middle; mapping ranks keeps the НОШ comparable
+    with the rest (the worst grade 4 of the municipality is placed at the lowest ИОР)."""
+    pc = comp[comp["component"].isin(w.index)]
+    pct = pc.assign(p=scale(pc, "percentile")).pivot_table(
+        index=["school_id", "year"], columns="component", values="p", aggfunc="first"
+    )
+    pct = pct.reindex(columns=w.index).reindex(index.index)
+    avail = pct.notna().mul(w, axis=1).sum(axis=1).replace(0, np.nan)
+    rank = pct.fillna(0).mul(w, axis=1).sum(axis=1) / avail
+    out = index.copy()
+    years = index.index.get_level_values("year")
+    for year in np.unique(years[rows.to_numpy()]):
+        in_year = years == year
+        ref = index[in_year & ~rows.to_numpy()].dropna()
+        sel = rows.to_numpy() & in_year
+        if ref.empty:
+            out[sel] = np.nan
+            continue
+        out[sel] = np.nanquantile(ref.to_numpy(), rank[sel].clip(0, 1).fillna(np.nan).to_numpy())
+    return out
 
 
 def compute_index(
@@ -168,8 +210,12 @@ def compute_index(
     *,
     method: str = "minmax",
     min_weight_share: float = 0.5,
+    only_primary: Collection[str] = (),
 ) -> pd.DataFrame:
-    """Per school × year: scaled components (wide), weight share, ИОР, quartile, reason."""
+    """Per school × year: scaled components (wide), weight share, ИОР, quartile, reason.
+
+    ``only_primary``: components that enter only the ИОР of school-years with none of the
+    other components (НОШ); for those the weight share is over the only-primary weights."""
     comp = comp[comp["component"].isin(weights.keys())].copy()
     comp["scaled"] = scale(comp, method)
     wide = comp.pivot_table(
@@ -183,20 +229,33 @@ def compute_index(
         if c not in wide:
             wide[c] = np.nan
     w = pd.Series({c: float(weights[c]) for c in names})
+    primary = [c for c in names if c in set(only_primary)]
+    regular = [c for c in names if c not in set(only_primary)]
+    is_primary = wide[regular].isna().all(axis=1) if regular else pd.Series(True, wide.index)
+    # only-primary components count only where nothing else does
+    wide.loc[~is_primary, primary] = np.nan
     avail = wide[names].notna()
     w_avail = avail.mul(w, axis=1).sum(axis=1)
-    share = w_avail / w.sum()
+    possible = np.where(is_primary, w[primary].sum(), w[regular].sum())
+    share = w_avail / pd.Series(possible, index=wide.index).replace(0, np.nan)
     index = wide[names].fillna(0).mul(w, axis=1).sum(axis=1) / w_avail.replace(0, np.nan)
     enough = share >= min_weight_share
+    if primary:
+        index = _place_primary(comp, index, is_primary & enough, w[primary])
     out = wide[names].add_suffix("_scaled").join(raw, how="left")
+    out["primary_only"] = is_primary & bool(primary)
     out["weight_share"] = share
     out["results_index"] = index.where(enough)
     out["no_index_reason"] = np.where(
         enough, "", "доступно менее " + f"{100 * min_weight_share:g}" + " % веса компонентов ИОР"
     )
     out = out.reset_index()
-    out["results_quartile"] = out.groupby("year", group_keys=False)["results_index"].apply(quartile)
-    few = out.groupby("year")["results_index"].transform(lambda s: s.notna().sum() < 4)
+    # The thresholds come from the ИОР of the regular components; НОШ are placed against them.
+    out["results_quartile"] = np.nan
+    for _year, g in out.groupby("year"):
+        out.loc[g.index, "results_quartile"] = quartile(g["results_index"], ~g["primary_only"])
+    regular_n = out["results_index"].where(~out["primary_only"])
+    few = regular_n.groupby(out["year"]).transform(lambda s: s.notna().sum() < 4)
     out.loc[few & out["results_index"].notna(), "no_index_reason"] = (
         "в году менее 4 ОО с ИОР: квартили не определены"
     )

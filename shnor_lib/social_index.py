@@ -20,7 +20,10 @@ The pipeline, after ИОР (M3, after the M5 exclusions):
 5. **Model**: OLS (statsmodels) of the standardized outcome on the standardized candidates
    with cluster-robust SEs by school (CR1, t with G − 1 df), HC1 without clusters.
    **Backward elimination**: drop the least significant term while p > α, then while more
-   than `max_terms` remain; keep at least one.
+   than `max_terms` remain; keep at least one. Then, with `drop_wrong_sign`, a term whose
+   sign contradicts its expected one (data/social_expected_signs.csv) leaves and the
+   elimination goes on. The final model is refitted on every school-year complete for the
+   kept terms (the selection ran on the rows complete for every candidate).
 6. **Weights**: exact LMG shares of R² of the selected terms (`stats.lmg`), normalized to
    sum to 1; sign s_j = sign of the coefficient.
 7. **ИСБ** = Σ w_j·s_j·z_j (higher = more favourable), rescaled 0..1 by min–max across all
@@ -48,7 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import results_index, schema, stats
+from . import DATA_DIR, results_index, schema, stats
 
 __all__ = [
     "ABOVE",
@@ -116,19 +119,19 @@ SHORT_LABELS: dict[str, str] = {
     "computers_per_student": "Компьютеров на обучающегося",
 }
 
-# Direction expected from the meaning of each characteristic (docs/methods.md M4): the sign
-# of its association with results. A fitted sign against it gets a note (not a drop).
-EXPECTED_SIGNS: dict[str, int] = {
-    **dict.fromkeys(STUDENT_SHARES, -1),
-    "parents_higher_ed": 1,
-    "rural": -1,
-    "distance_km": -1,
-    "is_small": -1,
-    "vacancies_share": -1,
-    "multi_subject_share": -1,
-    "no_subject_degree_share": -1,
-    "computers_per_student": 1,
-}
+
+# Direction expected from the meaning of each characteristic (docs/indicators.md, F1): the sign
+# of its association with results, kept as data (data/social_expected_signs.csv). With
+# ``social_index.drop_wrong_sign`` a term whose fitted sign contradicts it is kept out of the
+# model (docs/methods_choices.md); otherwise it only gets a note.
+def load_expected_signs() -> dict[str, int]:
+    """term → expected sign (−1, +1; 0 = no expectation) from the data file."""
+    path = DATA_DIR / "social_expected_signs.csv"
+    table = pd.read_csv(path, dtype={"term": str}, keep_default_na=False)
+    return {str(t): int(v) for t, v in zip(table["term"], table["expected_sign"], strict=True)}
+
+
+EXPECTED_SIGNS: dict[str, int] = load_expected_signs()
 
 MODEL_COLUMNS = ["term", "coef", "se", "pvalue", "ci_low", "ci_high", "lmg", "weight", "sign"]
 SELECTION_COLUMNS = ["term", "label", "status", "step", "pvalue", "reason"]
@@ -419,6 +422,40 @@ def _sequential_r2(corr: np.ndarray, j: int, kept: Sequence[int]) -> float:
     return stats.r2_from_corr(corr, j, kept) if kept else 0.0
 
 
+def _refit_complete(
+    frame: pd.DataFrame,
+    outcome: str,
+    terms: list[str],
+    y_all: np.ndarray,
+    groups_all: np.ndarray | None,
+    current: tuple,
+    notes: list[Note],
+) -> tuple:
+    """The final model on every row with the outcome and the kept ``terms`` (the selection
+    ran on the rows complete for every candidate, fewer when some candidate has gaps).
+    Returns (res, data, y, Zs, zy, groups); ``current`` when no row is added."""
+    _res, data, _y, _Zs, _zy, _groups = current
+    cols = pd.DataFrame({t: _num(frame[t]) for t in terms}, index=frame.index)
+    rows = ~np.isnan(y_all) & ~cols.isna().any(axis=1).to_numpy()
+    if int(rows.sum()) <= len(data):
+        return current
+    full = cols[rows].assign(**{outcome: y_all[rows]})
+    y = full[outcome].to_numpy()
+    zy = (y - y.mean()) / y.std()
+    Zs = (full[terms] - full[terms].mean()) / full[terms].std(ddof=0)
+    groups = groups_all[rows] if groups_all is not None else None
+    res = _robust_ols(zy, Zs.to_numpy(), groups)
+    notes.append(
+        (
+            "info",
+            f"Характеристики отбирались на {len(data)} наблюдениях (ОО × год), полных по всем "
+            f"кандидатам; итоговая модель оценена заново на {int(rows.sum())} наблюдениях, "
+            "полных по отобранным характеристикам.",
+        )
+    )
+    return res, full, y, Zs, zy, groups
+
+
 def fit(
     frame: pd.DataFrame,
     outcome: str,
@@ -432,8 +469,15 @@ def fit(
     max_missing_share: float = 0.2,
     min_units: int = 10,
     min_units_per_term: float = 2,
+    expected_signs: Mapping[str, int] | None = None,
 ) -> SocialFit:
     """Fit M4: standardized OLS, robust SEs, backward elimination, exact LMG weights.
+
+    ``expected_signs`` (term → −1 / +1): when the elimination would stop, a term whose fitted
+    sign contradicts its expected one is dropped (the least significant of them) and the
+    elimination goes on. The
+    selection runs on the rows complete for every usable candidate; the final model is then
+    refitted on every row complete for its kept terms.
 
     `frame` holds the outcome and the candidate columns (one row per school-year);
     `cluster` is a column name of `frame` or an array of cluster labels (school ids) —
@@ -516,7 +560,7 @@ def fit(
         notes.append(
             (
                 "data",
-                f"{n_incomplete} наблюдений (ОО × год) с ИОР не вошли в оценку модели: "
+                f"{n_incomplete} наблюдений (ОО × год) с ИОР не вошли в отбор характеристик: "
                 "в социальном паспорте нет части характеристик.",
             )
         )
@@ -609,17 +653,18 @@ def fit(
     Zs = Z[start]
     terms = list(start)
     step = 0
-    while True:
+    expected = dict(expected_signs or {})
+    while terms:
         res = _robust_ols(zy, Zs[terms].to_numpy(), groups)
         p = pd.Series(np.asarray(res.pvalues)[1:], index=terms).fillna(1.0)
-        if len(terms) == 1:
-            break
+        b = pd.Series(np.asarray(res.params)[1:], index=terms)
         worst = p[::-1].idxmax()  # ties: the later candidate goes first
-        if p[worst] > alpha:
+        if len(terms) > 1 and p[worst] > alpha:
             step += 1
             out_(worst, f"незначима: {_p(p[worst])} > α = {_f(alpha, 2)}", step, float(p[worst]))
             terms.remove(worst)
-        elif len(terms) > max_terms:
+            continue
+        if len(terms) > max_terms:
             step += 1
             out_(
                 worst,
@@ -629,8 +674,37 @@ def fit(
                 float(p[worst]),
             )
             terms.remove(worst)
-        else:
+            continue
+        # the model the elimination would stop at: a term reading against its meaning leaves
+        # it (the least significant such term first) and the elimination goes on
+        wrong = [t for t in terms if expected.get(t, 0) * b[t] < 0]
+        if not wrong:
             break
+        worst = p[wrong][::-1].idxmax()
+        step += 1
+        how = "чем больше, тем выше" if b[worst] > 0 else "чем больше, тем ниже"
+        out_(
+            worst,
+            f"знак связи противоположен ожидаемому по смыслу ({how} ИОР; {_p(p[worst])})",
+            step,
+            float(p[worst]),
+        )
+        terms.remove(worst)
+    if not terms:
+        notes.append(
+            (
+                "warning",
+                "Ни одна характеристика не связана с ИОР в ожидаемом по смыслу направлении: "
+                "ИСБ не рассчитан.",
+            )
+        )
+        return finish(result)
+    res, data, y, Zs, zy, groups = _refit_complete(
+        frame, outcome, terms, y_all, groups_all, (res, data, y, Zs, zy, groups), notes
+    )
+    p = pd.Series(np.asarray(res.pvalues)[1:], index=terms).fillna(1.0)
+    result.n_obs = len(data)
+    result.n_clusters = int(len(np.unique(groups))) if groups is not None else len(data)
     if p.iloc[0] > alpha and len(terms) == 1:
         notes.append(
             (
@@ -824,7 +898,31 @@ def fit_population(pop: pd.DataFrame, cand_names: list[str], params: Any) -> Soc
         max_missing_share=float(params.social_index["max_missing_share"]),
         min_units=int(params.social_index["min_fit_schools"]),
         min_units_per_term=float(params.social_index["min_schools_per_term"]),
+        expected_signs=EXPECTED_SIGNS if params.social_index["drop_wrong_sign"] else None,
     )
+
+
+WRONG_SIGN_REASON = "знак связи противоположен ожидаемому"
+
+
+def sign_rule_notes(model: SocialFit, active: bool) -> list[Note]:
+    """An info note on the expected-sign rule: which characteristics it kept out, or none."""
+    if not active or not model.ok:
+        return []
+    sel = model.selection
+    out = sel[sel["reason"].fillna("").str.startswith(WRONG_SIGN_REASON)]
+    which = (
+        "исключены: " + ", ".join(f"«{label(t)}»" for t in out["term"])
+        if len(out)
+        else "таких характеристик в этой модели не было"
+    )
+    return [
+        (
+            "info",
+            "Характеристика, связь которой с ИОР противоположна ожидаемой по смыслу (например, "
+            "«больше обучающихся на учёте — выше результаты»), в ИСБ не включается; " + which + ".",
+        )
+    ]
 
 
 def fit_region(region_sample: pd.DataFrame, params: Any) -> SocialFit:
@@ -925,6 +1023,7 @@ def stage(
     else:
         model = fit_population(pop, cand_names, params)
     messages += model.notes
+    messages += sign_rule_notes(model, bool(params.social_index["drop_wrong_sign"]))
     against = [t for t in model.terms if EXPECTED_SIGNS.get(t, 0) * float(model.signs[t]) < 0]
     if against:
         messages.append(

@@ -30,6 +30,8 @@ SOCIAL_NOTES = "social_notes"
 SOCIAL_INDEX = "social_index"
 TEACHERS_BY_SCHOOL = "teachers_by_school"
 TEACHERS_DISTRIBUTION = "teachers_distribution"
+TEACHERS_BY_GROUP = "teachers_by_group"
+TEACHERS_DEFICITS = "teachers_deficits"
 SUPPORT = "support"
 ROADMAP_OVERDUE = "roadmap_overdue"
 SUPPORT_NOTES = "support_notes"
@@ -70,6 +72,8 @@ PUBLISHED: tuple[str, ...] = (
     SOCIAL_INDEX,
     TEACHERS_BY_SCHOOL,
     TEACHERS_DISTRIBUTION,
+    TEACHERS_BY_GROUP,
+    TEACHERS_DEFICITS,
     SUPPORT,
     ROADMAP_OVERDUE,
     SUPPORT_NOTES,

@@ -22,7 +22,7 @@ from .tables import (
     RESULTS_INDEX,
     SCHOOLS,
 )
-from .wording import ci_label, years
+from .wording import ci_label, percent_adjective, years
 
 SMALL = publish.SMALL_CELL
 
@@ -180,8 +180,31 @@ def indicator_table(
             "Статус динамики": sel["change_status"].fillna("нет данных"),
             "Цель": sel["target"].fillna(""),
             "Статус цели": sel["target_status"].fillna("нет данных"),
+            "Подтверждение интервалом": _confirmed(sel),
         }
     ).reset_index(drop=True)
+
+
+def target_rule_note(res: Results) -> str:
+    """How the «Статус цели» and «Подтверждение интервалом» columns read (the sentence under
+    the indicator tables; the rule is in docs/methods_choices.md)."""
+    level = percent_adjective(res.params.confidence, "ный")
+    return (
+        "«Статус цели» — вердикт по фактическому значению: «достигнут», если значение не ниже "
+        "цели (цель 100 % — когда охвачены все), а для цели «положительная динамика» — если "
+        "значение выросло к прошлому году; иначе «не достигнут». «Подтверждение интервалом» "
+        f"показывает, подтверждает ли этот вердикт {level} доверительный интервал (весь "
+        "интервал по ту же сторону от цели или от нуля); «не подтверждено» — значение близко "
+        "к границе, и при выборочных данных вердикт мог бы быть другим."
+    )
+
+
+def _confirmed(sel: pd.DataFrame) -> pd.Series:
+    """Whether the interval confirms the target verdict («» for tables computed before the
+    column existed)."""
+    if "target_confirmed" not in sel:
+        return pd.Series("", index=sel.index)
+    return sel["target_confirmed"].fillna("").replace(SMALL, "")
 
 
 KEY_SCHOOL_INDICATORS = (
@@ -270,6 +293,7 @@ def components_raw(res: Results) -> pd.DataFrame:
         "ege_mean": " (балл)",
         "oge_mean_mark": "",
         "vpr_mean_mark": "",
+        "vpr4_mean_mark": "",
     }
     for comp, label in results_index.COMPONENT_LABELS.items():
         col = f"{comp}_value"
@@ -501,10 +525,25 @@ def targets_summary(res: Results) -> pd.DataFrame:
     ind = res.tables[INDICATORS]
     cur = ind[(ind["level"] == "municipality") & (ind["year"] == res.params.year)]
     names = indicator_names()
-    order = ["достигнут", "не достигнут", "не определён", "нет данных"]
+    order = ["достигнут", "не достигнут", "не определён", "нет данных", "цель не установлена"]
+    confirmed = _confirmed(cur) == indicators.CONFIRMED
     rows = []
     for status in order:
-        ids = cur.loc[cur["target_status"] == status, "indicator_id"]
+        is_status = cur["target_status"] == status
+        ids = cur.loc[is_status, "indicator_id"]
         shown = [indicators.C1_SHORT.get(i) or names.get(i, i).split(". ", 1)[0] for i in ids]
-        rows.append((status, len(ids), ", ".join(shown) if shown else "—"))
-    return pd.DataFrame(rows, columns=["Статус цели", "Показателей", "Показатели (номера)"])
+        if status not in order[:2] and ids.empty:
+            continue  # only the statuses that occur, besides met / not met
+        n_conf = int((is_status & confirmed).sum()) if status in order[:2] else None
+        rows.append((status, len(ids), n_conf, ", ".join(shown) if shown else "—"))
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "Статус цели",
+            "Показателей",
+            "Из них подтверждено интервалом",
+            "Показатели (номера)",
+        ],
+    )
+    out["Из них подтверждено интервалом"] = out["Из них подтверждено интервалом"].astype("Int64")
+    return out

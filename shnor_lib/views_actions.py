@@ -394,12 +394,24 @@ def _cluster_map_figure(
     return fig
 
 
-def risk_method_text(method: str = "terciles") -> str:
-    """How the risk levels were set (params ``clusters.risk_levels``), in Russian."""
+def risk_method_text(method: str = "fixed") -> str:
+    """How the risk levels were set (params ``clusters.risk_levels``), in Russian; for the
+    fixed thresholds, each factor's thresholds."""
     if method == "fixed":
+        parts = []
+        for f in factors().values():
+            worse = "не ниже" if f.risk_sign > 0 else "не выше"
+            better = "ниже" if f.risk_sign > 0 else "выше"
+            parts.append(
+                f"{f.label}: «высокий» — {worse} {f.format_value(f.high)}, «низкий» — "
+                f"{better} {f.format_value(f.low)}"
+            )
         return (
             "Уровень риска по каждому фактору определён по фиксированным порогам из "
-            "справочника факторов риска (shnor_lib/data/risk_factors.yml)."
+            "справочника факторов риска (shnor_lib/data/risk_factors.yml; их можно изменить под "
+            "муниципалитет): " + "; ".join(parts) + ". Между порогами — «средний». Пороги — "
+            "ориентиры по умолчанию, а не нормативы; в отличие от терцилей они не делают «высоким» "
+            "риск у трети ОО по построению."
         )
     return (
         "Уровень риска по каждому фактору определён по терцилям среди ОО муниципалитета: "

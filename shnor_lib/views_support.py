@@ -27,7 +27,9 @@ from .tables import (
     SCHOOLS,
     SUPPORT,
     SUPPORT_NOTES,
+    TEACHERS_BY_GROUP,
     TEACHERS_BY_SCHOOL,
+    TEACHERS_DEFICITS,
     TEACHERS_DISTRIBUTION,
 )
 from .wording import ci_label, percent_adjective
@@ -283,7 +285,93 @@ def teachers_shares(res: Results, year: int | None = None) -> pd.DataFrame:
                 row[f"{y}, % [{ci_label(res.params.confidence)}]"] = MISSING
         row[f"n ({year})"] = int(sel.loc[year, "n"]) if year in sel.index else pd.NA
         rows.append(row)
+    out = pd.DataFrame(rows)
+    by_group = teachers_shares_by_group(res, year)
+    if out.empty or by_group.empty:
+        return out
+    # A37–A40 are shares of the teachers of ШНОР (C2: ШНОР and ШССУ): shown beside all teachers
+    extra = [c for c in by_group.columns if c.startswith((teachers.SHNOR, "n (" + teachers.SHNOR))]
+    extra = [c for c in extra if teachers.ALL_SCHOOLS not in c]
+    renamed = {c: f"{c.split(',')[0]}, {year}, % [95 % ДИ]" for c in extra if "%" in c}
+    merged = out.merge(by_group[["Показатель", *extra]], on="Показатель", how="outer", sort=False)
+    # rows of one group only (tutor coverage of ШНОР): no value for all teachers
+    merged[[c for c in out.columns if "%" in c]] = merged[
+        [c for c in out.columns if "%" in c]
+    ].fillna(MISSING)
+    for c in [c for c in merged.columns if c.startswith("n (")]:
+        merged[c] = merged[c].astype("Int64")
+    return merged.rename(columns=renamed)
+
+
+def teachers_shares_by_group(res: Results, year: int | None = None) -> pd.DataFrame:
+    """The shares of the reporting year over the teachers of all schools, of ШНОР (A37–A40)
+    and of ШНОР and ШССУ together (C2): «value [CI]» and n per group."""
+    b = _t(res, TEACHERS_BY_GROUP)
+    year = _year(res, b, year)
+    if b.empty or year is None:
+        return pd.DataFrame()
+    cur = b[b["year"] == year]
+    names = teachers.indicator_names()
+    groups = [g for g in teachers.SHARE_GROUPS if g in set(cur["group"])]
+    rows = []
+    for ind in [*teachers.FLAG_SHARES, *teachers.EXTRA_SHARES, "teacher_deficit_ab_share"]:
+        sel = cur[cur["indicator_id"] == ind].set_index("group")
+        if sel.empty:
+            continue
+        row: dict[str, Any] = {"Показатель": names.get(ind, ind)}
+        for g in groups:
+            if g not in sel.index:
+                row[f"{g}, % [95 % ДИ]"], row[f"n ({g})"] = MISSING, pd.NA
+                continue
+            r = sel.loc[g]
+            small = _missing(r["value"]) and r["n"] > 0
+            row[f"{g}, % [95 % ДИ]"] = (
+                SMALL_N if small else _ci(r["value"], r["ci_low"], r["ci_high"])
+            )
+            row[f"n ({g})"] = int(r["n"])
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def teachers_deficits(res: Results, year: int | None = None) -> pd.DataFrame:
+    """Deficit levels A–D by school group × subject (the ДПП plan and the tutors need them),
+    with the expert and test scores apart and their mean."""
+    d = _t(res, TEACHERS_DEFICITS)
+    year = _year(res, d, year)
+    if d.empty or year is None:
+        return pd.DataFrame()
+    d = d[d["year"] == year]
+    small = d["share_a"].isna() & (d["n_assessed"] > 0)
+
+    def count(lv: str) -> list[str]:
+        return [
+            SMALL_N if s else (MISSING if _missing(n) else f"{int(n)} ({fmt_percent(p, 0)})")
+            for s, n, p in zip(small, d[f"n_{lv}"], d[f"share_{lv}"], strict=True)
+        ]
+
+    def score(col: str) -> list[str]:
+        return [MISSING if _missing(v) else fmt_number(v, 1) for v in d[col]]
+
+    out = pd.DataFrame(
+        {
+            "Группа ОО": d["group"].to_numpy(),
+            "Предмет": d["subject"].to_numpy(),
+            "Педагогов": d["n_teachers"].astype("Int64").to_numpy(),
+            "С оценкой": d["n_assessed"].astype("Int64").to_numpy(),
+        }
+    )
+    for lv in ("a", "b", "c", "d"):
+        out[lv.upper()] = count(lv)
+    out["A + B, % [95 % ДИ]"] = [
+        SMALL_N if s else _ci(v, lo, hi)
+        for s, v, lo, hi in zip(
+            small, d["share_ab"], d["share_ab_ci_low"], d["share_ab_ci_high"], strict=True
+        )
+    ]
+    out["Экспертная оценка, средний балл"] = score("expert_mean")
+    out["Тестовая оценка, средний балл"] = score("test_mean")
+    out["Среднее двух оценок"] = score("score_mean")
+    return out
 
 
 SHORT_SHARES = {

@@ -62,6 +62,21 @@ def test_fixed_thresholds_from_data_file_and_overrides():
         risk_profile.levels(_values(unknown=[1.0]))
 
 
+def test_fixed_thresholds_are_the_default_and_the_report_states_them():
+    from shnor_lib import views_actions
+    from shnor_lib.config import load_params
+
+    assert load_params().clusters.risk_levels == "fixed"
+    text = views_actions.risk_method_text(load_params().clusters.risk_levels)
+    # every factor with its thresholds, from the data file
+    f = risk_profile.factors()["disabled_share"]
+    assert (f.high, f.low) == (10.0, 4.0)
+    assert "обучающиеся с ОВЗ: «высокий» — не ниже 10,0 %, «низкий» — ниже 4,0 %" in text
+    assert "компьютеров на обучающегося: «высокий» — не выше 0,10" in text
+    assert all(g.label in text for g in risk_profile.factors().values())
+    assert "терцил" in views_actions.risk_method_text("terciles")
+
+
 def test_factor_values_from_context_and_passed_shares():
     schools = pd.DataFrame({"school_id": ["a", "b", "c"]})
     ctx = pd.DataFrame(

@@ -54,7 +54,9 @@ def test_dynamics_with_newcombe_interval():
     lo, hi = newcombe_diff_ci(4, 4, 3, 4)
     assert r["change_ci_low"] == pytest.approx(100 * lo)
     assert r["change_status"] == "без значимых изменений"
-    assert r["target_status"] == "не определён"
+    # the plain verdict: the actual share rose (+25 п.п.), the interval does not confirm it
+    assert r["target_status"] == "достигнут"
+    assert r["target_confirmed"] == "не подтверждено"
 
 
 def test_ege_80_100_and_absent_indicators_listed_as_no_data(ind):
@@ -123,3 +125,111 @@ def test_change_hidden_when_last_year_was_small():
     ].iloc[0]
     assert r["n"] == 12 and pd.notna(r["value"]) and r["n_prev"] == 4
     assert pd.isna(r["change"]) and r["change_status"] == "н/д (мало участников)"
+
+
+def _stats_tables(rows: list[tuple[str, int, int, int]], num: str, den: str) -> dict:
+    t = tiny_tables()
+    t["school_stats"] = pd.DataFrame(
+        [{"school_id": s, "year": y, num: k, den: n} for s, y, k, n in rows]
+    )
+    return t
+
+
+def test_full_count_meets_a_100_percent_target():
+    # A25 (medalists with ≥ 70 on an elective ЕГЭ), target «не менее 100 %»: 7 of 7 meets it
+    # although the Wilson interval of 7/7 reaches down to 64.6 %; 6 of 7 does not.
+    t = _stats_tables(
+        [("100001", 2024, 7, 7), ("100002", 2024, 6, 7)],
+        "medalists_elective_ge70",
+        "medalists_total",
+    )
+    ind = indicators.compute(t)
+    full = _row(ind, "medalists_ege70_share", "100001", 2024)
+    assert full["value"] == 100.0 and full["ci_low"] < 100
+    assert (full["target_status"], full["target_confirmed"]) == ("достигнут", "не подтверждено")
+    short = _row(ind, "medalists_ege70_share", "100002", 2024)
+    assert short["target_status"] == "не достигнут"
+    # 6/7 = 85.7 %: the interval (wilson_ci(6, 7) reaches 97.4 %) stays below 100 % → confirmed
+    assert 100 * wilson_ci(6, 7)[1] < 100
+    assert short["target_confirmed"] == "подтверждено интервалом"
+    muni = _row(ind, "medalists_ege70_share", None, 2024)  # 13 of 14 → not met
+    assert (muni["numerator"], muni["n"], muni["target_status"]) == (13, 14, "не достигнут")
+
+
+def test_min_target_verdict_and_interval_confirmation():
+    # A24 «не менее 95 %»: 960/1000 = 96 % — met, but lo = 94.6 % < 95 → not confirmed;
+    # 990/1000 — met and confirmed (lo = 98.2 %); 900/1000 — not met, confirmed (hi = 91.7 %).
+    t = _stats_tables(
+        [("100001", 2024, 960, 1000), ("100002", 2024, 990, 1000), ("100003", 2024, 900, 1000)],
+        "parents_satisfied",
+        "parents_surveyed",
+    )
+    ind = indicators.compute(t)
+    got = {
+        sid: tuple(
+            _row(ind, "parent_satisfaction_assessment", sid, 2024)[
+                ["target_status", "target_confirmed"]
+            ]
+        )
+        for sid in ("100001", "100002", "100003")
+    }
+    assert got == {
+        "100001": ("достигнут", "не подтверждено"),
+        "100002": ("достигнут", "подтверждено интервалом"),
+        "100003": ("не достигнут", "подтверждено интервалом"),
+    }
+
+
+def test_dynamics_verdict_zero_change_not_met_and_no_previous_year_no_data():
+    # A5 (аттестат 9 кл.), «положительная динамика»: 2023 80/100 → 2024 80/100 (no change:
+    # not met); 100002 2023 50/100 → 2024 70/100 (+20 п.п., interval above 0: confirmed).
+    t = _stats_tables(
+        [
+            ("100001", 2023, 80, 100),
+            ("100001", 2024, 80, 100),
+            ("100002", 2023, 50, 100),
+            ("100002", 2024, 70, 100),
+        ],
+        "g9_certificate_awarded",
+        "g9_graduates",
+    )
+    ind = indicators.compute(t)
+    same = _row(ind, "ooo_certificate_share", "100001", 2024)
+    assert same["change"] == 0 and same["target_status"] == "не достигнут"
+    assert same["target_confirmed"] == "не подтверждено"
+    up = _row(ind, "ooo_certificate_share", "100002", 2024)
+    assert up["change_ci_low"] > 0
+    assert (up["target_status"], up["target_confirmed"]) == ("достигнут", "подтверждено интервалом")
+    first = _row(ind, "ooo_certificate_share", "100002", 2023)
+    assert (first["target_status"], first["target_confirmed"]) == ("нет данных", "")
+
+
+def test_indicator_without_target_says_so():
+    t = _stats_tables(
+        [("100001", 2024, 3, 10)], "pupils_fin_lit_success", "pupils_fin_lit_assessed"
+    )
+    r = _row(indicators.compute(t), "financial_lit_success_share", "100001", 2024)  # A21
+    assert (r["target"], r["target_status"]) == ("", "цель не установлена")
+
+
+def test_teacher_shares_are_over_the_teachers_of_shnor():
+    # A37 «доля педагогов ШНОР, прошедших диагностику»: 100001 (ШНОР) 3 of 4 diagnosed,
+    # 100002 (not ШНОР) 1 of 4. Over ШНОР: 3/4; over every school it would be 4/8.
+    t = tiny_tables()
+    t["teachers"] = pd.DataFrame(
+        {
+            "year": 2024,
+            "school_id": ["100001"] * 4 + ["100002"] * 4,
+            "teacher_id": [f"T{i}" for i in range(8)],
+            "diagnosed": [True, True, True, False, True, False, False, None],
+        }
+    )
+    every = _row(indicators.compute(t), "teacher_diagnostics_share", None, 2024)
+    assert (every["numerator"], every["n"]) == (4, 8)
+    ind = indicators.compute(t, teacher_schools={"100001"})
+    shnor = _row(ind, "teacher_diagnostics_share", None, 2024)
+    assert (shnor["numerator"], shnor["n"], shnor["value"]) == (3, 4, 75.0)
+    rows = ind[(ind["indicator_id"] == "teacher_diagnostics_share") & (ind["level"] == "school")]
+    assert set(rows["school_id"]) == {"100001"}
+    none = indicators.compute(t, teacher_schools=set())  # no ШНОР: no data, not all teachers
+    assert _row(none, "teacher_diagnostics_share", None, 2024)["target_status"] == "нет данных"

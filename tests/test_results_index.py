@@ -225,3 +225,62 @@ def test_components_from_small_groups_are_left_out():
     )
     comp = results_index.components({"vpr": vpr}, None, [2024], 3, min_n=10)
     assert comp["school_id"].tolist() == ["a"]
+
+
+def test_primary_only_school_gets_an_index_from_vpr4():
+    # Tiny fixture: 100003 is an НОШ (ВПР 4 кл. only, marks 4, 4, 5, 3 → mean 4.0). 100001 also
+    # writes ВПР 4 (marks 3, 3, 2, 2 → 2.5): the component is scaled over both (100003 → 1,
+    # 100001 → 0) but enters only the ИОР of 100003, which has nothing else.
+    from conftest import tiny_tables
+
+    t = tiny_tables()
+    g4 = t["vpr"][t["vpr"]["school_id"] == "100001"].assign(grade=4)
+    g4["mark"] = g4["student_id"].map({"S00": 3, "S01": 3, "S02": 2, "S03": 2})
+    g4["student_id"] = g4["student_id"] + "g4"
+    vpr = pd.concat([t["vpr"], g4], ignore_index=True)
+    comp = results_index.components({"vpr": vpr}, None, [2024], 3)
+    v4 = comp[comp["component"] == "vpr4_mean_mark"].set_index("school_id")["value"]
+    assert v4.to_dict() == {"100001": 2.5, "100003": 4.0}
+    weights = {**W, "vpr4_mean_mark": 0.2}
+    # ВПР 5–6 alone is 0.2 of the weight: let it suffice here so the regular schools have an ИОР
+    idx = results_index.compute_index(
+        comp, weights, only_primary={"vpr4_mean_mark"}, min_weight_share=0.2
+    ).set_index("school_id")
+    # regular: 100001 ВПР 5 mean 3.5 → 1, 100002 3.0 → 0; grade 4 does not enter 100001's ИОР
+    assert idx.loc["100001", "results_index"] == pytest.approx(1.0)
+    assert idx.loc["100002", "results_index"] == pytest.approx(0.0)
+    assert np.isnan(idx.loc["100001", "vpr4_mean_mark_scaled"])
+    assert idx.loc["100001", "weight_share"] == pytest.approx(0.2)
+    # 100003: the best grade 4 (percentile 1) → the top of the regular ИОР distribution
+    assert idx.loc["100003", "results_index"] == pytest.approx(1.0)
+    assert idx.loc["100003", "weight_share"] == pytest.approx(1.0)
+    assert bool(idx.loc["100003", "primary_only"]) and not bool(idx.loc["100001", "primary_only"])
+    # without only_primary ВПР 4 is an ordinary component of every school that has it
+    every = results_index.compute_index(comp, weights).set_index("school_id")
+    assert every.loc["100001", "weight_share"] == pytest.approx(0.4 / 1.2)
+    assert every.loc["100003", "weight_share"] == pytest.approx(0.2 / 1.2)
+    assert np.isnan(every.loc["100003", "results_index"])
+
+
+def test_index_of_other_schools_unchanged_by_the_primary_component():
+    comp = _comp(
+        [
+            ("a", 2024, "gia_below_min", 10.0, 40),
+            ("b", 2024, "gia_below_min", 30.0, 40),
+            ("a", 2024, "vpr_mean_mark", 3.0, 30),
+            ("b", 2024, "vpr_mean_mark", 4.0, 30),
+            ("a", 2024, "vpr4_mean_mark", 4.5, 30),
+            ("n", 2024, "vpr4_mean_mark", 3.0, 30),
+        ]
+    )
+    base = results_index.compute_index(comp[comp["component"] != "vpr4_mean_mark"], W)
+    idx = results_index.compute_index(
+        comp, {**W, "vpr4_mean_mark": 0.2}, only_primary={"vpr4_mean_mark"}
+    )
+    got = idx.set_index("school_id")
+    assert got.loc[["a", "b"], "results_index"].tolist() == pytest.approx(
+        base.set_index("school_id").loc[["a", "b"], "results_index"].tolist()
+    )
+    # n has the lower of two ВПР 4 means (percentile 0): placed at the lowest regular ИОР, b's
+    # (a: (0.4 · 1 + 0.2 · 0) / 0.6; b: (0.4 · 0 + 0.2 · 1) / 0.6)
+    assert got.loc["n", "results_index"] == pytest.approx(0.2 / 0.6)

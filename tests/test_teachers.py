@@ -161,3 +161,103 @@ def test_years_after_the_reporting_year_are_ignored(params):
     later = t.assign(year=pd.array([2025] * len(t), dtype="Int64"))
     res = teachers.stage({"teachers": pd.concat([t, later], ignore_index=True)}, params)
     assert set(res.by_school["year"]) == {2024}
+
+
+def _schools(shnor: set[str], hard: set[str]) -> pd.DataFrame:
+    ids = ["100001", "100002", "100003"]
+    return pd.DataFrame(
+        {
+            "school_id": ids,
+            "low_results": [i in shnor for i in ids],
+            "hard_context": pd.array([i in hard for i in ids], dtype="boolean"),
+        }
+    )
+
+
+def test_shares_by_school_group(params):
+    # 100001 is ШНОР (12 teachers, 11 diagnosed), 100002 ШССУ (3 teachers, all diagnosed)
+    res = teachers.stage({"teachers": _fixture()}, params, _schools({"100001"}, {"100002"}))
+    g = res.by_group.set_index(["group", "indicator_id"])
+    assert g.loc[("ШНОР", "teacher_diagnostics_share"), ["numerator", "n"]].tolist() == [11, 12]
+    assert g.loc[("ШНОР и ШССУ", "teacher_diagnostics_share"), ["numerator", "n"]].tolist() == [
+        14,
+        15,
+    ]
+    assert g.loc[("все ОО", "teacher_diagnostics_share"), "n"] == 15
+    # A+B of ШНОР: 6 of the 11 with a level
+    assert g.loc[("ШНОР", "teacher_deficit_ab_share"), ["numerator", "n"]].tolist() == [6, 11]
+    assert "teacher_id" not in res.by_group.columns
+
+
+def test_deficits_by_subject_and_group_with_scores_apart():
+    t = _fixture()
+    # 100001: the first 6 teach Математика, the rest Русский язык; 100002: Математика
+    t["subject"] = ["Математика"] * 6 + ["Русский язык"] * 6 + ["Математика"] * 3
+    p = load_params(overrides={"min_group_size": 3})
+    res = teachers.stage({"teachers": t}, p, _schools({"100001"}, {"100002"}))
+    d = res.deficits.set_index(["group", "subject"])
+    # ШНОР, Математика: scores 30, 45, 50, 55, 60, 65 → A 2, B 4
+    math = d.loc[("ШНОР", "Математика")]
+    assert [math[c] for c in ("n_a", "n_b", "n_c", "n_d")] == [2, 4, 0, 0]
+    assert math["expert_mean"] == pytest.approx((30 + 45 + 50 + 55 + 60 + 65) / 6)
+    assert math["n_test"] == 0 and np.isnan(math["test_mean"])
+    # ШССУ (не ШНОР), Математика: expert 40, 90, 75 and test the same
+    hard = d.loc[("ШССУ (не ШНОР)", "Математика")]
+    assert hard["expert_mean"] == pytest.approx(205 / 3) == hard["test_mean"]
+    assert [hard[c] for c in ("n_a", "n_b", "n_c", "n_d")] == [1, 0, 1, 1]
+    # all schools, all subjects: 14 with a level; Русский язык of ШНОР has 5 (one without)
+    assert d.loc[("все ОО", "все предметы"), "n_assessed"] == 14
+    assert d.loc[("ШНОР", "Русский язык"), "n_assessed"] == 5
+    assert ("прочие ОО", "все предметы") not in d.index  # no teachers there
+
+
+def test_deficits_small_groups_blank(params):
+    t = _fixture().assign(subject="Математика")
+    res = teachers.stage({"teachers": t}, params, _schools({"100001"}, {"100002"}))
+    d = res.deficits.set_index(["group", "subject"])
+    small = d.loc[("ШССУ (не ШНОР)", "Математика")]  # 3 teachers < 10
+    assert np.isnan(small["n_a"]) and np.isnan(small["expert_mean"])
+    assert np.isnan(small["score_mean"]) and small["n_assessed"] == 3
+    big = d.loc[("ШНОР", "Математика")]  # 11 with a level, 11 expert scores
+    assert big["n_assessed"] == 11 and not np.isnan(big["expert_mean"])
+
+
+def test_group_and_deficit_views_from_published_tables(params, tmp_path):
+    from shnor_lib import publish, views_support
+    from shnor_lib.pipeline import Results
+
+    t = _fixture().assign(subject="Математика")
+    res = teachers.stage({"teachers": t}, params, _schools({"100001"}, {"100002"}))
+    for name, frame in (("teachers_by_group", res.by_group), ("teachers_deficits", res.deficits)):
+        publish.write_csv(frame, tmp_path / f"{name}.csv")
+    back = {p.stem: publish.read_csv(p) for p in tmp_path.glob("*.csv")}
+    r = Results(params=params, tables=back)
+    shares = views_support.teachers_shares_by_group(r).set_index("Показатель")
+    diag = shares.loc[teachers.indicator_names()["teacher_diagnostics_share"]]
+    assert diag["n (ШНОР)"] == 12 and diag["n (ШНОР и ШССУ)"] == 15
+    assert diag["ШНОР, % [95 % ДИ]"].startswith("91,7")  # 11 of 12
+    table = views_support.teachers_deficits(r)
+    row = table[(table["Группа ОО"] == "ШНОР") & (table["Предмет"] == "Математика")].iloc[0]
+    assert row["A"] == "2 (18 %)" and row["Тестовая оценка, средний балл"] == "—"
+    small = table[table["Группа ОО"] == "ШССУ (не ШНОР)"].iloc[0]
+    assert small["A"] == views_support.SMALL_N
+
+
+def test_tutor_coverage_of_ab_teachers_in_shnor(params):
+    # ШНОР 100001: A/B teachers are T00–T05 (scores 30–65); the МТКП form names T01, T04 and
+    # T09 (level D: not counted) of 100001 and U0 of 100002 (not ШНОР) → 2 of 6
+    pairs = pd.DataFrame(
+        {
+            "tutor_code": ["Т-01", "Т-01", "Т-02", "Т-02"],
+            "teacher_code": ["T01", "T04", "T09", "U0"],
+            "school_id": ["100001", "100001", "100001", "100002"],
+        }
+    )
+    p = load_params(overrides={"min_group_size": 5})
+    res = teachers.stage({"teachers": _fixture()}, p, _schools({"100001"}, set()), pairs)
+    row = res.by_group[res.by_group["indicator_id"] == "teacher_ab_tutor_share"].iloc[0]
+    assert (row["group"], row["numerator"], row["n"]) == ("ШНОР", 2, 6)
+    lo, hi = wilson_ci(2, 6)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((100 * lo, 100 * hi))
+    none = teachers.stage({"teachers": _fixture()}, p, _schools({"100001"}, set()))
+    assert "teacher_ab_tutor_share" not in set(none.by_group["indicator_id"])
