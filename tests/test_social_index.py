@@ -557,7 +557,7 @@ def demo(tmp_path_factory):
     params = load_params(ROOT / "params" / "demo.yml")
     data = ingest.ingest(params, raw_dir=raw).tables
     ctx = pipeline.Context(params=params, data=data, done=["ingest"])
-    pipeline.run(params, start="min_scores", until="results_index", ctx=ctx)
+    pipeline.run(params, start=pipeline.STAGES[1].name, until="results_index", ctx=ctx)
     res = {"results_index": ctx.tables["results_index"], "classes": ctx.work["classes"]}
     out = social_index.stage(data, res["results_index"], res["classes"], params)
     return truth, data, res, out, params

@@ -193,7 +193,7 @@ def test_deficits_by_subject_and_group_with_scores_apart():
     t = _fixture()
     # 100001: the first 6 teach Математика, the rest Русский язык; 100002: Математика
     t["subject"] = ["Математика"] * 6 + ["Русский язык"] * 6 + ["Математика"] * 3
-    p = load_params(overrides={"min_group_size": 3})
+    p = load_params(overrides={"min_group_size": 3, "unsafe_small_groups": True})
     res = teachers.stage({"teachers": t}, p, _schools({"100001"}, {"100002"}))
     d = res.deficits.set_index(["group", "subject"])
     # ШНОР, Математика: scores 30, 45, 50, 55, 60, 65 → A 2, B 4
