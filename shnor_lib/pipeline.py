@@ -705,9 +705,11 @@ def run(
     progress: Progress | None = None,
     region_sample: pd.DataFrame | None = None,
     region_fit: Any = None,
+    write: bool = True,
 ) -> Context:
     """Run the stages from ``start`` (default: the first; then ``ctx`` must hold every
-    earlier stage) through ``until`` (default: the last, and then write the outputs).
+    earlier stage) through ``until`` (default: the last, and then write the outputs unless
+    ``write`` is False — ``published_tables(ctx)`` then gives them in memory).
 
     ``region_sample`` / ``region_fit``: the region's school-years (and the ИСБ model already
     fitted on them) for M4 when its fit scope resolves to the region."""
@@ -727,7 +729,7 @@ def run(
             detail = f": {params.raw_dir()}" if stage.name == "ingest" else ""
             progress(f"{stage.title_ru}{detail}…")
         ctx.add(stage.name, stage.run(ctx))
-    if last == len(STAGES) - 1:
+    if last == len(STAGES) - 1 and write:
         if progress:
             progress(f"{WRITE_TITLE}…")
         ctx.out_dir = write_outputs(published_tables(ctx), manifest(ctx).to_dict(), params)
