@@ -47,6 +47,9 @@ SUPPORT_EFFECT = "support_effect"
 EARLY_WARNING = "early_warning"
 EARLY_WARNING_CHECK = "early_warning_check"
 
+# published only when the input files give them (ФИС ОКО statistics, task scores)
+WHEN_GIVEN: tuple[str, ...] = (VPR_STATS_SHARES, TASK_RESULTS, TASK_DEFICITS)
+
 # every published table, in the order of the sheets of tables.xlsx
 PUBLISHED: tuple[str, ...] = (
     SCHOOLS,

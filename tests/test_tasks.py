@@ -212,7 +212,13 @@ def test_f1_folder_to_task_deficits_in_the_report(tmp_path, monkeypatch):
     from shnor_lib.config import load_params
 
     raw = tmp_path / "data" / "raw" / "f1"
-    write_tables(raw, {k: v for k, v in login_tables().items() if k != "vpr"})
+    tables = {k: v for k, v in login_tables().items() if k != "vpr"}
+    # 40 grade-4 pupils per school: the social passports must count at least as many pupils
+    # (ingest refuses more ВПР participants than a school has)
+    tables["context"] = tables["context"].assign(
+        students_total=tables["context"]["students_total"].clip(lower=400)
+    )
+    write_tables(raw, tables)
     rng = np.random.default_rng(7)
     planted = "edu203391"
     schools = [
