@@ -875,9 +875,9 @@ def render_many(
         try:
             kw = {"timings": timings} if timings is not None else {}
             done.append(render_report(params, tables_ready=tables_ready, **kw))
+            progress.finished(f"Отчёт готов: {done[-1]} ({name})")
         except EnvironmentProblem:  # a full disk stops every report alike: say it once
             raise
-            progress.finished(f"Отчёт готов: {done[-1]} ({name})")
         except ShnorError as exc:
             failures.append((name, exc.message_ru, exc.message_en or exc.message_ru))
             _say(f"[{name}] Ошибка: {exc.message_ru}")
