@@ -260,7 +260,7 @@ def test_pipeline_absolute_rule_makes_the_reporting_year_list(demo):
     hist = got[STATUS_HISTORY]
     assert set(hist["rule"]) == {"absolute"}
     now = hist[hist["year"] == 2024].set_index("school_id")["low_results"]
-    abs_low = set(now[now.fillna(False).astype(bool)].index)
+    abs_low = set(now[now.astype("boolean").fillna(False).astype(bool)].index)
     sch = got[SCHOOLS].set_index("school_id")
     assert set(sch.index[sch["low_results"].astype(bool)]) == abs_low
     ri = tables["results_index"]
