@@ -115,7 +115,7 @@ format: $(STAMP) ## отформатировать код (ruff)
 	$(BIN)/ruff check --fix $(CODE_PATHS)
 
 bench: $(STAMP) ## замер производительности (не входит в make test) → outputs/bench/bench.md
-	$(BIN)/python -m shnor_lib.bench $(BENCH_ARGS)
+	$(BIN)/python -m shnor_lib.devtools.bench $(BENCH_ARGS)
 
 freeze: $(STAMP) ## закрепить версии requirements-dev.txt по текущему .venv (requirements.txt — вручную)
 	@{ sed -n '1,/^-r requirements.txt/p' requirements-dev.txt; \

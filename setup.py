@@ -3,7 +3,7 @@
 ``notebooks/`` at the project root is the single source of the report (analysts edit it
 there). A ``pip install .`` without the source tree still needs it, so the build copies
 ``notebooks/*.ipynb`` to ``shnor_lib/notebooks/`` in the wheel, where
-``shnor_lib.report.locate_notebook`` finds them. Everything else is in pyproject.toml.
+``shnor_lib.report.notebook.locate_notebook`` finds them. Everything else is in pyproject.toml.
 """
 
 from pathlib import Path

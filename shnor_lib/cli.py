@@ -22,9 +22,9 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import __version__
-from .console import count, num, since
-from .errors import (
+from shnor_lib import __version__
+from shnor_lib.console import count, num, since
+from shnor_lib.errors import (
     EXIT_ENVIRONMENT,
     EXIT_INTERNAL,
     EXIT_OK,
@@ -35,7 +35,7 @@ from .errors import (
     ShnorError,
     environment_problem,
 )
-from .io import atomic
+from shnor_lib.io import atomic
 
 DEFAULT_PARAMS = "params/demo.yml"
 DATA_CONTRACT_DOC = "docs/data_contract.md"
@@ -153,7 +153,7 @@ def _init_commands(name: str) -> tuple[str, str]:
 
 def missing_params_error(path: Path) -> ShnorError:
     """A params file that does not exist: the near miss among params/*.yml, else shnor init."""
-    from .config import SAFE_ID
+    from shnor_lib.config import SAFE_ID
 
     name = path.stem
     known = sorted(p.stem for p in path.parent.glob("*.yml")) if path.parent.is_dir() else []
@@ -205,7 +205,7 @@ def missing_raw_error(raw_dir: Path, municipality: str) -> ShnorError:
 
 def _params(args: argparse.Namespace, *, need_raw: bool = True):
     """Load ``--params``; a missing file or raw folder is an error that names the fix."""
-    from .config import load_params
+    from shnor_lib.config import load_params
 
     path = Path(args.params)
     if not path.is_file():
@@ -261,7 +261,7 @@ RAW_README_TEMPLATE = """\
 
 
 def _table_lines(required: bool) -> str:
-    from . import schema
+    from shnor_lib.io import schema
 
     lines = [
         f"- `{name}` — {table.title_ru}"
@@ -277,7 +277,7 @@ def init_municipality(name: str, *, root: Path, title: str | None = None, year: 
     Returns the paths written. The id must be a safe name (:data:`config.SAFE_ID`): it
     becomes file and folder names.
     """
-    from .config import SAFE_ID, load_params
+    from shnor_lib.config import SAFE_ID, load_params
 
     if not SAFE_ID.match(name):
         fixed = re.sub(r"[^a-z0-9_-]+", "_", name.lower()).strip("_-")
@@ -336,7 +336,7 @@ def cmd_init(args: argparse.Namespace) -> None:
 
 
 def cmd_synth(args: argparse.Namespace) -> None:
-    from . import synth
+    from shnor_lib.demo import synth
 
     t0 = time.perf_counter()
     if args.region:
@@ -366,7 +366,7 @@ def cmd_synth(args: argparse.Namespace) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
-    from . import ingest
+    from shnor_lib.io import ingest
 
     params = _params(args)
     result = ingest.run(params)
@@ -378,14 +378,14 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
 
 def cmd_inspect(args: argparse.Namespace) -> None:
-    from . import ingest
+    from shnor_lib.io import ingest
 
     params = _params(args)
     print("\n".join(ingest.inspect(params)))
 
 
 def cmd_compute(args: argparse.Namespace) -> None:
-    from . import pipeline
+    from shnor_lib import pipeline
 
     params = _params(args)
     with atomic.staged_dir(params.processed_dir(), carry_over=False):  # swapped in at the end
@@ -394,7 +394,7 @@ def cmd_compute(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    from . import report
+    from shnor_lib.report import render as report
 
     params = _params(args)
     html = report.render_report(params, tables_ready=False)  # tables + report: one swap
@@ -402,7 +402,7 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 
 def cmd_reports(args: argparse.Namespace) -> None:
-    from .config import load_params
+    from shnor_lib.config import load_params
 
     files = sorted(Path(args.dir).glob("*.yml"))
     if not files:
@@ -421,7 +421,7 @@ def cmd_reports(args: argparse.Namespace) -> None:
 def _render_reports(params_list: list, *, tables_ready: bool = True) -> None:
     """Every municipality's report in one process, each published with one swap (its tables
     computed first unless ``tables_ready``); render_many prints a line per report."""
-    from . import report
+    from shnor_lib.report import render as report
 
     t0 = time.perf_counter()
     _say(f"Отчёты муниципалитетов: {num(len(params_list))}, по очереди в одном процессе…")
@@ -442,8 +442,8 @@ def _positive_int(text: str) -> int:
 
 
 def cmd_region(args: argparse.Namespace) -> None:
-    from . import region
-    from .config import load_params
+    from shnor_lib import region
+    from shnor_lib.config import load_params
 
     root = Path.cwd()
     raw = Path(args.raw)
@@ -488,18 +488,18 @@ def cmd_region(args: argparse.Namespace) -> None:
 
 
 def cmd_site(args: argparse.Namespace) -> None:
-    from . import report
+    from shnor_lib.report import site as report_site
 
-    index = report.build_site(Path(args.outputs))
+    index = report_site.build_site(Path(args.outputs))
     _say(f"Сайт собран: {index}")
 
 
 def cmd_forms(args: argparse.Namespace) -> None:
-    from . import support
+    from shnor_lib.io import forms_write
 
     out = Path(args.out)
     with atomic.staged_dir(out) as tmp:  # the folder is replaced as a whole
-        paths = support.write_blank_forms(tmp)
+        paths = forms_write.write_blank_forms(tmp)
     for p in paths:
         _say(f"Бланк формы: {out / p.name}")
 
@@ -736,7 +736,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USER
         except KeyboardInterrupt as exc:
             signum = getattr(exc, "signum", signal.SIGINT)
-            from .report import stop_kernels
+            from shnor_lib.report.notebook import stop_kernels
 
             stop_kernels()  # nothing the run started outlives it
             _say(

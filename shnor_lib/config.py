@@ -35,8 +35,8 @@ from typing import Any
 
 import yaml
 
-from . import DATA_DIR
-from .errors import Problem, ShnorError, ValidationError
+from shnor_lib import DATA_DIR
+from shnor_lib.errors import Problem, ShnorError, ValidationError
 
 # A municipality or region id: a folder name and a link in the site index. Lower-case Latin
 # letters, digits, «_» and «-», starting with a letter or digit, at most 64 characters.

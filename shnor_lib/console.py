@@ -2,7 +2,7 @@
 
 Russian typography writes a decimal comma and groups thousands with a space («18,3 с»,
 «183 979 строк»). The console uses the report's own formatter
-(:func:`shnor_lib.display.fmt_number`), so both write the same: the group separator is
+(:func:`shnor_lib.fmt.fmt_number`), so both write the same: the group separator is
 U+202F NARROW NO-BREAK SPACE (a terminal never breaks a number across lines), halves round
 up, NaN is «—». The functions are tiny on purpose: the console must not depend on a locale
 installed on the user's machine.
@@ -18,7 +18,7 @@ GROUP = "\u202f"  # narrow no-break space: the thousands separator (as display.N
 
 def num(x: float | int, digits: int = 0) -> str:
     """``x`` with ``digits`` decimals, a decimal comma and grouped thousands: 183 979; 18,3."""
-    from .display import fmt_number  # pandas is imported lazily: `shnor --help` stays fast
+    from shnor_lib.fmt import fmt_number  # pandas is imported lazily: `shnor --help` stays fast
 
     return fmt_number(x, digits)
 

@@ -25,30 +25,26 @@ from typing import Any
 
 import pandas as pd
 
-from . import (
-    __version__,
+from shnor_lib import __version__, console
+from shnor_lib.config import Params
+from shnor_lib.io import atomic, forms_read, ingest, publish, reference
+from shnor_lib.methods import (
     clusters,
-    console,
     cycle,
     indicators,
-    ingest,
     min_scores,
     objectivity,
     pairing,
-    publish,
     recommendations,
-    reference,
     results_index,
     risk_profile,
     social_index,
     support,
     teachers,
+    vpr_counts,
 )
-from .config import Params
-from .io import atomic
-from .methods import vpr_counts
-from .notes import Note, select
-from .tables import (
+from shnor_lib.notes import Note, select
+from shnor_lib.tables import (
     CLUSTERS,
     EARLY_WARNING,
     EARLY_WARNING_CHECK,
@@ -451,10 +447,10 @@ def tutor_pairs(ctx: Context) -> pd.DataFrame | None:
         return None
     p = ctx.params
     forms_dir = p.raw_dir() / support.FORMS_SUBDIR
-    if not support.form_files(forms_dir):
+    if not forms_read.form_files(forms_dir):
         return None
     known = set(ctx.data["schools"]["school_id"].astype(str))
-    forms = support.read_forms(
+    forms = forms_read.read_forms(
         forms_dir, year=int(p.year), school_ids=known, root=getattr(p, "root", None)
     )
     return forms.mtkp
@@ -799,7 +795,7 @@ def load_results(params: Params) -> Results:
     out_dir = atomic.current(params.output_dir(), "results.json")  # a run's own staging
     manifest_path = out_dir / "results.json"
     if not manifest_path.exists():
-        from .errors import ShnorError
+        from shnor_lib.errors import ShnorError
 
         raise ShnorError(
             f"Нет рассчитанных таблиц в {out_dir}: выполните shnor compute",

@@ -41,11 +41,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import __version__, console, pipeline, publish
-from .config import Params, check_id, load_params
-from .errors import ShnorError, ValidationError
-from .io import atomic
-from .tables import RESULTS_INDEX
+from shnor_lib import __version__, console, pipeline
+from shnor_lib.config import Params, check_id, load_params
+from shnor_lib.errors import ShnorError, ValidationError
+from shnor_lib.io import atomic, publish
+from shnor_lib.tables import RESULTS_INDEX
 
 SUMMARY_COLUMNS = [
     "municipality",
@@ -231,7 +231,7 @@ def _phase1(
 
     Returns (municipality, its region rows, path of the saved state or None if finished,
     seconds by stage, its summary row if finished and ``summarize``)."""
-    from . import social_index
+    from shnor_lib.methods import social_index
 
     clock = StageTimes()
     ctx = pipeline.run(params, until=BEFORE_ISB, progress=clock)
@@ -379,7 +379,7 @@ def compute_region(
                 else:
                     done.finished(f"{m}: готово")
             if deferred and not failures:
-                from . import social_index
+                from shnor_lib.methods import social_index
 
                 sample = region_sample(rows)
                 by_name = {p.municipality: p for p in params_list}
@@ -655,19 +655,22 @@ def render_region(
 ) -> Path:
     """Execute notebooks/region.ipynb for the region and publish region.html/.ipynb in
     ``outputs/<region>/<year>/`` only when execution and conversion both succeed."""
-    from . import report
+    from shnor_lib.report import html as report_html
+    from shnor_lib.report import notebook as report_notebook
 
     root = Path(root).resolve()
     out_dir = summary_dir(root, region, year, outputs)
     if not (out_dir / "region_summary.csv").exists():
         load_summary(root, region, year, outputs)  # raises the explanatory error
-    nb_path = report.locate_notebook(root, notebook)  # the project's copy, else the package's
+    nb_path = report_notebook.locate_notebook(
+        root, notebook
+    )  # the project's copy, else the package's
     parameters = {"region": region, "year": int(year), "root": str(root), "outputs": outputs}
     with atomic.staged_dir(out_dir) as tmp:  # swapped in when execution and HTML succeed
-        report.execute_notebook(
+        report_notebook.execute_notebook(
             nb_path, tmp / "region.ipynb", parameters, cwd=root, timeout=timeout
         )
-        report.notebook_to_html(
+        report_html.notebook_to_html(
             tmp / "region.ipynb",
             tmp / "region.html",
             title=region_title(region, year),

@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from shnor_lib import pipeline, synth
+from shnor_lib import pipeline
 from shnor_lib.config import load_params
+from shnor_lib.demo import synth
 
 ROOT = Path(__file__).resolve().parent.parent
 

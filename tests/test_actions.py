@@ -12,12 +12,15 @@ import pytest
 import yaml
 from conftest import report_cells
 
-from shnor_lib import clusters, display, pairing, publish, risk_profile, views_actions
-from shnor_lib import recommendations as rec
 from shnor_lib.config import load_params
+from shnor_lib.io import publish
+from shnor_lib.methods import clusters, pairing, risk_profile
+from shnor_lib.methods import recommendations as rec
+from shnor_lib.methods.risk_profile import HIGH, LOW, MID, NO_DATA
 from shnor_lib.notes import Note
 from shnor_lib.pipeline import Results
-from shnor_lib.risk_profile import HIGH, LOW, MID, NO_DATA
+from shnor_lib.report import display
+from shnor_lib.report.sections import actions as views_actions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,8 +66,8 @@ def test_fixed_thresholds_from_data_file_and_overrides():
 
 
 def test_fixed_thresholds_are_the_default_and_the_report_states_them():
-    from shnor_lib import views_actions
     from shnor_lib.config import load_params
+    from shnor_lib.report.sections import actions as views_actions
 
     assert load_params().clusters.risk_levels == "fixed"
     text = views_actions.risk_method_text(load_params().clusters.risk_levels)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from shnor_lib import bench
+from shnor_lib.devtools import bench
 
 
 def test_quick_bench_writes_the_table(tmp_path):

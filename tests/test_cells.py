@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from conftest import tiny_tables, write_tables
 
-from shnor_lib import ingest
 from shnor_lib.errors import ShnorError, ValidationError
+from shnor_lib.io import ingest
 
 
 def _raw(root):

@@ -265,7 +265,7 @@ def test_kernel_interrupt_at_shutdown_leaves_no_console_noise(tmp_path, capfd):
     import nbformat
     import papermill as pm
 
-    from shnor_lib.report import execute_notebook
+    from shnor_lib.report.notebook import execute_notebook
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [
@@ -296,7 +296,7 @@ def test_kernel_interrupt_at_shutdown_leaves_no_console_noise(tmp_path, capfd):
 def test_region_progress_counts_only_finished_municipalities(tmp_path, monkeypatch, capsys):
     """Small municipalities wait for the regional ИСБ model: «[k/N]» must not reach N before
     they are done, every counted line says the time is since the start and what remains."""
-    from shnor_lib import synth
+    from shnor_lib.demo import synth
 
     raw = tmp_path / "raw"
     synth.generate_region(raw, seed=11, n_municipalities=3, n_schools=30, region="t")

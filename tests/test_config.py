@@ -425,7 +425,7 @@ def test_unsafe_small_groups_override_is_explicit_and_warned(tiny_project):
     path.write_text(path.read_text("utf-8") + "min_group_size: 1\nunsafe_small_groups: true\n")
     params = load_params(path)
     assert params.min_group_size == 1 and len(params.warnings()) == 1
-    from shnor_lib import ingest
+    from shnor_lib.io import ingest
 
     warnings = ingest.ingest(params).warnings
     assert any("min_group_size = 1" in w and "ниже порога" in w for w in warnings)

@@ -11,8 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shnor_lib import cycle, indicators, pipeline, publish, synth
+from shnor_lib import pipeline
 from shnor_lib.config import load_params
+from shnor_lib.demo import synth
+from shnor_lib.io import publish
+from shnor_lib.methods import cycle, indicators
 from shnor_lib.tables import (
     INDICATORS,
     SCHOOLS,
@@ -302,7 +305,7 @@ def test_pipeline_computes_a41_a42(demo):
 
 
 def test_views_on_published_tables(demo):
-    from shnor_lib import views_cycle
+    from shnor_lib.report.sections import cycle as views_cycle
 
     params, tables = demo
     res = pipeline.load_results(params)
@@ -330,7 +333,7 @@ def test_views_on_published_tables(demo):
 
 
 def test_views_cope_with_no_tables():
-    from shnor_lib import views_cycle
+    from shnor_lib.report.sections import cycle as views_cycle
 
     res = pipeline.Results(params=load_params(), tables={})
     assert views_cycle.counts_by_year(res).empty
@@ -346,7 +349,7 @@ def test_views_cope_with_no_tables():
 
 
 def test_early_warning_views_on_a_forecast():
-    from shnor_lib import views_cycle
+    from shnor_lib.report.sections import cycle as views_cycle
 
     ri = synth.generate_cycle(7, n_schools=300, years=6)["results_index"]
     table, check = cycle.early_warning(ri.assign(risk_group=False), window=3)
@@ -362,7 +365,7 @@ def test_early_warning_views_on_a_forecast():
 
 
 def test_effect_table_reads_the_interval():
-    from shnor_lib import views_cycle
+    from shnor_lib.report.sections import cycle as views_cycle
 
     g = synth.generate_cycle(101, n_schools=1500, years=5, effect_sd=0.5)
     eff = cycle.support_effect(g["results_index"])

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from shnor_lib import synth
+from shnor_lib.demo import synth
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from shnor_lib import DATA_DIR, schema
+from shnor_lib import DATA_DIR
+from shnor_lib.io import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -39,7 +40,10 @@ def test_every_schema_table_column_and_alias_is_in_the_data_contract():
             missing += [f"{name}.{col.name}: «{a}»" for a in col.aliases if f"«{a}»" not in row[0]]
             if col.required and "| да |" not in row[0]:
                 missing.append(f"{name}.{col.name}: required")
-    assert not missing, "add to docs/data_contract.md: " + "; ".join(missing)
+    assert not missing, (
+        "regenerate docs/data_contract.md (python -m shnor_lib.devtools.docgen): "
+        + "; ".join(missing)
+    )
 
 
 def test_every_indicator_of_the_catalog_is_in_the_catalogue_doc():

@@ -24,11 +24,12 @@ import psutil
 import pytest
 from conftest import tiny_tables, write_tables
 
-from shnor_lib import report
 from shnor_lib.cli import main
 from shnor_lib.config import load_params
 from shnor_lib.errors import EXIT_ENVIRONMENT, EXIT_SIGINT, EXIT_SIGTERM, ShnorError
 from shnor_lib.io import atomic
+from shnor_lib.report import render as report
+from shnor_lib.report import site as report_site
 
 ROOT = Path(__file__).resolve().parent.parent
 PARAMS = "params/tiny.yml"
@@ -420,7 +421,7 @@ def test_site_never_takes_a_staging_for_a_report(tmp_path):
     for stray in (out / "m" / ".shnor-stage-2024-1-x", out / ".shnor-stage-m-1-y" / "2024"):
         stray.mkdir(parents=True)
         (stray / "report.html").write_text("<html>half</html>", "utf-8")
-    index = report.build_site(out)
+    index = report_site.build_site(out)
     files = sorted(str(p.relative_to(index.parent)) for p in index.parent.rglob("*"))
     assert files == ["index.html", "m", "m/2024", "m/2024/report.html"]
     assert "shnor-stage" not in index.read_text("utf-8")

@@ -13,10 +13,13 @@ import pandas as pd
 import pytest
 import xlsxwriter
 
-from shnor_lib import indicators, ingest, objectivity, pipeline, report, synth
+from shnor_lib import pipeline
 from shnor_lib.config import load_params
+from shnor_lib.demo import synth
 from shnor_lib.errors import ShnorError
-from shnor_lib.io import fisoko_stats, recognise
+from shnor_lib.io import fisoko_stats, ingest, recognise
+from shnor_lib.methods import indicators, objectivity
+from shnor_lib.report import render as report
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fisoko_stats_files import write_journal_stats, write_marks_stats  # noqa: E402

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shnor_lib import ingest, min_scores, reference
 from shnor_lib.errors import ValidationError
+from shnor_lib.io import ingest, reference
+from shnor_lib.methods import min_scores
 
 # 20 ЕГЭ Russian results of one school: every test score passes the minimum (24) while
 # nearly half the primary scores (0–50 scale) are below 24 — the case of the issue, where the

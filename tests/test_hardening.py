@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from conftest import tiny_tables, write_tables
 
-from shnor_lib import ingest, pipeline, publish
+from shnor_lib import pipeline
 from shnor_lib.cli import main
 from shnor_lib.errors import ValidationError
-from shnor_lib.io import personal, plausibility
+from shnor_lib.io import ingest, personal, plausibility, publish
 
 
 def _raw(root: Path) -> Path:
@@ -601,9 +601,11 @@ def test_empty_optional_table_is_meaningful_and_said(computed, monkeypatch, caps
         "school_stats": "статистика ОО не представлена",
     }[name]
     assert expected in said[0]
-    from shnor_lib import views
+    from shnor_lib.report.sections import data_quality as views_data_quality
 
-    assert any(expected in w for w in views.data_warnings(pipeline.load_results(params)))
+    assert any(
+        expected in w for w in views_data_quality.data_warnings(pipeline.load_results(params))
+    )
 
 
 def test_empty_federal_list_as_an_empty_sheet(computed, monkeypatch, capsys):
@@ -703,8 +705,8 @@ def test_phone_number_in_a_context_count_is_an_error(tiny_project):
 
 def test_demo_codes_pass_the_personal_checks(tmp_path):
     """The synthetic demo (40 schools, every table) has no value taken for personal data."""
-    from shnor_lib import synth
     from shnor_lib.config import load_params
+    from shnor_lib.demo import synth
 
     synth.generate(tmp_path / "data" / "raw" / "demo", seed=20240901)
     (tmp_path / "params").mkdir()

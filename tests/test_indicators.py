@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from conftest import tiny_tables
 
-from shnor_lib import indicators
-from shnor_lib.stats import newcombe_diff_ci, wilson_ci
+from shnor_lib.methods import indicators
+from shnor_lib.methods.stats import newcombe_diff_ci, wilson_ci
 
 
 @pytest.fixture

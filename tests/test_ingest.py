@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from conftest import tiny_tables, write_tables
 
-from shnor_lib import ingest, pipeline
+from shnor_lib import pipeline
 from shnor_lib.cli import main
 from shnor_lib.errors import ShnorError, ValidationError
+from shnor_lib.io import ingest
 
 
 def _problems(params) -> list:

@@ -9,9 +9,9 @@ import pytest
 from conftest import tiny_tables, write_tables
 from real_layouts import RU4_TASKS, School, f1_file, pupils
 
-from shnor_lib import ingest
 from shnor_lib.config import load_params
 from shnor_lib.errors import ValidationError
+from shnor_lib.io import ingest
 
 LOGINS = {"100001": "edu203389", "100002": "edu203390", "100003": "edu203391"}
 MA4_TASKS = (

@@ -21,9 +21,11 @@ import matplotlib
 import nbformat
 import pytest
 
-from shnor_lib import region, report
+from shnor_lib import region
 from shnor_lib.errors import ShnorError
 from shnor_lib.pipeline import Results
+from shnor_lib.report import notebook as report_notebook
+from shnor_lib.report import render as report
 
 matplotlib.use("Agg")
 
@@ -218,7 +220,7 @@ def test_report_sections_run_on_empty_tables(demo_results):
 def test_region_sections_run_on_demo_and_empty_tables(demo_computed, tmp_path):
     """The region page: one computed municipality as a region, then the same with no rows."""
     root, params, _ = demo_computed
-    from shnor_lib import views_region
+    from shnor_lib.report.sections import region as views_region
 
     nb = _nb("region")
     row = region.municipality_summary(params)  # from the demo's computed tables
@@ -245,17 +247,17 @@ def test_project_root_walks_up_from_notebooks(tmp_path, monkeypatch):
     (tmp_path / "params").mkdir()
     (tmp_path / "data").mkdir()
     (tmp_path / "notebooks" / "local").mkdir(parents=True)
-    monkeypatch.delenv(report.ROOT_ENV, raising=False)
-    assert report.project_root(None, start=tmp_path / "notebooks" / "local") == tmp_path
-    assert report.project_root(str(tmp_path / "data")) == tmp_path / "data"  # given: as is
-    monkeypatch.setenv(report.ROOT_ENV, str(tmp_path / "notebooks"))
-    assert report.project_root(None, start="/") == tmp_path / "notebooks"
-    monkeypatch.delenv(report.ROOT_ENV)
+    monkeypatch.delenv(report_notebook.ROOT_ENV, raising=False)
+    assert report_notebook.project_root(None, start=tmp_path / "notebooks" / "local") == tmp_path
+    assert report_notebook.project_root(str(tmp_path / "data")) == tmp_path / "data"  # given: as is
+    monkeypatch.setenv(report_notebook.ROOT_ENV, str(tmp_path / "notebooks"))
+    assert report_notebook.project_root(None, start="/") == tmp_path / "notebooks"
+    monkeypatch.delenv(report_notebook.ROOT_ENV)
     lone = tmp_path / "elsewhere"
     lone.mkdir()
     (tmp_path / "params").rmdir()
     with pytest.raises(ShnorError) as err:
-        report.project_root(None, start=lone)
+        report_notebook.project_root(None, start=lone)
     assert "params/" in err.value.message_ru and "root" in err.value.message_ru
 
 
@@ -263,7 +265,7 @@ def test_nbconvert_execute_from_the_project_root(demo_computed, tmp_path):
     """The command the issue names, run as a user would after `make compute`: the kernel
     starts in notebooks/ and the notebook finds the project root itself."""
     root, params, _ = demo_computed
-    env = {k: v for k, v in os.environ.items() if k != report.ROOT_ENV}
+    env = {k: v for k, v in os.environ.items() if k != report_notebook.ROOT_ENV}
     env.update(MPLBACKEND="Agg", PYDEVD_DISABLE_FILE_VALIDATION="1")
     out = subprocess.run(
         [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
@@ -316,7 +318,7 @@ def test_overridden_params_show_in_the_report_text(tiny_project):
         assert stale not in text, stale
 
 
-# Extra notebooks (report.extra_notebooks) ---------------------------------------------------
+# Extra notebooks (report_notebook.extra_notebooks) ---------------------------------------------------
 
 
 def test_notebook_allowed_only_inside_notebooks(tmp_path):
@@ -324,8 +326,8 @@ def test_notebook_allowed_only_inside_notebooks(tmp_path):
     outside = tmp_path / "elsewhere.ipynb"
     outside.write_text("{}")
     (tmp_path / "notebooks" / "local" / "link.ipynb").symlink_to(outside)
-    assert report.notebook_allowed("notebooks/local/m_extra.ipynb", tmp_path)
-    assert report.notebook_allowed(tmp_path / "notebooks" / "report.ipynb", tmp_path)
+    assert report_notebook.notebook_allowed("notebooks/local/m_extra.ipynb", tmp_path)
+    assert report_notebook.notebook_allowed(tmp_path / "notebooks" / "report.ipynb", tmp_path)
     for bad in (
         "elsewhere.ipynb",
         "notebooks/../elsewhere.ipynb",
@@ -333,17 +335,17 @@ def test_notebook_allowed_only_inside_notebooks(tmp_path):
         "notebooks/local/script.py",
         "/etc/passwd",
     ):
-        assert not report.notebook_allowed(bad, tmp_path), bad
+        assert not report_notebook.notebook_allowed(bad, tmp_path), bad
     for pattern in ("../x.ipynb", "/tmp/*.ipynb", "notebooks/local/link.ipynb", "data/*.ipynb"):
         if pattern == "data/*.ipynb":
             (tmp_path / "data").mkdir()
             (tmp_path / "data" / "x.ipynb").write_text("{}")
         with pytest.raises(ShnorError) as err:
-            report.extra_notebooks([pattern], tmp_path)
+            report_notebook.extra_notebooks([pattern], tmp_path)
         assert "report.extra_notebooks" in err.value.message_ru, pattern
     with pytest.raises(ShnorError, match="не найден"):
-        report.extra_notebooks(["notebooks/local/typo.ipynb"], tmp_path)
-    assert report.extra_notebooks(["notebooks/local/none_*.ipynb"], tmp_path) == []
+        report_notebook.extra_notebooks(["notebooks/local/typo.ipynb"], tmp_path)
+    assert report_notebook.extra_notebooks(["notebooks/local/none_*.ipynb"], tmp_path) == []
 
 
 def test_extra_notebook_is_appended_with_its_heading_in_the_toc(tiny_project):

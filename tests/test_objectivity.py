@@ -14,18 +14,12 @@ import pandas as pd
 import pytest
 from conftest import report_cells
 
-from shnor_lib import (
-    bench_objectivity,
-    ingest,
-    min_scores,
-    objectivity,
-    publish,
-    reference,
-    results_index,
-    synth,
-)
 from shnor_lib.config import load_params
+from shnor_lib.demo import synth
+from shnor_lib.devtools import bench_objectivity
 from shnor_lib.errors import ShnorError
+from shnor_lib.io import ingest, publish, reference
+from shnor_lib.methods import min_scores, objectivity, results_index
 
 YEAR = 2024
 RUS, MAT, BIO = "Русский язык", "Математика", "Биология"
@@ -441,7 +435,9 @@ def test_exclusions_change_the_results_index(synthetic):
 
 
 def test_published_tables_roundtrip_and_views(synthetic, tmp_path):
-    from shnor_lib import display, pipeline, views_objectivity
+    from shnor_lib import pipeline
+    from shnor_lib.report import display
+    from shnor_lib.report.sections import objectivity as views_objectivity
 
     data, marked, params, truth, res = synthetic
     tables = {
@@ -504,7 +500,7 @@ def test_validation_targets_on_fixed_seeds():
     """M5 validation: FPR <= 5 % among honest tested units and recall >= 90 % for gross
     inflation (planted lift >= 25 points, >= 20 participants) on four fixed synthetic
     municipalities (40 schools, 4 years each). The 20-seed benchmark
-    (`python -m shnor_lib.bench_objectivity`) measures about 2 % and 92 %."""
+    (`python -m shnor_lib.devtools.bench_objectivity`) measures about 2 % and 92 %."""
     units = pd.concat(
         [bench_objectivity.evaluate_seed(s)["units"] for s in VALIDATION_SEEDS],
         ignore_index=True,

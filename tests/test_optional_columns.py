@@ -17,8 +17,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from shnor_lib import ingest, pipeline, report, schema, synth
+from shnor_lib import pipeline
 from shnor_lib.config import load_params
+from shnor_lib.demo import synth
+from shnor_lib.io import ingest, schema
+from shnor_lib.report import render as report
 
 ROOT = Path(__file__).resolve().parent.parent
 # optional in a file, always present after ingest (one of several columns gives them)

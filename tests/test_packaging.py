@@ -102,7 +102,7 @@ def test_wheel_installs_and_runs_without_make(tmp_path):
     assert install.returncode == 0, install.stderr[-2000:]
     env = {**os.environ, "PYTHONPATH": str(site)}
     code = (
-        "import shnor_lib, shnor_lib.report as r; print(shnor_lib.__file__); "
+        "import shnor_lib, shnor_lib.report.notebook as r; print(shnor_lib.__file__); "
         "print(r.locate_notebook('.', 'notebooks/report.ipynb'))"
     )
     where = subprocess.run(

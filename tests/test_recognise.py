@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from conftest import tiny_tables, write_tables
 
-from shnor_lib import ingest
-from shnor_lib.io import recognise
+from shnor_lib.io import ingest, recognise
 
 
 def _raw(root):

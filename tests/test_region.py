@@ -10,9 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from shnor_lib import region, report, synth
+from shnor_lib import region
 from shnor_lib.cli import main
+from shnor_lib.demo import synth
 from shnor_lib.errors import ShnorError
+from shnor_lib.report import site as report_site
 
 REGION = "tr"
 
@@ -123,7 +125,7 @@ def test_region_page_and_site(tiny_region):
     first = html.read_bytes()
     region.render_region(root, REGION, 2024)
     assert html.read_bytes() == first
-    index = report.build_site(root / "outputs")
+    index = report_site.build_site(root / "outputs")
     site = index.read_text("utf-8")
     assert "Регионы" in site and 'href="tr/2024/region.html"' in site
     assert (index.parent / REGION / "2024" / "region.html").read_bytes() == first

@@ -11,7 +11,10 @@ import pandas as pd
 import pytest
 from conftest import DEMO_NAMES
 
-from shnor_lib import pipeline, publish, report, synth
+from shnor_lib import pipeline
+from shnor_lib.demo import synth
+from shnor_lib.io import publish
+from shnor_lib.report import render as report
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,7 +76,7 @@ def test_contract_tables_and_columns(demo):
     assert list(schools.columns[: len(publish.SCHOOLS_COLUMNS)]) == publish.SCHOOLS_COLUMNS
     assert len(schools) == truth["n_schools"]
     ind = pd.read_csv(tables / "indicators.csv")
-    from shnor_lib.indicators import COLUMNS
+    from shnor_lib.methods.indicators import COLUMNS
 
     assert list(ind.columns) == COLUMNS
     assert set(ind["level"]) == {"school", "municipality"}
@@ -100,7 +103,7 @@ def test_cluster_notes_reach_the_report(demo):
     showed them."""
     import html as html_mod
 
-    from shnor_lib import views_actions
+    from shnor_lib.report.sections import actions as views_actions
 
     root, params, truth, html = demo
     res = pipeline.load_results(params)
@@ -118,11 +121,11 @@ def test_cluster_notes_reach_the_report(demo):
 def test_data_warnings_are_the_general_warning_notes(demo):
     """The report's data-quality list shows warning notes not shown with a table of their own
     (the planted ФИО columns), and none of the ИСБ notes, which have their own table."""
-    from shnor_lib import views
+    from shnor_lib.report.sections import data_quality as views_data_quality
 
     root, params, truth, html = demo
     res = pipeline.load_results(params)
-    shown = views.data_warnings(res)
+    shown = views_data_quality.data_warnings(res)
     assert any("ФИО" in w for w in shown)
     social = [n.text_ru for n in res.notes if n.stage == "social_index"]
     assert social and not set(social) & set(shown)

@@ -17,9 +17,13 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from shnor_lib import display, report  # noqa: E402
+from shnor_lib import fmt
 from shnor_lib.config import load_params  # noqa: E402
 from shnor_lib.errors import ShnorError  # noqa: E402
+from shnor_lib.report import display
+from shnor_lib.report import html as report_html
+from shnor_lib.report import render as report
+from shnor_lib.report import site as report_site  # noqa: E402
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "render_fixture.ipynb"
 NNBSP = "\u202f"
@@ -136,7 +140,7 @@ def test_two_renders_are_byte_identical(rendered):
 def test_conversion_is_pure(rendered, tmp_path):
     out = rendered["params"].output_dir()
     again = tmp_path / "again.html"
-    report.notebook_to_html(
+    report_html.notebook_to_html(
         out / "report.ipynb", again, title=report.report_title(rendered["params"])
     )
     assert again.read_bytes() == rendered["first"]
@@ -202,7 +206,7 @@ def test_build_site(rendered, tmp_path):
     other.mkdir(parents=True)
     (other / "report.html").write_text('<html lang="ru"></html>', "utf-8")  # no summary
     (outputs / "abinsk" / "notayear").mkdir()
-    index = report.build_site(outputs)
+    index = report_site.build_site(outputs)
     assert index == outputs / "site" / "index.html"
     text = index.read_text("utf-8")
     assert '<html lang="ru">' in text
@@ -217,7 +221,7 @@ def test_build_site(rendered, tmp_path):
     assert (site / "abinsk" / "2023" / "report.html").is_file()
     # rebuilding replaces the site as a whole and gives the same bytes
     (site / "stale.txt").write_text("x")
-    again = report.build_site(outputs)
+    again = report_site.build_site(outputs)
     assert again.read_text("utf-8") == text
     assert not (site / "stale.txt").exists()
     assert not [p for p in outputs.iterdir() if p.name.startswith(".")]
@@ -225,28 +229,28 @@ def test_build_site(rendered, tmp_path):
 
 def test_build_site_without_reports(tmp_path):
     with pytest.raises(ShnorError):
-        report.build_site(tmp_path)
+        report_site.build_site(tmp_path)
 
 
 # Display helpers ---------------------------------------------------------------------------
 
 
 def test_fmt_number_and_percent():
-    assert display.fmt_percent(75.345) == "75,3 %"
-    assert display.fmt_percent(75.345, 2) == "75,35 %"
-    assert display.fmt_percent(float("nan")) == "—"
-    assert display.fmt_percent(None) == "—"
-    assert display.fmt_number(12345.678) == f"12{NNBSP}345,7"
-    assert display.fmt_number(1234567, 0) == f"1{NNBSP}234{NNBSP}567"
-    assert display.fmt_number(2024, 0) == "2024"  # four digits stay together
-    assert display.fmt_number(2.675, 2) == "2,68"  # half up, as in Excel
-    assert display.fmt_number(0.05, 1) == "0,1"
-    assert display.fmt_number(-0.04) == "0,0"
-    assert display.fmt_number(-12.34) == "-12,3"
-    assert display.fmt_number(np.float64(3.0)) == "3,0"
-    assert display.fmt_number(np.int64(12000), 0) == f"12{NNBSP}000"
-    assert display.fmt_number(pd.NA) == "—"
-    assert display.fmt_number(display.SMALL_N) == display.SMALL_N
+    assert fmt.fmt_percent(75.345) == "75,3 %"
+    assert fmt.fmt_percent(75.345, 2) == "75,35 %"
+    assert fmt.fmt_percent(float("nan")) == "—"
+    assert fmt.fmt_percent(None) == "—"
+    assert fmt.fmt_number(12345.678) == f"12{NNBSP}345,7"
+    assert fmt.fmt_number(1234567, 0) == f"1{NNBSP}234{NNBSP}567"
+    assert fmt.fmt_number(2024, 0) == "2024"  # four digits stay together
+    assert fmt.fmt_number(2.675, 2) == "2,68"  # half up, as in Excel
+    assert fmt.fmt_number(0.05, 1) == "0,1"
+    assert fmt.fmt_number(-0.04) == "0,0"
+    assert fmt.fmt_number(-12.34) == "-12,3"
+    assert fmt.fmt_number(np.float64(3.0)) == "3,0"
+    assert fmt.fmt_number(np.int64(12000), 0) == f"12{NNBSP}000"
+    assert fmt.fmt_number(pd.NA) == "—"
+    assert fmt.fmt_number(display.SMALL_N) == display.SMALL_N
 
 
 def test_table_formats_escapes_and_classes():
@@ -376,10 +380,10 @@ def test_postprocess_sets_tables_aside_without_changing_the_page(monkeypatch):
         + "".join(f'<div class="shnor-cell shnor-out">{b}</div>' for b in blocks)
         + "</main></body></html>"
     )
-    assert len(report._set_tables_aside(page)[1]) == 2
-    fast = report._postprocess(page)
-    monkeypatch.setattr(report, "_set_tables_aside", lambda text: (text, []))
-    assert fast == report._postprocess(page)
+    assert len(report_html._set_tables_aside(page)[1]) == 2
+    fast = report_html._postprocess(page)
+    monkeypatch.setattr(report_html, "_set_tables_aside", lambda text: (text, []))
+    assert fast == report_html._postprocess(page)
     assert "data-shnor-kept" not in fast and 'href="#x"' in fast
 
 
@@ -457,7 +461,7 @@ def test_conversion_normalizes_volatile_outputs(tmp_path):
         styler = df.style.highlight_max(color="yellow").to_html()
         assert re.search(r"T_[0-9a-f]{5}", styler)
         out = tmp_path / f"page{len(pages)}.html"
-        report.notebook_to_html(nb_with(styler), out, title="Т")
+        report_html.notebook_to_html(nb_with(styler), out, title="Т")
         pages.append(out.read_bytes())
     assert pages[0] == pages[1]
     text = pages[0].decode("utf-8")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shnor_lib import indicators, min_scores, results_index
+from shnor_lib.methods import indicators, min_scores, results_index
 
 W = {"gia_below_min": 0.4, "ege_mean": 0.2, "oge_mean_mark": 0.2, "vpr_mean_mark": 0.2}
 

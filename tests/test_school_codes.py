@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from shnor_lib import ingest
 from shnor_lib.errors import ValidationError
+from shnor_lib.io import ingest
 
 CODES = {  # school_id → (login, РЦОИ code, ОО-1 code)
     "100001": ("edu203389", "9306", "7001"),

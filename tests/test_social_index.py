@@ -33,8 +33,8 @@ import statsmodels.api as sm
 from conftest import report_cells
 from scipy import stats as sps
 
-from shnor_lib import results_index, social_index
 from shnor_lib.config import load_params
+from shnor_lib.methods import results_index, social_index
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANTED = {"low_income": -1, "parents_higher_ed": 1, "non_native_russian": -1, "rural": -1}
@@ -179,7 +179,7 @@ def test_weights_are_normalized_exact_lmg():
     assert (f.weights >= 0).all()
     assert list(f.weights.index) == list(f.weights.sort_values(ascending=False).index)
     assert f.terms == list(f.weights.index)
-    from shnor_lib.stats import lmg
+    from shnor_lib.methods.stats import lmg
 
     ref = lmg(df, "y", ["x1", "x2", "x3"])
     np.testing.assert_allclose(f.lmg.reindex(ref.index), ref, atol=1e-12)
@@ -550,7 +550,9 @@ def test_unknown_candidate_and_counter_intuitive_sign_notes():
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from shnor_lib import ingest, pipeline, synth
+    from shnor_lib import pipeline
+    from shnor_lib.demo import synth
+    from shnor_lib.io import ingest
 
     raw = tmp_path_factory.mktemp("social") / "demo"
     truth = synth.generate(raw, seed=20240901)
@@ -631,7 +633,8 @@ def test_demo_schools_columns_and_resilience(demo):
 
 def _results_from_published(demo, tmp_path):
     """Publish the stage's tables and a schools.csv as the lead will, and read them back."""
-    from shnor_lib import pipeline, publish
+    from shnor_lib import pipeline
+    from shnor_lib.io import publish
 
     _truth, data, res, out, params = demo
     schools = pipeline.schools_table(data, params)
@@ -663,7 +666,8 @@ def test_published_tables_round_trip(demo, tmp_path):
 
 
 def test_report_cells_run_on_published_tables(demo, tmp_path):
-    from shnor_lib import display, views_social
+    from shnor_lib.report import display
+    from shnor_lib.report.sections import social as views_social
 
     res, _back = _results_from_published(demo, tmp_path)
     cells = report_cells("Индекс социального благополучия и ШССУ")
@@ -681,7 +685,7 @@ def test_report_cells_run_on_published_tables(demo, tmp_path):
     assert len(views_social.ranking_table(res)) == 40
     mt = views_social.model_table(res)
     assert mt["Характеристика"].iloc[0] == "Доля обучающихся из малообеспеченных семей"
-    from shnor_lib.display import fmt_number
+    from shnor_lib.fmt import fmt_number
 
     r2 = float(res.tables["social_fit"]["r2"].iloc[0])
     assert f"R² = {fmt_number(r2, 3)}" in views_social.fit_summary(res)
@@ -696,7 +700,7 @@ def test_report_cells_run_on_published_tables(demo, tmp_path):
 
 
 def test_views_without_social_tables_do_not_fail(demo, tmp_path):
-    from shnor_lib import views_social
+    from shnor_lib.report.sections import social as views_social
 
     res, back = _results_from_published(demo, tmp_path)
     keep = {"schools": back["schools"].drop(columns=social_index.SCHOOL_COLUMNS[1:])}
@@ -708,7 +712,10 @@ def test_views_without_social_tables_do_not_fail(demo, tmp_path):
 
 
 def test_report_cells_when_no_model_could_be_fitted(tmp_path):
-    from shnor_lib import display, pipeline, publish, views_social
+    from shnor_lib import pipeline
+    from shnor_lib.io import publish
+    from shnor_lib.report import display
+    from shnor_lib.report.sections import social as views_social
 
     data, index = _municipality(n=6)
     params = _params()

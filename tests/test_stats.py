@@ -1,4 +1,4 @@
-"""Tests for shnor_lib.stats against published figures and independent implementations."""
+"""Tests for shnor_lib.methods.stats against published figures and independent implementations."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats as sps
 
-from shnor_lib.stats import (
+from shnor_lib.methods.stats import (
     MeanResult,
     change_status,
     lmg,

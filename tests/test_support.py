@@ -14,9 +14,12 @@ import pytest
 from conftest import report_cells
 from openpyxl import load_workbook
 
-from shnor_lib import display, publish, support, synth, teachers
 from shnor_lib.config import load_params
+from shnor_lib.demo import synth
 from shnor_lib.errors import ValidationError
+from shnor_lib.io import forms_read, forms_spec, forms_write, publish
+from shnor_lib.methods import support, teachers
+from shnor_lib.report import display
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_001 = ROOT / "tests" / "fixtures" / "seed_001_monitoring_form.txt"  # the regulation text
@@ -28,8 +31,8 @@ SCHOOLS = pd.DataFrame(
 @pytest.fixture(scope="module")
 def blank(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("blank")
-    paths = support.write_blank_forms(out)
-    return {key: p for key, p in zip(support.BLOCKS, paths, strict=True)}
+    paths = forms_write.write_blank_forms(out)
+    return {key: p for key, p in zip(forms_spec.BLOCKS, paths, strict=True)}
 
 
 def _project(tmp_path: Path, **params) -> tuple[Path, object]:
@@ -43,7 +46,7 @@ def _project(tmp_path: Path, **params) -> tuple[Path, object]:
 
 
 def test_item_definitions_follow_the_seed():
-    forms = support.load_forms()
+    forms = forms_spec.load_forms()
     help_ = forms["help"]
     assert len(help_.items) == 13
     assert [i.num for i in help_.items if i.kind == "count"] == ["8", "9", "10", "11", "12"]
@@ -60,7 +63,7 @@ def test_item_definitions_follow_the_seed():
     assert [c.id for c in forms["roadmap"].columns] == [
         "event_id", "title", "level", "form", "due", "responsible", "done", "published_url"
     ]  # fmt: skip
-    notes = support.range_notes()
+    notes = forms_spec.range_notes()
     assert any("показатель 3" in n and "от 0 до 2" in n and "от 0 до 3" in n for n in notes)
 
 
@@ -73,7 +76,7 @@ def test_item_wording_is_the_seed_wording():
 
     seed = norm(SEED_001.read_text("utf-8"))
     for b in ("help", "mnc", "mtkp"):
-        for item in support.load_forms()[b].items:
+        for item in forms_spec.load_forms()[b].items:
             head = norm(item.text_ru)[:45]
             assert head in seed, (item.id, head)
 
@@ -93,7 +96,7 @@ def test_blank_forms_sheets_panes_and_validation(blank):
     assert [p.name for p in blank.values()] == [
         "form1_metod_pomosch.xlsx", "form2_mnc.xlsx", "form3_mtkp.xlsx", "form4_roadmap.xlsx"
     ]  # fmt: skip
-    forms = support.load_forms()
+    forms = forms_spec.load_forms()
     for key, path in blank.items():
         wb = load_workbook(path)
         assert wb.sheetnames == ["Инструкция", forms[key].sheet], key
@@ -142,7 +145,7 @@ def test_blank_forms_sheets_panes_and_validation(blank):
 
 
 def test_blank_forms_are_deterministic(blank, tmp_path):
-    again = support.write_blank_forms(tmp_path)
+    again = forms_write.write_blank_forms(tmp_path)
     for p in again:
         assert p.read_bytes() == (blank["help"].parent / p.name).read_bytes(), p.name
 
@@ -188,7 +191,7 @@ def _fill_help(path: Path, values: dict) -> None:
     for row in ws.iter_rows(min_row=3):
         code = row[4].value
         if code in values:
-            kind = next(i.kind for i in support.load_forms()["help"].items if i.id == code)
+            kind = next(i.kind for i in forms_spec.load_forms()["help"].items if i.id == code)
             row[2 if kind == "presence" else 3].value = values[code]
     wb.save(path)
 
@@ -204,7 +207,7 @@ def _fill_units(path: Path, sheet: str, rows: list[dict]) -> None:
 
 
 def _mnc_rows() -> list[dict]:
-    ids = [i.id for i in support.load_forms()["mnc"].items]
+    ids = [i.id for i in forms_spec.load_forms()["mnc"].items]
     a = {k: 1 for k in ids}  # all 1: indicator 3 = 3 (the corrected maximum)
     b = {k: 0 for k in ids}
     b.update(mnc_1_documentation=1, mnc_3a_info_platform=1, mnc_5c_external_network=1)
@@ -218,7 +221,7 @@ def _mnc_rows() -> list[dict]:
 
 
 def _mtkp_rows() -> list[dict]:
-    ids = [i.id for i in support.load_forms()["mtkp"].items]
+    ids = [i.id for i in forms_spec.load_forms()["mtkp"].items]
     rows = []
     for k in range(4):
         rec = {"tutor_code": f"Т-0{k // 2 + 1}", "teacher_code": f"P{k}", "school_id": "100001"}
@@ -311,7 +314,7 @@ def test_round_trip_scores(filled):
     assert m3["share_of_max"] == pytest.approx(100 * 2 / 3)
     assert m3["n"] == 3 and m3["unit"] == "municipality"
     units = support.unit_scores(pd.DataFrame(_mnc_rows()), "mnc")
-    for ind in support.load_forms()["mnc"].indicators:
+    for ind in forms_spec.load_forms()["mnc"].indicators:
         row = _score(t, ind.id)
         assert row["score"] == pytest.approx(units[ind.id].mean()), ind.id
         assert row["max_score"] == ind.max_score
@@ -321,7 +324,7 @@ def test_round_trip_scores(filled):
     assert sub["score"] == pytest.approx(1 / 3) and sub["score_kind"] == "sub_item"
     # МТКП
     units = support.unit_scores(pd.DataFrame(_mtkp_rows()), "mtkp")
-    for ind in support.load_forms()["mtkp"].indicators:
+    for ind in forms_spec.load_forms()["mtkp"].indicators:
         assert _score(t, ind.id)["score"] == pytest.approx(units[ind.id].mean()), ind.id
     # per school: fewer than min_group_size units → score empty, n kept
     school = t[(t["level"] == "school") & (t["indicator_id"] == "mtkp_total")]
@@ -444,7 +447,9 @@ def test_blank_cell_names_sheet_row_and_item(filled):
     raw, params = filled
     # МНЦ row 6 (second unit), column of sub-item 3.3
     path = raw / "forms" / "form2_mnc.xlsx"
-    col = 2 + [i.id for i in support.load_forms()["mnc"].items].index("mnc_3c_direct_contact") + 1
+    col = (
+        2 + [i.id for i in forms_spec.load_forms()["mnc"].items].index("mnc_3c_direct_contact") + 1
+    )
     from openpyxl.utils import get_column_letter
 
     ref = f"{get_column_letter(col)}6"
@@ -604,14 +609,14 @@ def demo(tmp_path_factory):
 def test_synth_writes_forms_deterministically(demo, tmp_path):
     forms = demo / "data" / "raw" / "demo" / "forms"
     names = sorted(p.name for p in forms.iterdir())
-    assert names == sorted(b.file for b in support.load_forms().values())
+    assert names == sorted(b.file for b in forms_spec.load_forms().values())
     synth.generate(tmp_path / "again", seed=5, n_schools=14, years=(2023, 2024))
     for name in names:
         assert (forms / name).read_bytes() == (tmp_path / "again" / "forms" / name).read_bytes()
 
 
 def _results(demo: Path):
-    from shnor_lib import ingest
+    from shnor_lib.io import ingest
     from shnor_lib.pipeline import Results
 
     params = load_params(overrides={"municipality": "demo", "year": 2024}, root=demo)
@@ -698,4 +703,4 @@ def test_responsible_names_are_masked_in_the_overdue_list():
     _rows, _summary, late = support.roadmap_scores(rm, pd.Timestamp("2024-12-31"), "t")
     shown = late.set_index("event_id").loc["3", "responsible"]
     assert shown == "(ФИО скрыто), главный специалист УО"
-    assert support.mask_names("МКУ ИМЦ") == "МКУ ИМЦ"
+    assert forms_read.mask_names("МКУ ИМЦ") == "МКУ ИМЦ"

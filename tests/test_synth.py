@@ -1,4 +1,4 @@
-"""The synthetic generator (shnor_lib.synth) and the reference data (shnor_lib.reference).
+"""The synthetic generator (shnor_lib.demo.synth) and the reference data (shnor_lib.io.reference).
 
 The planted truth is what the methods are validated against, so these tests recompute it
 from the written files rather than trusting `_truth.json`.
@@ -14,13 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shnor_lib import schema, synth
-from shnor_lib.reference import (
-    for_year,
-    load_gia_min_scores,
-    load_oge_scales,
-    load_vpr_scales,
-)
+from shnor_lib.demo import synth
+from shnor_lib.io import schema
+from shnor_lib.io.reference import for_year, load_gia_min_scores, load_oge_scales, load_vpr_scales
 
 TABLES = ("schools", "context", "vpr", "gia", "school_stats", "teachers", "rosobrnadzor", "roadmap")
 UNIT = ["school_id", "year", "grade", "subject"]
@@ -488,8 +484,8 @@ def test_gia_realism_and_weak_schools_fail_more(demo):
 def test_inflated_units_override_and_ingest_accepts_output(small):
     d, truth = small
     assert len(truth["inflated_units"]) == 5
-    from shnor_lib import ingest
     from shnor_lib.config import load_params
+    from shnor_lib.io import ingest
 
     params = load_params(Path(__file__).resolve().parents[1] / "params" / "demo.yml")
     result = ingest.ingest(params, raw_dir=d)

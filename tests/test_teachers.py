@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shnor_lib import teachers
 from shnor_lib.config import load_params
-from shnor_lib.stats import wilson_ci
+from shnor_lib.methods import teachers
+from shnor_lib.methods.stats import wilson_ci
 
 CUTS = [50, 70, 85]
 
@@ -223,8 +223,9 @@ def test_deficits_small_groups_blank(params):
 
 
 def test_group_and_deficit_views_from_published_tables(params, tmp_path):
-    from shnor_lib import publish, views_support
+    from shnor_lib.io import publish
     from shnor_lib.pipeline import Results
+    from shnor_lib.report.sections import support as views_support
 
     t = _fixture().assign(subject="Математика")
     res = teachers.stage({"teachers": t}, params, _schools({"100001"}, {"100002"}))

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shnor_lib import ingest, objectivity, reference
 from shnor_lib.errors import ShnorError
+from shnor_lib.io import ingest, reference
+from shnor_lib.methods import objectivity
 
 
 def _vpr(year: int, max_score: int, scores: list[int]) -> pd.DataFrame:

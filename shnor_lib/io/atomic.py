@@ -214,7 +214,7 @@ def staged_dir(
     OS errors (disk full, no write permission, …) are raised as
     :class:`shnor_lib.errors.EnvironmentProblem` naming ``target``.
     """
-    from ..errors import environment_problem
+    from shnor_lib.errors import environment_problem
 
     target = _key(target)
     if target in _active:  # re-entrant: the outer run publishes everything at once

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from shnor_lib import schema
+from shnor_lib.io import schema
 from shnor_lib.io.cells import clean
 from shnor_lib.io.layouts import Extract, Layout, Preview, register
 
@@ -36,7 +36,7 @@ def table_by_name(path: Path) -> str | None:
 
 def split_line(line: str) -> list[str]:
     """A CSV line as cells, with the separator the ingest reader would choose."""
-    from shnor_lib.ingest import _sniff_sep
+    from shnor_lib.io.ingest import _sniff_sep
 
     sep = _sniff_sep(line)
     return [c.strip() for c in next(csv.reader([line], delimiter=sep), [])]
@@ -44,7 +44,7 @@ def split_line(line: str) -> list[str]:
 
 def header_cells(view: Preview, sheet: str) -> tuple[int, list[str]]:
     """The first non-empty row of a sheet (0-based index) as cells."""
-    from shnor_lib.ingest import SEP_LINE
+    from shnor_lib.io.ingest import SEP_LINE
 
     for i, row in enumerate(view.sheets.get(sheet, [])):
         if sheet == "" and len(row) == 1 and SEP_LINE.match(row[0]):
@@ -96,7 +96,7 @@ def sniff(view: Preview) -> bool:
 
 
 def read(view: Preview) -> list[Extract]:
-    from shnor_lib import ingest  # the module attribute: tests swap the CSV reader
+    from shnor_lib.io import ingest  # the module attribute: tests swap the CSV reader
 
     decided = decide(view)
     assert decided is not None

@@ -53,8 +53,8 @@ EMPTY_MEANS: dict[str, tuple[str, str]] = {
 def empty_table(table, frame: pd.DataFrame, out, warnings: list[str]) -> pd.DataFrame | None:
     """The parsed form of a file without data rows: an empty table with the contract's
     columns when emptiness means something for ``table``, else an error in ``out``."""
-    from .. import schema
-    from ..ingest import _parse_column
+    from shnor_lib.io import schema
+    from shnor_lib.io.ingest import _parse_column
 
     meaning = EMPTY_MEANS.get(table.name)
     if meaning is None:

@@ -19,8 +19,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from shnor_lib import schema
-from shnor_lib.io import cells
+from shnor_lib.io import cells, schema
 from shnor_lib.io.layouts import Extract, Layout, Preview, ReadProblem, grid, register
 
 NAME = "fioko_objectivity"

@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from shnor_lib import schema
-from shnor_lib.io import cells
+from shnor_lib.io import cells, schema
 from shnor_lib.io.layouts import Extract, Layout, Preview, ReadProblem, grid, register
 
 F1 = "fisoko_f1"
@@ -455,7 +454,7 @@ def read_mapping(folder: Path) -> dict[str, dict[str, str]]:
     path = folder / MAPPING_FILE
     if not path.is_file():
         return {}
-    from shnor_lib.ingest import _decode, _sniff_sep
+    from shnor_lib.io.ingest import _decode, _sniff_sep
 
     text = _decode(path.read_bytes()).lstrip("\ufeff")
     lines = [line for line in text.splitlines() if line.strip()]
@@ -518,7 +517,7 @@ def form_identity(path: Path) -> tuple[dict[str, object], str]:
 def _vpr_scale(year: int, grade: int, subject: str) -> tuple[float, float, float, float] | None:
     """(max, cut3, cut4, cut5) of exactly this year (a year without a scale is unknown,
     never another year's copy)."""
-    from shnor_lib.reference import load_vpr_scales
+    from shnor_lib.io.reference import load_vpr_scales
 
     scales = load_vpr_scales()
     row = scales[

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from shnor_lib import schema
 from shnor_lib.errors import ShnorError
+from shnor_lib.io import schema
 from shnor_lib.io.layouts import Extract, Layout, Preview, read_sheets, register
 
 LOGIN_RE = re.compile(r"\(\s*((?:edu|sch)\d+)\s*\)", re.IGNORECASE)

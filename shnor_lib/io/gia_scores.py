@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import reference
+from shnor_lib.io import reference
 
 BASE_MATH = "Математика (базовый уровень)"
 AMBIGUOUS_MIN_N = 10  # fewer ЕГЭ results of a subject in a file: a warning, not an error

@@ -134,7 +134,7 @@ def preview(path: Path) -> Preview:
             }
             return Preview(path, sheets, grids=grids)
         else:
-            from shnor_lib.ingest import _decode  # one decoder for every CSV reader
+            from shnor_lib.io.ingest import _decode  # one decoder for every CSV reader
 
             text = _decode(path.read_bytes()[: 1 << 16])
             lines = text.lstrip("\ufeff").splitlines()[:PREVIEW_ROWS]

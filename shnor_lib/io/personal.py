@@ -222,7 +222,7 @@ def check_table(name: str, frame: pd.DataFrame, out, warnings: list[str]) -> pd.
     for col in ID_COLUMNS:
         if col in frame:
             _check_ids(frame[col], rows, col, out)
-    from ..schema import TABLES, header_map, norm_key
+    from shnor_lib.io.schema import TABLES, header_map, norm_key
 
     known = header_map(TABLES[name]) if name in TABLES else {}
     headers = frame.attrs.get("headers", {})

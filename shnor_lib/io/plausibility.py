@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import DATA_DIR
+from shnor_lib import DATA_DIR
 
 MAX_SHOWN = 20
 
@@ -142,7 +142,7 @@ def subject_grades() -> pd.DataFrame:
 
 def _vpr_scales() -> pd.DataFrame | None:
     try:
-        from ..reference import load_vpr_scales
+        from shnor_lib.io.reference import load_vpr_scales
 
         return load_vpr_scales()
     except Exception:  # noqa: BLE001 - no scale file: nothing is checked against it

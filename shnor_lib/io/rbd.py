@@ -26,9 +26,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import schema
-from . import pseudonym
-from .layouts import Extract, Layout, Preview, ReadProblem, register
+from shnor_lib.io import pseudonym, schema
+from shnor_lib.io.layouts import Extract, Layout, Preview, ReadProblem, register
 
 COLUMNS = (
     "SchoolCode",
@@ -136,7 +135,7 @@ def _from_mapping(path: Path) -> dict[str, object]:
 
 def read(preview: Preview) -> list[Extract]:
     """The file as one gia extract; names and documents dropped after the pseudonym."""
-    from ..ingest import read_raw  # one CSV reader for every layout
+    from shnor_lib.io.ingest import read_raw  # one CSV reader for every layout
 
     path = preview.path
     info = describe(path)

@@ -32,9 +32,8 @@ import re
 
 import pandas as pd
 
-from .. import schema
-from . import pseudonym
-from .layouts import Extract, Layout, Preview, ReadProblem, _cell_text, grid, register
+from shnor_lib.io import pseudonym, schema
+from shnor_lib.io.layouts import Extract, Layout, Preview, ReadProblem, _cell_text, grid, register
 
 TITLE = "протокол проверки результатов"
 # «12 - Обществознание 2026.07.03» (also «… 03.07.2026»)

@@ -218,7 +218,7 @@ def _values(extract: Extract, column: str) -> list[str]:
     """Distinct values of a contract column in an extract (meta first, else the frame)."""
     if column in extract.meta:
         return [str(extract.meta[column])]
-    from shnor_lib import schema
+    from shnor_lib.io import schema
 
     table = schema.TABLES.get(extract.table)
     if table is None:
@@ -270,7 +270,7 @@ def describe_extract(extract: Extract) -> str:
 
 def inspect_lines(found: list[Recognised], raw_dir_label: str) -> list[str]:
     """What `shnor inspect` prints: every file, what it was read as, what was set aside."""
-    from shnor_lib import schema
+    from shnor_lib.io import schema
 
     read = [r for r in found if r.extracts or r.problem or r.error]
     aside = [r for r in found if r.set_aside is not None and not r.skipped]

@@ -25,7 +25,7 @@ import difflib
 
 import pandas as pd
 
-from ..errors import Problem
+from shnor_lib.errors import Problem
 
 # schools columns holding a code of another system, and the Russian label used in messages
 CODE_COLUMNS = {
@@ -219,7 +219,7 @@ def _describe(sid: str, by_id: pd.DataFrame) -> str:
 def _duplicates(name: str, before: pd.DataFrame, after: pd.DataFrame) -> list[Problem]:
     """Rows that became duplicates of the table's key once codes of several systems became
     one school_id (duplicates already there were reported by ingest)."""
-    from .. import schema
+    from shnor_lib.io import schema
 
     key = [k for k in schema.TABLES[name].key if k in after]
     if not key:

@@ -61,7 +61,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from shnor_lib.stats import wilson_ci
+from shnor_lib.methods.stats import wilson_ci
 
 WORK = ["year", "grade", "subject"]
 TASK = [*WORK, "task"]

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from shnor_lib import schema
+from shnor_lib.io import schema
 from shnor_lib.methods import tasks
-from shnor_lib.stats import wilson_ci
+from shnor_lib.methods.stats import wilson_ci
 
 UNIT = ["year", "grade", "subject"]
 SHARE_COLUMNS = [

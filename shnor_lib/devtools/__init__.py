@@ -1,0 +1,1 @@
+"""Benchmarks and other developer tools (not used by the report)."""

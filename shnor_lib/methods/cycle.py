@@ -1,0 +1,604 @@
+"""The management cycle: statuses over the years, who entered and left, and whether support
+works (issue «the management cycle»).
+
+Pure DataFrame-in → DataFrame-out functions; the stage in :mod:`shnor_lib.pipeline` is the glue.
+
+- :func:`status_history` applies the M3 rules (ШНОР, leader, risk group) to EVERY year with an
+  ИОР, each year with its own window of ``window`` years ending at it, and takes ШССУ from the
+  per-year ИСБ table (M4 fits one model over the window, so ШССУ of the earlier years comes
+  from the same model and is known only for the years of that window).
+- ШНОР by the relative rule (ИОР in Q1, ≥ ``low_years`` of the window in Q1) is ~25 % of the
+  schools every year by construction; the absolute rule (seed 000 §3.1: «высокий суммарный
+  процент недостижения минимальных баллов … в течение трёх последних лет») is the ГИА
+  below-minimum share pooled over the window ≥ a threshold, so the count can fall.
+- :func:`support_effect` compares each entry cohort's change of ИОР with the change expected
+  WITHOUT support from a model of change fitted on unsupported schools (not a before/after,
+  which credits regression to the mean to the programme).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from shnor_lib.methods import results_index
+
+RELATIVE = "relative"
+ABSOLUTE = "absolute"
+RULES = (RELATIVE, ABSOLUTE)
+RULE_RU = {
+    RELATIVE: "относительное: ИОР в 1-м квартиле",
+    ABSOLUTE: "абсолютное: доля результатов ГИА ниже минимума за окно",
+}
+STATUS_LOW = "ШНОР"
+STATUS_HARD = "ШССУ"
+STATUS_LEADER = "школа-лидер"
+STATUS_RISK = "группа риска"
+STATUS_COLUMNS = {
+    STATUS_LOW: "low_results",
+    STATUS_HARD: "hard_context",
+    STATUS_LEADER: "leader",
+    STATUS_RISK: "risk_group",
+}
+ENTERED, LEFT, STAYED = "вошла", "вышла", "осталась"
+
+HISTORY_COLUMNS = [
+    "school_id",
+    "year",
+    "results_index",
+    "results_quartile",
+    "low_results",
+    "hard_context",
+    "leader",
+    "risk_group",
+    "rule",
+]
+TRANSITION_COLUMNS = ["school_id", "status", "from_year", "to_year", "change"]
+COUNT_COLUMNS = ["year", "rule", "n_schools", "n_low_results", "share_low_results"]
+EFFECT_COLUMNS = [
+    "cohort",
+    "group",
+    "n_schools",
+    "change",
+    "expected_change",
+    "effect",
+    "ci_low",
+    "ci_high",
+    "method",
+]
+EFFECT_METHOD = (
+    "ожидаемое изменение — регрессия изменения ИОР на ИОР года входа и предыдущих лет, "
+    "оценённая по ОО, не бывшим ШНОР до года входа включительно; интервал — ошибка среднего отклонения "
+    "и ошибка модели"
+)
+
+
+# Russian headers and sheet names of the published tables (merged into publish.RU_HEADERS and
+# publish.SHEET_NAMES; columns already named there keep their label).
+RU_HEADERS = {
+    "hard_context": "ШССУ",
+    "rule": "Правило ШНОР",
+    "status": "Статус",
+    "from_year": "С года",
+    "to_year": "На год",
+    "n_low_results": "Число ШНОР",
+    "share_low_results": "Доля ШНОР, %",
+    "cohort": "Год входа в ШНОР",
+    "group": "Когорта",
+    "n_schools": "Число ОО",
+    "expected_change": "Ожидаемое изменение без поддержки",
+    "effect": "Эффект поддержки",
+    "method": "Метод",
+    "target_year": "Год прогноза",
+    "probability": "Вероятность войти в ШНОР",
+    "signal": "Главный сигнал",
+    "entered": "Вошла в ШНОР",
+    "n_predictions": "Число прогнозов",
+    "n_entries": "Число входов в ШНОР",
+    "base_rate": "Доля входов",
+    "mean_probability": "Средняя вероятность",
+    "brier": "Оценка Брайера",
+    "brier_base": "Оценка Брайера без модели",
+    "top_decile_n": "ОО в верхних 10 %",
+    "top_decile_hits": "Из них вошли в ШНОР",
+    "top_decile_hit_rate": "Доля вошедших в верхних 10 %",
+}
+TABLE_HEADERS = {
+    "transitions": {"change": "Изменение статуса", "status": "Статус"},
+    "support_effect": {"change": "Изменение ИОР"},
+    "early_warning": {"kind": "Вид строки", "year": "Год данных"},
+}
+SHEET_NAMES = {
+    "status_history": "Статусы по годам",
+    "status_counts": "Число ШНОР по правилам",
+    "transitions": "Вошли и вышли",
+    "support_effect": "Эффект поддержки",
+    "early_warning": "Раннее предупреждение",
+    "early_warning_check": "Проверка прогноза ШНОР",
+}
+
+
+# ------------------------------------------------------------------------------ statuses
+
+
+def absolute_low(index: pd.DataFrame, threshold: float) -> pd.Series:
+    """Absolute ШНОР per school × year: ГИА below-minimum share pooled over the window ending
+    at the year (``gia_below_min_value`` of the ИОР table) ≥ ``threshold`` %.
+
+    NA where the school has no ГИА results in the window (the rule cannot be applied)."""
+    if "gia_below_min_value" not in index:
+        return pd.Series(pd.NA, index=index.index, dtype="boolean")
+    share = index["gia_below_min_value"].astype(float)
+    return pd.array(np.where(share.isna(), None, share >= threshold), dtype="boolean")
+
+
+def _window(years: list[int], year: int, window: int) -> list[int]:
+    return [y for y in years if year - window < y <= year]
+
+
+def relative_history(
+    index: pd.DataFrame,
+    *,
+    window: int,
+    low_years: int,
+    leader_years: int,
+    risk: pd.DataFrame | None = None,
+    exclusions: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """M3 classes (ШНОР by the relative rule, leader, risk group) for every year of ``index``,
+    each with the window of ``window`` years ending at it (``results_index.classify``)."""
+    years = sorted(int(y) for y in index["year"].dropna().unique())
+    parts = []
+    for year in years:
+        win = _window(years, year, window)
+        cls = results_index.classify(
+            index,
+            year,
+            win,
+            low_years=min(low_years, len(win)),
+            leader_years=min(leader_years, len(win)),
+            risk=risk,
+            excluded_schools=results_index.leader_disqualified(exclusions, win),
+        )
+        have = index.loc[index["year"] == year, "school_id"]
+        cls = cls[cls["school_id"].isin(have)]
+        parts.append(cls[["school_id", "low_results", "leader", "risk_group"]].assign(year=year))
+    if not parts:
+        return pd.DataFrame(columns=["school_id", "year", "low_results", "leader", "risk_group"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def status_history(
+    index: pd.DataFrame,
+    *,
+    window: int,
+    low_years: int,
+    leader_years: int,
+    rule: str = RELATIVE,
+    absolute_threshold: float = 30.0,
+    risk: pd.DataFrame | None = None,
+    exclusions: pd.DataFrame | None = None,
+    social: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """``status_history``: one row per school × year with an ИОР row; ``low_results`` (ШНОР)
+    by ``rule``; ``hard_context`` (ШССУ) from the per-year ИСБ table (NA where unknown)."""
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+    base = index[["school_id", "year", "results_index", "results_quartile"]].copy()
+    if "gia_below_min_value" in index:
+        base["gia_below_min_value"] = index["gia_below_min_value"]
+    rel = relative_history(
+        index,
+        window=window,
+        low_years=low_years,
+        leader_years=leader_years,
+        risk=risk,
+        exclusions=exclusions,
+    )
+    out = base.merge(rel, on=["school_id", "year"], how="left")
+    if rule == ABSOLUTE:
+        out["low_results"] = absolute_low(out, absolute_threshold)
+    out["low_results"] = out["low_results"].astype("boolean")
+    for c in ("leader", "risk_group"):
+        out[c] = out[c].fillna(False).astype(bool)
+    if social is not None and not social.empty and "hard_context" in social:
+        hc = social[["school_id", "year", "hard_context"]].drop_duplicates(["school_id", "year"])
+        out = out.merge(hc, on=["school_id", "year"], how="left")
+        out["hard_context"] = out["hard_context"].astype("boolean")
+    else:
+        out["hard_context"] = pd.array([pd.NA] * len(out), dtype="boolean")
+    out["rule"] = rule
+    out["year"] = out["year"].astype("int64")
+    return out[HISTORY_COLUMNS].sort_values(["year", "school_id"]).reset_index(drop=True)
+
+
+def status_counts(
+    index: pd.DataFrame,
+    history: pd.DataFrame,
+    *,
+    window: int,
+    low_years: int,
+    absolute_threshold: float,
+) -> pd.DataFrame:
+    """Number of ШНОР per year by BOTH rules (the chosen one is in ``history``): the relative
+    count stays near a quarter by construction, the absolute one can fall."""
+    rel = relative_history(index, window=window, low_years=low_years, leader_years=window)
+    rel = index[["school_id", "year", "results_index"]].merge(
+        rel, on=["school_id", "year"], how="left"
+    )
+    rel = rel[rel["results_index"].notna()]
+    ab = index.assign(low_results=absolute_low(index, absolute_threshold))
+    ab = ab[ab["low_results"].notna()]
+    rows = []
+    for rule, frame in ((RELATIVE, rel), (ABSOLUTE, ab)):
+        for year, g in frame.groupby("year"):
+            n = len(g)
+            k = int(g["low_results"].fillna(False).astype(bool).sum())
+            rows.append((int(year), rule, n, k, 100.0 * k / n if n else np.nan))
+    out = pd.DataFrame(rows, columns=COUNT_COLUMNS)
+    return out.sort_values(["rule", "year"]).reset_index(drop=True)
+
+
+def history_notes(history: pd.DataFrame, window: int) -> list[str]:
+    """How the statuses of earlier years were obtained (Russian, for the report)."""
+    if history.empty:
+        return []
+    years = sorted(int(y) for y in history["year"].unique())
+    rule = str(history["rule"].iloc[0])
+    out = [
+        f"Статусы определены за каждый год с данными ({years[0]}–{years[-1]}) по тем же правилам, "
+        f"что и в отчётном году; окно каждого года — {window} г. по этот год включительно. "
+        f"ШНОР — правило «{RULE_RU[rule]}»."
+    ]
+    short = [y for y in years if len(_window(years, y, window)) < window]
+    if short:
+        out.append(
+            "В первые годы данных (" + ", ".join(map(str, short)) + ") окно короче: статус ШНОР "
+            "и школы-лидера там определён по меньшему числу лет и менее устойчив; кто «вошёл» "
+            "в ШНОР в первый год данных, определить нельзя."
+        )
+    hc = history.dropna(subset=["hard_context"])
+    known = sorted(int(y) for y in hc["year"].unique())
+    missing = [y for y in years if y not in known]
+    if missing:
+        out.append(
+            "ШССУ (ИСБ в нижнем квартиле) известен только за годы, по которым оценена модель ИСБ"
+            + (f" ({', '.join(map(str, known))})" if known else "")
+            + "; за "
+            + ", ".join(map(str, missing))
+            + " статус ШССУ не определён (пусто)."
+        )
+    return out
+
+
+def transitions(history: pd.DataFrame) -> pd.DataFrame:
+    """Who entered, left or stayed in each status between consecutive years with data.
+
+    A school absent (or with an unknown status) in one of the two years gets no line for that
+    pair: we cannot say whether it changed."""
+    years = sorted(int(y) for y in history["year"].unique())
+    rows = []
+    for status, col in STATUS_COLUMNS.items():
+        wide = history.pivot_table(
+            index="school_id", columns="year", values=col, aggfunc="first", dropna=False
+        )
+        for a, b in zip(years, years[1:], strict=False):
+            if a not in wide or b not in wide:
+                continue
+            pair = wide[[a, b]].dropna()
+            was, now = pair[a].astype(bool), pair[b].astype(bool)
+            change = np.select([was & now, ~was & now, was & ~now], [STAYED, ENTERED, LEFT], "")
+            sel = change != ""
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "school_id": pair.index[sel],
+                        "status": status,
+                        "from_year": a,
+                        "to_year": b,
+                        "change": change[sel],
+                    }
+                )
+            )
+    if not rows:
+        return pd.DataFrame(columns=TRANSITION_COLUMNS)
+    out = pd.concat(rows, ignore_index=True)
+    order = {s: i for i, s in enumerate(STATUS_COLUMNS)}
+    out = out.assign(_o=out["status"].map(order)).sort_values(
+        ["_o", "from_year", "change", "school_id"]
+    )
+    return out[TRANSITION_COLUMNS].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------ A42
+
+
+def positive_dynamics(
+    history: pd.DataFrame, year: int, *, min_gain_quartiles: int = 1
+) -> pd.DataFrame:
+    """A42: which ШНОР of the previous year show positive dynamics in ``year``.
+
+    Criterion (stated in docs/methods_cycle.md): the school's ИОР quartile in ``year`` is at
+    least ``min_gain_quartiles`` higher than in the previous year with data, OR it left the
+    ШНОР status. The quartile (not the raw ИОР) is used because ИОР is rescaled each year.
+    Returns school_id, prev_quartile, quartile, left_status, positive."""
+    years = sorted(int(y) for y in history["year"].unique() if int(y) < year)
+    cols = ["school_id", "prev_quartile", "quartile", "left_status", "positive"]
+    if not years or year not in set(history["year"]):
+        return pd.DataFrame(columns=cols)
+    prev = history[(history["year"] == years[-1]) & history["low_results"].fillna(False)]
+    cur = history[history["year"] == year].set_index("school_id")
+    out = pd.DataFrame({"school_id": prev["school_id"].to_numpy()})
+    out["prev_quartile"] = prev["results_quartile"].to_numpy()
+    out["quartile"] = out["school_id"].map(cur["results_quartile"])
+    now_low = out["school_id"].map(cur["low_results"])
+    out["left_status"] = now_low.notna() & ~now_low.fillna(True).astype(bool)
+    gain = (out["quartile"] - out["prev_quartile"]) >= min_gain_quartiles
+    out["positive"] = gain.fillna(False) | out["left_status"]
+    known = out["quartile"].notna() | now_low.notna()
+    return out[known][cols].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------ support effect
+
+
+def _ols(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """OLS with intercept: coefficients, their covariance, residual variance."""
+    xm = np.column_stack([np.ones(len(x)), x])
+    beta, *_ = np.linalg.lstsq(xm, y, rcond=None)
+    resid = y - xm @ beta
+    dof = max(len(y) - xm.shape[1], 1)
+    s2 = float(resid @ resid) / dof
+    cov = s2 * np.linalg.pinv(xm.T @ xm)
+    return beta, cov, s2
+
+
+def support_effect(
+    history: pd.DataFrame,
+    *,
+    horizon: int = 2,
+    confidence: float = 0.95,
+    min_schools: int = 3,
+) -> pd.DataFrame:
+    """``support_effect``: for each cohort of schools that entered ШНОР in year t (ШНОР in t,
+    not in t−1), the change of ИОР from t to t+``horizon`` (or the latest year with data),
+    the change expected without support and the difference with an interval.
+
+    Expected change: OLS of the change on ИОР in every year up to t, fitted on schools that
+    were not ШНОР in any year up to t (never supported before the outcome period started),
+    predicted at the cohort's own levels. All the past years enter the model because entry
+    (and staying out of it) is decided on several years: two low years say more about a
+    school's lasting level than one, so such a school regresses less to the mean than one low
+    year predicts. Conditional on the same past results, selection no longer biases the
+    comparison.
+    Interval: the cohort's mean residual ± t·√(s²_cohort/n + x̄ᵀ V x̄) (V: the model's
+    coefficient covariance)."""
+    h = history[["school_id", "year", "results_index", "low_results"]].copy()
+    h["low_results"] = h["low_results"].astype("boolean")
+    wide_i = h.pivot_table(
+        index="school_id", columns="year", values="results_index", aggfunc="first"
+    )
+    wide_l = h.pivot_table(
+        index="school_id", columns="year", values="low_results", aggfunc="first", dropna=False
+    )
+    years = sorted(int(y) for y in h["year"].unique())
+    rows = []
+    for t in years[1:]:
+        later = [y for y in years if y > t]
+        if not later or (t - 1) not in years:
+            continue
+        within = [y for y in later if y <= t + horizon]
+        end = within[-1] if within else later[0]  # two years on, or the latest year there is
+        low_t = wide_l[t].astype("boolean")
+        low_prev = wide_l[t - 1].astype("boolean")
+        ever = wide_l[[y for y in years if y <= t]].fillna(False).astype(bool).any(axis=1)
+        past = [y for y in years if y <= t]
+        x0, y1 = wide_i[t], wide_i[end]
+        ok = wide_i[past].notna().all(axis=1) & y1.notna()
+        cohort = ok & low_t.fillna(False).astype(bool) & ~low_prev.fillna(True).astype(bool)
+        control = ok & ~ever
+        n_c, n_t = int(control.sum()), int(cohort.sum())
+        if n_t < min_schools or n_c < min_schools + 3:
+            continue
+        if n_c < len(past) + 2 + min_schools:
+            continue
+        beta, cov, _ = _ols(
+            wide_i.loc[control, past].to_numpy(float), (y1 - x0)[control].to_numpy(float)
+        )
+        xt = np.column_stack([np.ones(n_t), wide_i.loc[cohort, past].to_numpy(float)])
+        change = (y1 - x0)[cohort].to_numpy(float)
+        expected = xt @ beta
+        resid = change - expected
+        xbar = xt.mean(axis=0)
+        var = (resid.var(ddof=1) if n_t > 1 else 0.0) / n_t + float(xbar @ cov @ xbar)
+        q = sps.t.ppf(0.5 + confidence / 2, df=max(n_t - 1, 1))
+        eff = float(resid.mean())
+        rows.append(
+            (
+                t,
+                f"ШНОР, вошедшие в {t} г. (итог {end} г.)",
+                n_t,
+                float(change.mean()),
+                float(expected.mean()),
+                eff,
+                eff - q * np.sqrt(var),
+                eff + q * np.sqrt(var),
+                EFFECT_METHOD + f"; ОО сравнения: {n_c}",
+            )
+        )
+    out = pd.DataFrame(rows, columns=EFFECT_COLUMNS)
+    out["cohort"] = out["cohort"].astype("int64")
+    out["n_schools"] = out["n_schools"].astype("int64")
+    return out
+
+
+# ------------------------------------------------------------------------------ early warning
+
+EW_FEATURES = {
+    "level": "низкий ИОР в этом году",
+    "trend": "снижение ИОР за год",
+    "q1_years": "годы в 1-м квартиле в окне",
+    "risk": "признак риска Рособрнадзора",
+}
+EW_COLUMNS = ["school_id", "year", "target_year", "probability", "signal", "entered", "kind"]
+EW_CHECK_COLUMNS = [
+    "n_predictions",
+    "n_entries",
+    "base_rate",
+    "mean_probability",
+    "brier",
+    "brier_base",
+    "top_decile_n",
+    "top_decile_hits",
+    "top_decile_hit_rate",
+]
+EW_FORECAST, EW_BACKTEST = "прогноз", "проверка на прошлых годах"
+
+
+def _ew_features(history: pd.DataFrame, t: int, years: list[int], window: int) -> pd.DataFrame:
+    """Per school not ШНОР in ``t`` (with an ИОР): the signals of entering next year."""
+    h = history.set_index(["school_id", "year"])
+    cur = history[history["year"] == t].set_index("school_id")
+    low = cur["low_results"].astype("boolean")
+    cur = cur[cur["results_index"].notna() & ~low.fillna(True).astype(bool)]
+    prev_year = max((y for y in years if y < t), default=None)
+    out = pd.DataFrame(index=cur.index)
+    out["level"] = -cur["results_index"].astype(float)
+    if prev_year is None:
+        out["trend"] = 0.0
+    else:
+        prev = h["results_index"].reindex(pd.MultiIndex.from_product([cur.index, [prev_year]]))
+        out["trend"] = (prev.to_numpy(float) - cur["results_index"].to_numpy(float)).clip(min=0)
+        out["trend"] = out["trend"].fillna(0.0)
+    win = [y for y in _window(years, t, window)]
+    q = history[history["year"].isin(win)].pivot_table(
+        index="school_id", columns="year", values="results_quartile", aggfunc="first"
+    )
+    out["q1_years"] = (q == 1).sum(axis=1).reindex(out.index).fillna(0).astype(float)
+    out["risk"] = cur["risk_group"].fillna(False).astype(bool).astype(float)
+    return out
+
+
+def _logit_fit(x: np.ndarray, y: np.ndarray, ridge: float = 1.0) -> tuple:
+    """Logistic regression by Newton steps with a small ridge (standardised features), so a
+    municipality with few entries still gets finite, shrunk coefficients."""
+    mu, sd = x.mean(axis=0), x.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    z = np.column_stack([np.ones(len(x)), (x - mu) / sd])
+    beta = np.zeros(z.shape[1])
+    pen = np.full(z.shape[1], ridge)
+    pen[0] = 0.0
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(z @ beta)))
+        grad = z.T @ (y - p) - pen * beta
+        hess = (z * (p * (1 - p))[:, None]).T @ z + np.diag(pen)
+        step = np.linalg.solve(hess, grad)
+        beta += step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return mu, sd, beta
+
+
+def _logit_predict(model: tuple, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mu, sd, beta = model
+    zc = (x - mu) / sd
+    p = 1.0 / (1.0 + np.exp(-(beta[0] + zc @ beta[1:])))
+    return p, zc * beta[1:]
+
+
+def _ew_pairs(history: pd.DataFrame, years: list[int], window: int) -> list[pd.DataFrame]:
+    """For each pair of consecutive years: features in t and whether the school entered ШНОР
+    in t+1 (schools without a status in t+1 left out)."""
+    out = []
+    for t, nxt in zip(years, years[1:], strict=False):
+        if len(_window(years, t, window)) < window:
+            continue  # statuses under a shortened window follow other rules: not for training
+        f = _ew_features(history, t, years, window)
+        nxt_low = history[history["year"] == nxt].set_index("school_id")["low_results"]
+        y = nxt_low.astype("boolean").reindex(f.index)
+        f = f[y.notna()].assign(entered=y[y.notna()].astype(bool), year=t, target_year=nxt)
+        out.append(f)
+    return out
+
+
+def early_warning(
+    history: pd.DataFrame, *, window: int, top_share: float = 0.1
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """«Группа раннего предупреждения»: for schools not ШНОР now, the probability of entering
+    ШНОР next year, from a logistic model of entry on four signals (low ИОР, its fall over the
+    year, years in Q1 in the window, the Rosobrnadzor risk sign) fitted on the earlier years.
+
+    Back-test: each earlier year's entries are predicted by a model fitted only on the years
+    before it; the check table gives the Brier score (vs the constant base rate) and the hit
+    rate of the top ``top_share`` of probabilities. Returns (early_warning, check)."""
+    years = sorted(int(y) for y in history["year"].unique())
+    pairs = _ew_pairs(history, years, window)
+    cols = list(EW_FEATURES)
+    rows = []
+
+    def predict(train: list[pd.DataFrame], target: pd.DataFrame, kind: str) -> None:
+        tr = pd.concat(train)
+        if tr.empty or tr["entered"].sum() < 2 or target.empty:
+            return
+        model = _logit_fit(tr[cols].to_numpy(float), tr["entered"].to_numpy(float))
+        p, contrib = _logit_predict(model, target[cols].to_numpy(float))
+        signal = [EW_FEATURES[cols[i]] for i in contrib.argmax(axis=1)]
+        rows.append(
+            pd.DataFrame(
+                {
+                    "school_id": target.index,
+                    "year": target["year"].to_numpy(),
+                    "target_year": target["target_year"].to_numpy(),
+                    "probability": p,
+                    "signal": signal,
+                    "entered": target["entered"].to_numpy() if "entered" in target else None,
+                    "kind": kind,
+                }
+            )
+        )
+
+    for k in range(1, len(pairs)):
+        predict(pairs[:k], pairs[k], EW_BACKTEST)
+    if years and pairs:
+        last = _ew_features(history, years[-1], years, window)
+        last = last.assign(year=years[-1], target_year=years[-1] + 1)
+        predict(pairs, last, EW_FORECAST)
+    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=EW_COLUMNS)
+    table["entered"] = table["entered"].astype("boolean")
+    table = table[EW_COLUMNS].sort_values(
+        ["year", "probability", "school_id"], ascending=[True, False, True]
+    )
+    return table.reset_index(drop=True), ew_check(table, top_share)
+
+
+def ew_check(table: pd.DataFrame, top_share: float = 0.1) -> pd.DataFrame:
+    """Brier score and top-decile hit rate of the back-test rows (one row; empty if none)."""
+    bt = table[(table["kind"] == EW_BACKTEST) & table["entered"].notna()]
+    if bt.empty:
+        return pd.DataFrame(columns=EW_CHECK_COLUMNS)
+    y = bt["entered"].astype(bool).to_numpy(float)
+    p = bt["probability"].to_numpy(float)
+    base = float(y.mean())
+    top_hits, top_n = 0, 0
+    for _, g in bt.groupby("year"):
+        k = max(1, int(round(top_share * len(g))))
+        top = g.nlargest(k, "probability")
+        top_n += k
+        top_hits += int(top["entered"].astype(bool).sum())
+    return pd.DataFrame(
+        [
+            {
+                "n_predictions": len(bt),
+                "n_entries": int(y.sum()),
+                "base_rate": base,
+                "mean_probability": float(p.mean()),
+                "brier": float(np.mean((p - y) ** 2)),
+                "brier_base": float(np.mean((base - y) ** 2)),
+                "top_decile_n": top_n,
+                "top_decile_hits": top_hits,
+                "top_decile_hit_rate": top_hits / top_n,
+            }
+        ],
+        columns=EW_CHECK_COLUMNS,
+    )

@@ -1,0 +1,351 @@
+"""M8: the school risk profile («500+»): factor values, «высокий / средний / низкий» levels.
+
+Factor metadata (Russian name, direction, F2 risk category, fixed thresholds) lives in
+``data/risk_factors.yml``. The functions take plain frames:
+
+- :func:`factor_values` — one row per school, one column per measurable factor (a factor
+  whose inputs are absent is left out, not an error; ``.attrs["absent"]`` says why);
+- :func:`levels` — the risk level of each school × factor, oriented so that «высокий» is
+  the most at risk: by terciles of the population (default) or by the fixed thresholds;
+- :func:`top_risks` — the «; »-joined names of the factors at «высокий» (schools.csv);
+- :func:`long_table` — the published ``risk_levels`` table (school × factor, long);
+- :func:`school_columns` — values and levels as ``<factor>`` / ``risk_<factor>`` columns,
+  to merge into the schools frame passed to :func:`shnor_lib.methods.recommendations.generate`.
+
+Terciles: the mid-rank percentile ``p = (rank − 0.5) / n`` (ties share their average rank)
+of the risk-oriented value among the schools with a value; ``p < 1/3`` «низкий», ``p > 2/3``
+«высокий», else «средний». Equal values always get equal levels; with n divisible by 3 and
+no ties the three groups are exactly equal; a factor without variation is «средний» for all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from shnor_lib import DATA_DIR
+from shnor_lib.fmt import fmt_number, fmt_percent
+
+HIGH, MID, LOW, NO_DATA = "высокий", "средний", "низкий", "нет данных"
+LEVEL_ORDER = (HIGH, MID, LOW, NO_DATA)
+DIRECTIONS = ("higher_is_risk", "lower_is_risk")
+PASSED_IN = ("teachers_ab_share", "vpr_fail_share", "below_min_share")
+
+# factor id → (numerator column, denominator column or None, multiplier)
+_FROM_CONTEXT: dict[str, tuple[str, str | None, float]] = {
+    "computers_per_student": ("computers", "students_total", 1.0),
+    "internet_mbps": ("internet_mbps", None, 1.0),
+    "vacancies_share": ("vacancies", "teachers_total", 100.0),
+    "non_native_share": ("non_native_russian", "students_total", 100.0),
+    "disabled_share": ("disabled", "students_total", 100.0),
+}
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A profile feature: a risk factor (with category and direction) or ИОР / ИСБ."""
+
+    id: str
+    name: str
+    label: str
+    unit: str
+    decimals: int
+    above: str
+    below: str
+    category: str | None = None
+    direction: str | None = None
+    project_factor: str | None = None
+    measure: str | None = None
+    high: float | None = None
+    low: float | None = None
+
+    @property
+    def is_risk(self) -> bool:
+        return self.category is not None
+
+    @property
+    def risk_sign(self) -> int:
+        """+1 when a larger value is more risk, −1 when a smaller value is."""
+        return -1 if self.direction == "lower_is_risk" else 1
+
+    @property
+    def axis_label(self) -> str:
+        """The label with its unit («обучающиеся с ОВЗ, %»), for table headers and axes."""
+        return f"{self.label}, {self.unit}" if self.unit else self.label
+
+    def format_value(self, value: float) -> str:
+        if self.unit == "%":
+            return fmt_percent(value, self.decimals)
+        text = fmt_number(value, self.decimals)
+        return f"{text} {self.unit}" if self.unit and text != "—" else text
+
+
+def _feature(raw: Mapping, risk: bool) -> Feature:
+    thr = raw.get("thresholds") or {}
+    return Feature(
+        id=str(raw["id"]),
+        name=str(raw["name"]),
+        label=str(raw.get("label", raw["name"])),
+        unit=str(raw.get("unit", "")),
+        decimals=int(raw.get("decimals", 2)),
+        above=str(raw["above"]),
+        below=str(raw["below"]),
+        category=str(raw["category"]) if risk else None,
+        direction=str(raw["direction"]) if risk else None,
+        project_factor=raw.get("project_factor"),
+        measure=raw.get("measure"),
+        high=float(thr["high"]) if "high" in thr else None,
+        low=float(thr["low"]) if "low" in thr else None,
+    )
+
+
+def _check_factor(f: Feature, categories: Mapping[str, str]) -> None:
+    where = f"risk_factors.yml, factor {f.id!r}"
+    if f.category not in categories:
+        raise ValueError(f"{where}: unknown category {f.category!r}")
+    if f.direction not in DIRECTIONS:
+        raise ValueError(f"{where}: direction must be one of {DIRECTIONS}")
+    if f.high is None or f.low is None:
+        raise ValueError(f"{where}: thresholds need both `high` and `low`")
+    if f.risk_sign * (f.high - f.low) < 0:
+        raise ValueError(f"{where}: threshold `high` must be at least as risky as `low`")
+
+
+@cache
+def _load() -> tuple[dict[str, str], dict[str, Feature], dict[str, Feature]]:
+    raw = yaml.safe_load((DATA_DIR / "risk_factors.yml").read_text("utf-8"))
+    categories = {str(k): str(v) for k, v in raw["categories"].items()}
+    factors = {}
+    for item in raw["factors"]:
+        f = _feature(item, risk=True)
+        _check_factor(f, categories)
+        if f.id in factors:
+            raise ValueError(f"risk_factors.yml: duplicate factor id {f.id!r}")
+        factors[f.id] = f
+    others = {str(i["id"]): _feature(i, risk=False) for i in raw.get("profile_features", [])}
+    return categories, factors, others
+
+
+def categories() -> dict[str, str]:
+    """F2 risk category id → Russian name."""
+    return dict(_load()[0])
+
+
+def factors() -> dict[str, Feature]:
+    """Risk factor id → metadata, in the order of the data file."""
+    return dict(_load()[1])
+
+
+def features() -> dict[str, Feature]:
+    """Every profile feature (risk factors, then ИОР and ИСБ) id → metadata."""
+    _, facs, others = _load()
+    return {**facs, **others}
+
+
+# ---------------------------------------------------------------------------- values
+
+
+def _ratio(ctx: pd.DataFrame, num: str, den: str | None, mult: float) -> pd.Series | None:
+    if num not in ctx or (den is not None and den not in ctx):
+        return None
+    x = pd.to_numeric(ctx[num], errors="coerce").astype(float)
+    if den is None:
+        return x
+    d = pd.to_numeric(ctx[den], errors="coerce").astype(float)
+    return mult * x / d.where(d > 0)
+
+
+def _passed_in(x: pd.Series | pd.DataFrame, name: str) -> pd.Series:
+    """A per-school share (percent) given as a Series by school_id or a frame."""
+    if isinstance(x, pd.DataFrame):
+        if "school_id" not in x:
+            raise ValueError(f"{name}: a frame needs a school_id column")
+        cols = [c for c in (name, "share", "value") if c in x]
+        if not cols:
+            raise ValueError(f"{name}: a frame needs a column {name!r}, 'share' or 'value'")
+        x = x.set_index("school_id")[cols[0]]
+    s = pd.to_numeric(x, errors="coerce").astype(float)
+    if s.index.has_duplicates:
+        raise ValueError(f"{name}: one value per school expected")
+    if ((s < 0) | (s > 100)).any():
+        raise ValueError(f"{name}: a percentage 0..100 expected")
+    return s
+
+
+def factor_values(
+    schools: pd.DataFrame,
+    context_year: pd.DataFrame | None,
+    *,
+    teachers_ab_share: pd.Series | pd.DataFrame | None = None,
+    vpr_fail_share: pd.Series | pd.DataFrame | None = None,
+    below_min_share: pd.Series | pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Measurable «500+» factor values per school (index ``school_id``; shares in percent).
+
+    ``context_year``: the ``context`` rows of the reporting year (school_id, students_total,
+    computers, internet_mbps, teachers_total, vacancies, non_native_russian, disabled —
+    any may be missing). The three shares are Series indexed by school_id (or frames with
+    school_id and the share), in percent. A factor whose inputs are absent, or that has no
+    value for any school, is left out; ``.attrs["absent"]`` maps its id to the reason.
+    """
+    ids = pd.Index(sorted(schools["school_id"].unique()), name="school_id")
+    ctx = pd.DataFrame(index=ids)
+    if context_year is not None and not context_year.empty:
+        if context_year["school_id"].duplicated().any():
+            raise ValueError("context_year: one row per school expected (the reporting year)")
+        ctx = context_year.set_index("school_id").reindex(ids)
+    given = {
+        "teachers_ab_share": teachers_ab_share,
+        "vpr_fail_share": vpr_fail_share,
+        "below_min_share": below_min_share,
+    }
+    out = pd.DataFrame(index=ids)
+    absent: dict[str, str] = {}
+    for fid in factors():
+        if fid in _FROM_CONTEXT:
+            num, den, mult = _FROM_CONTEXT[fid]
+            s = _ratio(ctx, num, den, mult)
+            why = f"нет данных социального паспорта ({num}{'/' + den if den else ''})"
+        else:
+            raw = given.get(fid)
+            s = None if raw is None else _passed_in(raw, fid).reindex(ids)
+            why = "показатель не рассчитан (нет исходных данных)"
+        if s is None or s.notna().sum() == 0:
+            absent[fid] = why
+            continue
+        out[fid] = s.replace([np.inf, -np.inf], np.nan).to_numpy()
+    out.attrs["absent"] = absent
+    return out
+
+
+# ---------------------------------------------------------------------------- levels
+
+
+def _terciles(x: pd.Series, sign: int) -> pd.Series:
+    r = (sign * x).round(9)
+    ok = r.notna()
+    out = pd.Series(NO_DATA, index=x.index, dtype=object)
+    n = int(ok.sum())
+    if n == 0:
+        return out
+    t = 2 * r[ok].rank(method="average") - 1  # 2n·p, integral: exact comparisons
+    out[ok] = np.select([3 * t > 4 * n, 3 * t < 2 * n], [HIGH, LOW], MID)
+    return out
+
+
+def _fixed(x: pd.Series, sign: int, high: float, low: float) -> pd.Series:
+    r = sign * x
+    out = pd.Series(NO_DATA, index=x.index, dtype=object)
+    ok = r.notna()
+    out[ok] = np.select([r[ok] >= sign * high, r[ok] < sign * low], [HIGH, LOW], MID)
+    return out
+
+
+def levels(
+    values: pd.DataFrame,
+    *,
+    method: str = "terciles",
+    thresholds: Mapping[str, Mapping[str, float]] | None = None,
+) -> pd.DataFrame:
+    """«высокий / средний / низкий» risk per school × factor («нет данных» for NaN).
+
+    ``method``: ``"terciles"`` of the population (oriented so «высокий» = most at risk) or
+    ``"fixed"`` (thresholds from the data file, overridden per factor by ``thresholds``:
+    ``{factor_id: {"high": x, "low": y}}``). Columns that are not known factors are errors.
+    """
+    if method not in ("terciles", "fixed"):
+        raise ValueError("method must be 'terciles' or 'fixed'")
+    meta = factors()
+    unknown = [c for c in values.columns if c not in meta]
+    if unknown:
+        raise KeyError(f"not risk factors (see risk_factors.yml): {', '.join(map(str, unknown))}")
+    out = pd.DataFrame(index=values.index)
+    for fid in values.columns:
+        f = meta[fid]
+        x = pd.to_numeric(values[fid], errors="coerce").astype(float)
+        if method == "terciles":
+            out[fid] = _terciles(x, f.risk_sign)
+        else:
+            thr = dict(thresholds.get(fid, {})) if thresholds else {}
+            high = float(thr.get("high", f.high))
+            low = float(thr.get("low", f.low))
+            out[fid] = _fixed(x, f.risk_sign, high, low)
+    return out
+
+
+def top_risks(levels_: pd.DataFrame) -> pd.Series:
+    """school_id → «; »-joined names of the factors at «высокий» ('' if none)."""
+    meta = factors()
+    cols = [c for c in meta if c in levels_.columns]
+    names = [meta[c].name for c in cols]
+    high = levels_[cols].eq(HIGH).to_numpy() if cols else np.zeros((len(levels_), 0), bool)
+    joined = ["; ".join(n for n, h in zip(names, row, strict=True) if h) for row in high]
+    return pd.Series(joined, index=levels_.index, name="top_risks", dtype=object)
+
+
+def long_table(values: pd.DataFrame, levels_: pd.DataFrame) -> pd.DataFrame:
+    """The published ``risk_levels`` table: one row per school × measured factor.
+
+    Columns: school_id, factor, factor_name, category, category_name, direction, value,
+    level. Rows sorted by school_id, then factor in data-file order.
+    """
+    meta, cats = factors(), categories()
+    rows = []
+    order = [f for f in meta if f in values.columns]
+    for k, fid in enumerate(order):
+        f = meta[fid]
+        part = pd.DataFrame(
+            {
+                "school_id": values.index.to_numpy(),
+                "factor": fid,
+                "factor_name": f.name,
+                "category": f.category,
+                "category_name": cats[f.category or ""],
+                "direction": f.direction,
+                "value": values[fid].to_numpy(dtype=float),
+                "level": levels_[fid].reindex(values.index).fillna(NO_DATA).to_numpy(),
+                "_k": k,
+            }
+        )
+        rows.append(part)
+    cols = [
+        "school_id",
+        "factor",
+        "factor_name",
+        "category",
+        "category_name",
+        "direction",
+        "value",
+        "level",
+    ]
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(rows, ignore_index=True).sort_values(["school_id", "_k"], kind="stable")
+    return out[cols].reset_index(drop=True)
+
+
+def school_columns(values: pd.DataFrame, levels_: pd.DataFrame) -> pd.DataFrame:
+    """``school_id``, then ``<factor>`` values and ``risk_<factor>`` levels, to merge into
+    the schools frame used by :func:`shnor_lib.methods.recommendations.generate`."""
+    out = pd.DataFrame({"school_id": values.index.to_numpy()})
+    for fid in values.columns:
+        out[fid] = values[fid].to_numpy(dtype=float)
+        out[f"risk_{fid}"] = levels_[fid].reindex(values.index).fillna(NO_DATA).to_numpy()
+    return out
+
+
+def wide_from_long(long: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(values, levels) school × factor frames back from a published ``risk_levels`` table."""
+    if long is None or long.empty:
+        empty = pd.DataFrame(index=pd.Index([], name="school_id"))
+        return empty, empty.copy()
+    order = [f for f in factors() if f in set(long["factor"])]
+    vals = long.pivot(index="school_id", columns="factor", values="value").reindex(columns=order)
+    lev = long.pivot(index="school_id", columns="factor", values="level").reindex(columns=order)
+    vals.columns.name = lev.columns.name = None
+    return vals.astype(float), lev.fillna(NO_DATA)
