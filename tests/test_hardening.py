@@ -723,3 +723,19 @@ def test_more_gia_participants_than_pupils(tiny_project):
     problems = [p for p in _problems(params) if p.file.endswith("gia.csv")]
     assert [(p.column, p.value) for p in problems] == [("student_id", 2)]
     assert "ОГЭ (Математика)" in problems[0].expected_ru
+
+
+def test_text_from_inputs_is_never_mathtext():
+    """A school name such as «$\\undefinedmacro{x}$» is drawn as written: matplotlib's
+    mathtext parser would raise on it (and interpret any «$…$») if it were enabled."""
+    import matplotlib.pyplot as plt
+
+    from shnor_lib.report import display
+
+    display.setup()
+    name = r"МБОУ «СОШ $\undefinedmacro{x}$ № 1»"
+    fig, ax = plt.subplots()
+    ax.barh([name], [1.0])
+    ax.set_title(name)
+    html = str(display.figure(fig, alt="ИОР школы", format="svg"))
+    assert "data:image/svg+xml" in html

@@ -72,6 +72,7 @@ STATUS_CLASSES: dict[str, str] = {
 _RC: dict[str, Any] = {
     "svg.hashsalt": HASHSALT,
     "svg.fonttype": "path",  # glyphs as paths: looks the same on every reader's machine
+    "text.parse_math": False,  # text from inputs (school names) is drawn as written, never mathtext
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans"],  # ships with matplotlib, has Cyrillic
     "font.size": 10,
