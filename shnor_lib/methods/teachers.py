@@ -130,10 +130,8 @@ SHEET_NAMES = {
 }
 
 BY_GROUP_COLUMNS = ["indicator_id", "group", "year", "value", "ci_low", "ci_high", "numerator", "n"]
-DEFICITS_COLUMNS = [
-    "group",
-    "subject",
-    "year",
+# levels A–D and the scores behind them: the same columns per school and per group × subject
+LEVEL_COLUMNS = [
     "n_teachers",
     "n_assessed",
     "n_a",
@@ -153,6 +151,7 @@ DEFICITS_COLUMNS = [
     "test_mean",
     "score_mean",
 ]
+DEFICITS_COLUMNS = ["group", "subject", "year", *LEVEL_COLUMNS]
 
 BY_SCHOOL_COLUMNS = [
     "indicator_id",
@@ -165,29 +164,7 @@ BY_SCHOOL_COLUMNS = [
     "numerator",
     "n",
 ]
-DISTRIBUTION_COLUMNS = [
-    "level",
-    "school_id",
-    "year",
-    "n_teachers",
-    "n_assessed",
-    "n_a",
-    "n_b",
-    "n_c",
-    "n_d",
-    "share_a",
-    "share_b",
-    "share_c",
-    "share_d",
-    "share_ab",
-    "share_ab_ci_low",
-    "share_ab_ci_high",
-    "n_expert",
-    "expert_mean",
-    "n_test",
-    "test_mean",
-    "score_mean",
-]
+DISTRIBUTION_COLUMNS = ["level", "school_id", "year", *LEVEL_COLUMNS]
 
 
 def indicator_names() -> dict[str, str]:
