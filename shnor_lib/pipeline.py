@@ -27,7 +27,7 @@ import pandas as pd
 
 from shnor_lib import __version__, console
 from shnor_lib.config import Params
-from shnor_lib.io import atomic, forms_read, ingest, publish, reference
+from shnor_lib.io import atomic, ingest, publish, reference
 from shnor_lib.methods import (
     clusters,
     cycle,
@@ -268,13 +268,14 @@ def shnor_ids(ctx: Context) -> set[str]:
 
 
 def stage_ingest(ctx: Context) -> StageResult:
-    """Read and validate data/raw/<m> (ValidationError listing every problem); writes
-    data/processed/<m>/<year>."""
+    """Read and validate data/raw/<m> and its filled forms (ValidationError listing every
+    problem); writes data/processed/<m>/<year>. The parsed forms go to ``work["forms"]``."""
     result = ingest.run(ctx.params)
     return StageResult(
         data=result.tables,
         notes=[Note("ingest", "warning", w) for w in result.warnings],
         sources=[dict(s.__dict__) for s in result.sources],
+        work={"forms": result.forms},
     )
 
 
@@ -440,19 +441,11 @@ def stage_social_index(ctx: Context) -> StageResult:
 
 
 def tutor_pairs(ctx: Context) -> pd.DataFrame | None:
-    """The МТКП form's tutor × teacher rows (for the tutor coverage of M6), or None when there
-    is no teachers table or no МТКП form; a broken form stops the run here with the same
-    message the support stage would give."""
-    if "teachers" not in ctx.data:
+    """The МТКП form's tutor × teacher rows (for the tutor coverage of M6), as ingest parsed
+    them, or None when there is no teachers table or no МТКП form."""
+    forms = ctx.work.get("forms")
+    if "teachers" not in ctx.data or forms is None:
         return None
-    p = ctx.params
-    forms_dir = p.raw_dir() / support.FORMS_SUBDIR
-    if not forms_read.form_files(forms_dir):
-        return None
-    known = set(ctx.data["schools"]["school_id"].astype(str))
-    forms = forms_read.read_forms(
-        forms_dir, year=int(p.year), school_ids=known, root=getattr(p, "root", None)
-    )
     return forms.mtkp
 
 
@@ -481,7 +474,7 @@ def stage_teachers(ctx: Context) -> StageResult:
 
 def stage_support(ctx: Context) -> StageResult:
     """M7: the monitoring forms (methodical help, МНЦ, МТКП) and the roadmap."""
-    sup = support.stage(ctx.params.raw_dir(), ctx.data, ctx.params)
+    sup = support.stage(ctx.work.get("forms"), ctx.data, ctx.params)
     teacher_notes = [n.text_ru for n in select(ctx.notes, stage="teachers")]
     notes = [Note("support", "info", t, table=SUPPORT_NOTES) for t in sup.notes]
     notes += [Note("support", "warning", t) for t in sup.warnings]
@@ -492,7 +485,6 @@ def stage_support(ctx: Context) -> StageResult:
             SUPPORT_NOTES: support.notes_table(sup, teacher_notes),
         },
         notes=notes,
-        sources=[dict(s) for s in sup.sources],
     )
 
 

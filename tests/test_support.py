@@ -42,6 +42,26 @@ def _project(tmp_path: Path, **params) -> tuple[Path, object]:
     return raw, p
 
 
+def _forms(raw: Path, data: dict, params) -> forms_spec.FormsData:
+    """The forms in ``raw/forms`` read as ingest reads them (with the schools of ``data``):
+    ValidationError for a broken form."""
+    schools = data.get("schools")
+    return forms_read.read_forms(
+        raw / forms_spec.FORMS_SUBDIR,
+        year=int(params.year),
+        school_ids=None if schools is None else schools["school_id"].astype(str),
+        school_names=None
+        if schools is None
+        else dict(zip(schools["school_id"], schools["school_name"], strict=True)),
+        root=params.root,
+    )
+
+
+def _stage(raw: Path, data: dict, params) -> support.SupportResult:
+    """M7 on the forms in ``raw/forms`` as ingest parsed them."""
+    return support.stage(_forms(raw, data, params), data, params)
+
+
 # ---------------------------------------------------------------------------- definitions
 
 
@@ -161,7 +181,7 @@ def test_blank_forms_are_rejected_with_a_message_per_cell(blank, tmp_path):
     raw, params = _project(tmp_path)
     shutil.copy(blank["help"], raw / "forms")
     with pytest.raises(ValidationError) as exc:
-        support.stage(raw, {"schools": SCHOOLS}, params)
+        _stage(raw, {"schools": SCHOOLS}, params)
     assert len(exc.value.problems) == 13  # every item of the blank form is empty
 
 
@@ -289,7 +309,7 @@ def _score(table: pd.DataFrame, ind: str, level: str = "municipality") -> pd.Ser
 
 def test_round_trip_scores(filled):
     raw, params = filled
-    res = support.stage(raw, {"schools": SCHOOLS}, params)
+    res = _stage(raw, {"schools": SCHOOLS}, params)
     t = res.table
     assert list(t.columns[:6]) == [
         "block",
@@ -335,7 +355,7 @@ def test_round_trip_scores(filled):
     # no unit code is published
     codes = {"Н-01", "Н-02", "Т-01", "Т-02", "P0", "P1", "P2", "P3"}
     assert not t.isin(codes).any().any()
-    assert [s["table"] for s in res.sources] == [
+    assert [s["table"] for s in _forms(raw, {"schools": SCHOOLS}, params).sources] == [
         "forms:help", "forms:mnc", "forms:mtkp", "forms:roadmap"
     ]  # fmt: skip
 
@@ -351,7 +371,7 @@ def test_round_trip_with_small_cells_lifted(filled):
         },
         root=raw.parents[2],
     )
-    t = support.stage(raw, {"schools": SCHOOLS}, params).table
+    t = _stage(raw, {"schools": SCHOOLS}, params).table
     school = t[(t["level"] == "school") & (t["indicator_id"] == "mtkp_total")].iloc[0]
     units = support.unit_scores(pd.DataFrame(_mtkp_rows()), "mtkp")
     assert school["score"] == pytest.approx(units["mtkp_total"].mean())
@@ -359,7 +379,7 @@ def test_round_trip_with_small_cells_lifted(filled):
 
 def test_round_trip_roadmap_from_the_form(filled):
     raw, params = filled
-    res = support.stage(raw, {"schools": SCHOOLS}, params)
+    res = _stage(raw, {"schools": SCHOOLS}, params)
     r = res.roadmap.iloc[0]
     # report date 31.12.2024: events 1–5 due; done by then: 1 (on time), 2 (late), 4 (on time)
     assert r["report_date"] == "2024-12-31"
@@ -381,7 +401,7 @@ def test_round_trip_roadmap_from_the_form(filled):
 
 def test_roadmap_measures_at_a_report_date_param(tmp_path):
     raw, params = _project(tmp_path, support={"report_date": "2024-06-30"})
-    res = support.stage(raw, {"roadmap": ROADMAP}, params)
+    res = _stage(raw, {"roadmap": ROADMAP}, params)
     r = res.roadmap.iloc[0]
     assert r["source"] == "таблица roadmap"
     # due by 30.06: 1–4; done by then: 1, 2, 4 → 75 %; on time 1 and 4 of 3 done
@@ -405,24 +425,24 @@ def test_roadmap_done_after_the_report_date_is_not_done(tmp_path):
 def test_bad_report_date_param(tmp_path):
     raw, params = _project(tmp_path, support={"report_date": "31 июня"})
     with pytest.raises(ValidationError) as exc:
-        support.stage(raw, {}, params)
+        _stage(raw, {}, params)
     assert "support.report_date" in exc.value.format()
 
 
 def test_roadmap_table_and_differing_form_the_form_wins(filled):
     raw, params = filled
     table = ROADMAP.assign(done=pd.NaT)
-    res = support.stage(raw, {"schools": SCHOOLS, "roadmap": table}, params)
+    res = _stage(raw, {"schools": SCHOOLS, "roadmap": table}, params)
     assert res.roadmap.iloc[0]["n_done"] == 3  # from the form
     assert any("различаются; используется форма" in w for w in res.warnings)
-    res = support.stage(raw, {"schools": SCHOOLS, "roadmap": ROADMAP}, params)
+    res = _stage(raw, {"schools": SCHOOLS, "roadmap": ROADMAP}, params)
     assert not res.warnings
     assert any("совпадают" in n for n in res.notes)
 
 
 def test_no_forms_no_roadmap_is_no_data(tmp_path):
     raw, params = _project(tmp_path)
-    res = support.stage(raw, {}, params)
+    res = _stage(raw, {}, params)
     assert res.table.empty and list(res.table.columns) == support.SUPPORT_COLUMNS
     assert res.roadmap.empty and res.overdue.empty
     assert sum("нет данных" in n for n in res.notes) == 4
@@ -433,7 +453,7 @@ def test_no_forms_no_roadmap_is_no_data(tmp_path):
 
 def _problems(raw: Path, params, data=None) -> tuple[list, str]:
     with pytest.raises(ValidationError) as exc:
-        support.stage(raw, {"schools": SCHOOLS, **(data or {})}, params)
+        _stage(raw, {"schools": SCHOOLS, **(data or {})}, params)
     return exc.value.problems, exc.value.format()
 
 
@@ -552,7 +572,7 @@ def test_name_column_is_dropped_with_a_warning(filled):
     ws.cell(3, col, "ФИО педагога")
     ws.cell(5, col, "Петрова Анна Ивановна")
     wb.save(path)
-    res = support.stage(raw, {"schools": SCHOOLS}, params)
+    res = _stage(raw, {"schools": SCHOOLS}, params)
     assert any("персональными данными" in w and "ФИО педагога" in w for w in res.warnings)
     assert not res.table.astype(str).apply(lambda s: s.str.contains("Петрова")).any().any()
 
@@ -564,7 +584,7 @@ def test_form_of_another_year_is_set_aside(filled):
     problems, text = _problems(raw, params)
     assert len(problems) == 1 and 'лист "Инструкция", ячейка B5' in text
     _set(raw / "forms" / "form3_mtkp.xlsx", "Инструкция", "B5", 2024)
-    res = support.stage(raw, {"schools": SCHOOLS}, params)
+    res = _stage(raw, {"schools": SCHOOLS}, params)
     assert any("за 2023 год отложена" in w for w in res.warnings)
     assert res.table[res.table["block"] == "mnc"].empty
 
@@ -620,9 +640,10 @@ def _results(demo: Path):
     from shnor_lib.pipeline import Results
 
     params = load_params(overrides={"municipality": "demo", "year": 2024}, root=demo)
-    data = ingest.ingest(params).tables
+    result = ingest.ingest(params)
+    data = result.tables
     tr = teachers.stage(data, params)
-    sr = support.stage(params.raw_dir(), data, params)
+    sr = support.stage(result.forms, data, params)
     tables = {
         "schools": data["schools"],
         "teachers_by_school": tr.by_school,

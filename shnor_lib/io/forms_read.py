@@ -1,14 +1,19 @@
-"""Reading and validating the filled monitoring forms (methodical help, МНЦ, МТКП).
+"""Reading and validating the filled monitoring forms (methodical help, МНЦ, МТКП, дорожная
+карта): part of ingest (:func:`shnor_lib.io.ingest.ingest` calls :func:`read_forms`), so
+``shnor validate`` lists a broken form's problems together with the tables' ones.
 
-Every problem names the file, sheet, row and column, as ingest does for the tables.
+Every problem names the file, sheet, cell (as Excel shows it: «C7»), the item or column as
+the form captions it, the value and what was expected, as ingest does for the tables. The
+school of a МНЦ/МТКП row is the name chosen from the form's drop-down (or a school_id); it is
+mapped back to the school_id here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -29,9 +34,12 @@ from shnor_lib.io.forms_spec import (
     YEAR_LABEL,
     Block,
     Column,
+    FormsData,
     Item,
     load_forms,
+    school_labels,
 )
+from shnor_lib.io.personal import mask_names  # noqa: F401  (re-exported: the forms' masking)
 
 # A row of a units / events sheet is unique on these columns.
 ROW_KEYS = {
@@ -152,21 +160,6 @@ def looks_like_name(value: str) -> bool:
     return bool(_NAME_RE.match(str(value).strip()))
 
 
-_INITIALS_RE = re.compile(
-    r"[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?\s+[А-ЯЁ]\.\s*(?:[А-ЯЁ]\.)?|[А-ЯЁ]\.\s*(?:[А-ЯЁ]\.\s*)?[А-ЯЁ][а-яё]+"
-)
-
-
-def mask_names(value: Any) -> Any:
-    """«Симоненко Л.И., главный специалист УО» → «(ФИО скрыто), главный специалист УО»:
-    surnames with initials are not published (M11); organisations and posts stay."""
-    if not isinstance(value, str):
-        return value
-    from shnor_lib.io.personal import hide_names  # full names, Latin names and contacts as well
-
-    return hide_names(_INITIALS_RE.sub("(ФИО скрыто)", value))
-
-
 class _Problems:
     """Problems of one form file, with locations «лист "…", ячейка …, пункт …»."""
 
@@ -208,27 +201,38 @@ class _Problems:
         )
 
 
+@dataclass(frozen=True)
+class SchoolLookup:
+    """The known schools, found by school_id or by the drop-down label (the school's name)."""
+
+    ids: frozenset[str]
+    by_label: dict[str, str]
+
+    @classmethod
+    def build(cls, ids: Iterable[str], names: Mapping[str, Any] | None = None) -> SchoolLookup:
+        known = frozenset(str(s) for s in ids)
+        labels = school_labels({sid: (names or {}).get(sid) for sid in sorted(known)})
+        by_label: dict[str, str] = {}
+        for sid, label in labels.items():
+            by_label[_norm(label)] = sid
+        for sid in sorted(known):  # a unique plain name also maps (typed, not chosen)
+            name = (names or {}).get(sid)
+            if isinstance(name, str) and name.strip():
+                by_label.setdefault(_norm(name), sid)
+        return cls(known, by_label)
+
+    def resolve(self, text: str) -> str | None:
+        """school_id of a cell's text (a code or a label); None when it names no school."""
+        if text in self.ids:
+            return text
+        return self.by_label.get(_norm(text))
+
+
 def _item_label(item: Item) -> str:
     return f"пункт {item.num} ({item.id})"
 
 
 # ---------------------------------------------------------------------------- reading forms
-@dataclass
-class FormsData:
-    """Parsed filled forms (rows of the forms: stay in memory / data/processed only)."""
-
-    help: pd.DataFrame | None = None  # item_id, kind, value
-    mnc: pd.DataFrame | None = None  # keys + item ids (0/1), _file, _row
-    mtkp: pd.DataFrame | None = None
-    roadmap: pd.DataFrame | None = None  # the roadmap table contract
-    files: dict[str, list[str]] = field(default_factory=dict)
-    sources: list[dict] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def get(self, key: str) -> pd.DataFrame | None:
-        return getattr(self, key)
-
-
 def _sheet_rows(ws) -> list[tuple]:
     return [tuple(r) for r in ws.iter_rows(values_only=True)]
 
@@ -422,7 +426,7 @@ def _read_table_sheet(
     out: _Problems,
     warnings: list[str],
     *,
-    school_ids: set[str] | None,
+    schools: SchoolLookup | None,
 ) -> pd.DataFrame:
     """МНЦ, МТКП (units) and roadmap (events) sheets: one row per unit / event."""
     lookup: dict[str, str] = {}
@@ -507,7 +511,7 @@ def _read_table_sheet(
         for col in used:
             v = cells[col.id]
             coord = _coord(r, col_of[col.id])
-            rec[col.id] = _parse_cell(col, v, r, coord, out, school_ids)
+            rec[col.id] = _parse_cell(col, v, r, coord, out, schools)
         records.append(rec)
     frame = pd.DataFrame(records, columns=["_row", *[c.id for c in used]])
     key = list(ROW_KEYS[block.key])
@@ -529,7 +533,7 @@ def _read_table_sheet(
 
 
 def _parse_cell(
-    col: Column, v: Any, r: int, coord: str, out: _Problems, school_ids: set[str] | None
+    col: Column, v: Any, r: int, coord: str, out: _Problems, schools: SchoolLookup | None
 ) -> Any:
     what = _item_label(col.item) if col.item else f"столбец «{col.label_ru}» ({col.id})"
     if col.kind == "presence":
@@ -595,15 +599,20 @@ def _parse_cell(
             value="(скрыто: похоже на ФИО)",
         )
         return None
-    if col.id == "school_id" and school_ids is not None and s not in school_ids:
-        out.add(
-            "код ОО из перечня schools",
-            "a school_id listed in the schools table",
-            row=r,
-            coord=coord,
-            what=what,
-            value=s,
-        )
+    if col.id == "school_id" and schools is not None:
+        sid = schools.resolve(s)
+        if sid is None:
+            out.add(
+                "ОО из раскрывающегося списка формы (название ОО из перечня ОО) или код ОО "
+                "из перечня schools",
+                "a school from the form's drop-down (a name in the schools table) or a "
+                "school_id listed in the schools table",
+                row=r,
+                coord=coord,
+                what=what,
+                value=s,
+            )
+        return sid if sid is not None else s
     if col.kind == "choice":
         lookup = {_norm(c): c for c in col.choices}
         lookup.update({"муниципальный": "муниципалитет", "краевой": "край", "региональный": "край"})
@@ -655,16 +664,19 @@ def read_forms(
     *,
     year: int | None = None,
     school_ids: Iterable[str] | None = None,
+    school_names: Mapping[str, Any] | None = None,
     root: Path | None = None,
 ) -> FormsData:
     """Parse every filled form in ``forms_dir``; raise ValidationError with all problems.
 
     A form whose «Отчётный год» (sheet «Инструкция») is filled and differs from ``year`` is
-    set aside with a warning. ``school_ids``: the known schools (codes are checked).
+    set aside with a warning. ``school_ids``: the known schools (codes are checked);
+    ``school_names``: school_id → name, so a name chosen from the drop-down maps back to its
+    school_id.
     """
     from openpyxl import load_workbook
 
-    known = {str(s) for s in school_ids} if school_ids is not None else None
+    known = SchoolLookup.build(school_ids, school_names) if school_ids is not None else None
     forms = load_forms()
     result = FormsData()
     problems: list[Problem] = []
@@ -742,7 +754,7 @@ def read_forms(
                 if block.layout == "items":
                     frame = _read_help(rows, block, out)
                 else:
-                    frame = _read_table_sheet(rows, block, out, result.warnings, school_ids=known)
+                    frame = _read_table_sheet(rows, block, out, result.warnings, schools=known)
                 problems.extend(out.items)
                 if not frame.empty:
                     parts[key].append(frame.assign(_file=rel))

@@ -4,15 +4,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from shnor_lib import DATA_DIR
 
 INSTRUCTIONS_SHEET = "Инструкция"
+
+
+FORMS_SUBDIR = "forms"  # data/raw/<m>/forms/: the filled forms, read by ingest
+
+
+LISTS_SHEET = "Списки"  # hidden sheet: the municipality's schools for the drop-down (label, id)
 
 
 BLOCKS = ("help", "mnc", "mtkp", "roadmap")
@@ -211,6 +219,43 @@ def load_forms() -> dict[str, Block]:
     if missing:
         raise RuntimeError(f"forms.yml lacks blocks {sorted(missing)}")
     return out
+
+
+@dataclass
+class FormsData:
+    """The filled forms as ingest parsed and validated them (:func:`shnor_lib.io.forms_read.
+    read_forms`); their rows stay in memory and are never published (only the M7 scores are)."""
+
+    help: pd.DataFrame | None = None  # item_id, kind, value
+    mnc: pd.DataFrame | None = None  # keys + item ids (0/1), _file, _row
+    mtkp: pd.DataFrame | None = None
+    roadmap: pd.DataFrame | None = None  # the roadmap table contract
+    files: dict[str, list[str]] = field(default_factory=dict)
+    sources: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def get(self, key: str) -> pd.DataFrame | None:
+        return getattr(self, key)
+
+
+def school_labels(names: Mapping[str, Any]) -> dict[str, str]:
+    """The drop-down label of each school (school_id → label), in label order.
+
+    The label is the school's name; a blank name gives the code, and a name shared by two
+    schools gets its code appended («СОШ № 1 (код 0102)»), so every label maps back to one
+    school_id."""
+    base = {}
+    for sid, name in names.items():
+        text = "" if name is None or (isinstance(name, float) and name != name) else str(name)
+        base[str(sid)] = " ".join(text.split()) or str(sid)
+    seen: dict[str, int] = {}
+    for label in base.values():
+        seen[label.casefold()] = seen.get(label.casefold(), 0) + 1
+    out = {
+        sid: (f"{label} (код {sid})" if seen[label.casefold()] > 1 else label)
+        for sid, label in base.items()
+    }
+    return dict(sorted(out.items(), key=lambda kv: (kv[1].casefold(), kv[0])))
 
 
 def range_notes() -> list[str]:

@@ -1,5 +1,19 @@
 """Writing the Excel monitoring forms: blank ones for schools (``shnor forms``) and
 filled ones for the synthetic demo.
+
+The forms are made to be filled and printed by people who never saw the program:
+
+- every sheet is protected (no password: «Рецензирование → Снять защиту листа») except the
+  input cells (white), so a heading or an item cannot be typed over by accident;
+- the service codes the reader relies on (the item codes of «Методическая помощь», the code
+  rows of МНЦ/МТКП/«Дорожная карта», the school list) sit in hidden columns, rows or a
+  hidden sheet, at the positions :mod:`shnor_lib.io.forms_read` reads;
+- with the municipality's schools (``shnor forms --params …``) the school of a МНЦ/МТКП row
+  is chosen from a drop-down of school names (hidden sheet «Списки»: name, school_id); the
+  reader maps the name back to the school_id;
+- page setup: A4, one page wide (``fitToWidth=1, fitToHeight=0``), landscape for the wide
+  sheets, the header rows repeated on every printed page;
+- the instructions name no internal folder or file.
 """
 
 from __future__ import annotations
@@ -23,11 +37,13 @@ from shnor_lib.io.forms_spec import (
     EXCEL_DATE_MIN,
     HELP_HEADER_ROW,
     INSTRUCTIONS_SHEET,
+    LISTS_SHEET,
     UNITS_CODE_ROW,
     YEAR_LABEL,
     Block,
     _raw_forms,
     load_forms,
+    school_labels,
 )
 
 HELP_FIRST_ITEM_ROW = 3
@@ -150,6 +166,68 @@ def _validation_year():
     )
 
 
+def _unlocked():
+    from openpyxl.styles import Protection
+
+    return Protection(locked=False)
+
+
+def _protect(ws) -> None:
+    """Protect the sheet (no password) except its unlocked cells; rows may be inserted,
+    deleted and resized, columns resized (a school with more rows than the blank has)."""
+    prot = ws.protection
+    prot.sheet = True
+    prot.formatColumns = False  # False = allowed
+    prot.formatRows = False
+    prot.insertRows = False
+    prot.deleteRows = False
+
+
+def _page_setup(ws, *, landscape: bool, title_rows: str | None) -> None:
+    """A4, fit to one page wide (as many pages down as needed), header rows on every page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    if title_rows:
+        ws.print_title_rows = title_rows
+
+
+def _school_list(wb, schools: Mapping[str, Any]) -> str:
+    """The hidden sheet «Списки» (label, school_id per school); returns the list range the
+    drop-down of the school column refers to."""
+    labels = school_labels(schools)
+    ws = wb.create_sheet(LISTS_SHEET)
+    ws["A1"], ws["B1"] = "ОО", "school_id"
+    for i, (sid, label) in enumerate(labels.items(), start=2):
+        ws.cell(i, 1, label)
+        ws.cell(i, 2, sid)
+    ws.column_dimensions["A"].width = 60
+    ws.sheet_state = "hidden"
+    _protect(ws)
+    return f"'{LISTS_SHEET}'!$A$2:$A${len(labels) + 1}"
+
+
+def _validation_school(list_range: str):
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    return DataValidation(
+        type="list",
+        formula1=list_range,
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="ОО из списка",
+        error="Выберите образовательную организацию из раскрывающегося списка.",
+        showInputMessage=True,
+        promptTitle="ОО",
+        prompt="Выберите ОО из списка.",
+    )
+
+
 # ---------------------------------------------------------------------------- writing: sheets
 def _instructions(wb, block: Block, year: int | None, municipality: str | None) -> None:
     st = _styles()
@@ -166,6 +244,7 @@ def _instructions(wb, block: Block, year: int | None, municipality: str | None) 
     for ref in ("B4", "B5"):
         ws[ref].fill = st["meta_fill"]
         ws[ref].border = st["border"]
+        ws[ref].protection = _unlocked()
     ws["B4"] = municipality
     ws["B5"] = year
     dv = _validation_year()
@@ -210,6 +289,8 @@ def _instructions(wb, block: Block, year: int | None, municipality: str | None) 
     src = ws.cell(row, 2, _source_ru())
     src.alignment = st["wrap"]
     ws.row_dimensions[row].height = _height(src.value, 100)
+    _protect(ws)
+    _page_setup(ws, landscape=False, title_rows=None)
 
 
 def _source_ru() -> str:
@@ -220,13 +301,15 @@ def _instruction_lines(block: Block) -> list[str]:
     common_tail = [
         "Укажите муниципальное образование и отчётный год в жёлтых ячейках выше. Форма "
         "с другим годом не используется в отчёте за текущий год.",
-        "Не переименовывайте лист формы и не удаляйте служебную строку с кодами (серый мелкий "
-        "шрифт): по ним программа находит пункты.",
+        "Листы защищены от случайных изменений (без пароля): заполняются только белые "
+        "ячейки. Не переименовывайте листы и не снимайте защиту: по скрытым служебным кодам "
+        "программа находит пункты формы. Строки можно добавлять и удалять.",
         "Не указывайте фамилии, имена и другие персональные данные: строки формы обозначаются "
         "условными кодами. Столбцы с ФИО при загрузке удаляются.",
-        "Сохраните файл в формате .xlsx (Книга Excel) и поместите его в папку "
-        "data/raw/<муниципалитет>/forms/. Программа проверит все формы и сообщит о каждой "
-        "ошибке с указанием листа, строки и пункта.",
+        "Сохраните файл в формате .xlsx (Книга Excel) под тем же именем и отправьте его в "
+        "управление образования. При загрузке все формы проверяются; о каждой ошибке "
+        "сообщается с указанием листа, ячейки и пункта.",
+        "Форма печатается по ширине на одну страницу (А4).",
     ]
     if block.layout == "items":
         return [
@@ -254,8 +337,8 @@ def _instruction_lines(block: Block) -> list[str]:
         "«Уровень» выбирается из списка (край, муниципалитет, ОО). Даты — в формате ДД.ММ.ГГГГ.",
         "«Дата выполнения» заполняется, когда мероприятие проведено; для невыполненных — пусто.",
         "«Ссылка на материалы» — адрес страницы с информацией о мероприятии на сайте УО.",
-        "Если в папке данных есть и таблица roadmap.csv/roadmap.xlsx, и эта форма, "
-        "используется форма (программа предупредит о расхождениях).",
+        "Если дорожная карта загружена и отдельной таблицей, в отчёте используется эта форма "
+        "(о расхождениях программа предупредит).",
         *common_tail,
     ]
 
@@ -294,6 +377,7 @@ def _sheet_help(wb, block: Block) -> None:
         na, value = (qty, score) if item.kind == "presence" else (score, qty)
         na.value, na.fill, na.alignment = "*", st["na_fill"], st["center"]
         value.fill, value.alignment = st["input_fill"], st["center"]
+        value.protection = _unlocked()
         (presence if item.kind == "presence" else count).append(value.coordinate)
         code = ws.cell(r, 5, item.id)
         code.font = st["code"]
@@ -306,6 +390,9 @@ def _sheet_help(wb, block: Block) -> None:
         for ref in cells:
             dv.add(ref)
     ws.freeze_panes = f"A{HELP_FIRST_ITEM_ROW}"
+    ws.column_dimensions["E"].hidden = True  # the item codes the reader finds rows by
+    _protect(ws)
+    _page_setup(ws, landscape=True, title_rows=f"{HELP_HEADER_ROW}:{HELP_HEADER_ROW}")
 
 
 def _sheet_units(wb, block: Block, n_rows: int) -> None:
@@ -361,6 +448,7 @@ def _sheet_units(wb, block: Block, n_rows: int) -> None:
     last_data = first_data + n_rows - 1
     template = ws.cell(first_data, 1)
     template.border = st["border"]
+    template.protection = _unlocked()
     for r in range(first_data, last_data + 1):
         for j in range(1, len(cols) + 1):
             ws.cell(r, j)._style = copy(template._style)  # fast: no style lookup per cell
@@ -371,6 +459,9 @@ def _sheet_units(wb, block: Block, n_rows: int) -> None:
     last_valid = first_data + max(n_rows, VALIDATED_ROWS) - 1
     dv.add(f"{first_item}{first_data}:{last_item}{last_valid}")
     ws.freeze_panes = f"{get_column_letter(n_keys + 1)}{first_data}"
+    ws.row_dimensions[UNITS_CODE_ROW].hidden = True  # the column codes the reader relies on
+    _protect(ws)
+    _page_setup(ws, landscape=True, title_rows=f"2:{UNITS_CODE_ROW}")
 
 
 def _sheet_events(wb, block: Block, n_rows: int) -> None:
@@ -410,6 +501,7 @@ def _sheet_events(wb, block: Block, n_rows: int) -> None:
             dv.add(rng)
         template = ws.cell(first_data, j)
         template.border = st["border"]
+        template.protection = _unlocked()
         if col.kind == "date":
             template.number_format = "DD.MM.YYYY"
         elif col.kind == "text" and col.width >= 40:
@@ -418,6 +510,9 @@ def _sheet_events(wb, block: Block, n_rows: int) -> None:
             ws.cell(r, j)._style = copy(template._style)  # fast: no style lookup per cell
     ws.row_dimensions[2].height = 32
     ws.freeze_panes = f"B{first_data}"
+    ws.row_dimensions[EVENTS_CODE_ROW].hidden = True  # the column codes the reader relies on
+    _protect(ws)
+    _page_setup(ws, landscape=True, title_rows=f"2:{EVENTS_CODE_ROW}")
 
 
 def build_workbook(
@@ -426,8 +521,12 @@ def build_workbook(
     n_rows: int | None = None,
     year: int | None = None,
     municipality: str | None = None,
+    schools: Mapping[str, Any] | None = None,
 ):
-    """An openpyxl Workbook with the «Инструкция» sheet and the block's form sheet."""
+    """An openpyxl Workbook with the «Инструкция» sheet and the block's form sheet.
+
+    ``schools`` (school_id → name): the municipality's schools; a МНЦ/МТКП form then
+    chooses the school of a row from a drop-down of their names."""
     from openpyxl import Workbook
 
     block = load_forms()[block_key]
@@ -439,10 +538,25 @@ def build_workbook(
         _sheet_help(wb, block)
     elif block.layout == "units":
         _sheet_units(wb, block, rows)
+        if schools:
+            _add_school_dropdown(wb, block, rows, _school_list(wb, schools))
     else:
         _sheet_events(wb, block, rows)
     wb.active = 0
     return wb
+
+
+def _add_school_dropdown(wb, block: Block, n_rows: int, list_range: str) -> None:
+    """The school column of a units sheet: a drop-down of the school names."""
+    from openpyxl.utils import get_column_letter
+
+    ws = wb[block.sheet]
+    first = UNITS_CODE_ROW + 1
+    letter = get_column_letter(1 + block.key_ids.index("school_id"))
+    ws.column_dimensions[letter].width = 40
+    dv = _validation_school(list_range)
+    ws.add_data_validation(dv)
+    dv.add(f"{letter}{first}:{letter}{first + max(n_rows, VALIDATED_ROWS) - 1}")
 
 
 def save_workbook(wb, path: Path) -> Path:
@@ -476,13 +590,24 @@ def save_workbook(wb, path: Path) -> Path:
     return path
 
 
-def write_blank_forms(out_dir: Path) -> list[Path]:
-    """Blank forms, one workbook per block of seed 001; returns the written paths."""
+def write_blank_forms(
+    out_dir: Path,
+    *,
+    schools: Mapping[str, Any] | None = None,
+    municipality: str | None = None,
+    year: int | None = None,
+) -> list[Path]:
+    """Blank forms, one workbook per block of seed 001; returns the written paths.
+
+    ``schools`` (school_id → name), ``municipality`` (its title) and ``year``: the forms of
+    one municipality (``shnor forms --params …``): the school drop-down and the header
+    cells filled in."""
     out_dir = Path(out_dir)
     paths = []
     for key in BLOCKS:
         block = load_forms()[key]
-        paths.append(save_workbook(build_workbook(key), out_dir / block.file))
+        wb = build_workbook(key, year=year, municipality=municipality, schools=schools)
+        paths.append(save_workbook(wb, out_dir / block.file))
     return paths
 
 
@@ -504,14 +629,29 @@ def fill_workbook(wb, block_key: str, data: Any) -> None:
         return
     frame = pd.DataFrame(data)
     code_row = UNITS_CODE_ROW if block.layout == "units" else EVENTS_CODE_ROW
+    labels = _list_labels(wb)
     for j, col in enumerate(block.columns, start=1):
         if col.id not in frame:
             continue
         for i, v in enumerate(frame[col.id].tolist()):
             value = _excel_value(v)
+            if col.id == "school_id" and labels:
+                value = labels.get(str(value), value)  # as chosen from the drop-down
             if col.kind == "date" and isinstance(value, str) and value:
                 value = pd.Timestamp(value).to_pydatetime()
             ws.cell(code_row + 1 + i, j, value)
+
+
+def _list_labels(wb) -> dict[str, str]:
+    """school_id → drop-down label from the hidden «Списки» sheet (empty without one)."""
+    if LISTS_SHEET not in wb.sheetnames:
+        return {}
+    ws = wb[LISTS_SHEET]
+    return {
+        str(sid): str(label)
+        for label, sid in ws.iter_rows(min_row=2, max_col=2, values_only=True)
+        if sid is not None
+    }
 
 
 def _excel_value(v: Any) -> Any:
@@ -541,12 +681,15 @@ def write_filled_forms(
     teachers: Mapping[str, Any] | pd.DataFrame | None = None,
     roadmap: Mapping[str, Any] | pd.DataFrame | None = None,
     municipality: str | None = None,
+    school_names: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Synthetic filled forms for the demo (deterministic for a seed; used by ``synth``).
 
     ``schools``: the ШНОР whose management teams (МНЦ) and teachers (МТКП) are assessed;
     ``teachers``: the teachers table (columns year, school_id, teacher_id) to draw the
-    МТКП teachers from; ``roadmap``: the roadmap table, copied into the roadmap form.
+    МТКП teachers from; ``roadmap``: the roadmap table, copied into the roadmap form;
+    ``school_names`` (school_id → name, every school of the municipality): the МНЦ/МТКП
+    forms get the school drop-down and their rows name the school as chosen from it.
     """
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 1001]))
     schools = sorted(str(s) for s in schools)
@@ -585,7 +728,9 @@ def write_filled_forms(
             for item in ind.items:
                 row[item.id] = int(rng.random() < p)
         rows.append(row)
-    wb = build_workbook("mnc", n_rows=len(rows), year=year, municipality=municipality)
+    wb = build_workbook(
+        "mnc", n_rows=len(rows), year=year, municipality=municipality, schools=school_names
+    )
     fill_workbook(wb, "mnc", pd.DataFrame(rows))
     paths.append(save_workbook(wb, out_dir / forms["mnc"].file))
 
@@ -618,7 +763,9 @@ def write_filled_forms(
                 for item in ind.items:
                     row[item.id] = int(rng.random() < p)
             rows.append(row)
-    wb = build_workbook("mtkp", n_rows=len(rows), year=year, municipality=municipality)
+    wb = build_workbook(
+        "mtkp", n_rows=len(rows), year=year, municipality=municipality, schools=school_names
+    )
     fill_workbook(wb, "mtkp", pd.DataFrame(rows))
     paths.append(save_workbook(wb, out_dir / forms["mtkp"].file))
 

@@ -26,6 +26,8 @@ from shnor_lib.io import (
     atomic,
     cells,
     empty,
+    forms_read,
+    forms_spec,
     gia_scores,
     personal,
     plausibility,
@@ -55,6 +57,9 @@ class IngestResult:
     warnings: list[str] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     dropped_personal: list[str] = field(default_factory=list)
+    # the filled monitoring forms (data/raw/<m>/forms/), parsed and validated; their rows stay
+    # in memory (the support and teachers stages read them from here, never from the files)
+    forms: forms_read.FormsData = field(default_factory=forms_read.FormsData)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -865,6 +870,7 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
             result.tables[name] = frame
     result.warnings.extend(_summarise_notes(notes))
     problems.extend(school_codes.resolve(result.tables))  # any system's code → school_id
+    problems.extend(_read_forms(raw_dir, params, result))
     if not problems:  # cross-table plausibility needs every code mapped to its school_id
         problems.extend(plausibility.check_tables(result.tables, _Collector))
     if problems:
@@ -879,6 +885,31 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
     result.warnings.extend(vpr_counts.pupil_rows_missing(result.tables, params.year))
     _finish(result, params)
     return result
+
+
+def _read_forms(raw_dir: Path, params: Params, result: IngestResult) -> list[Problem]:
+    """The filled monitoring forms in ``<raw>/forms/`` into ``result.forms``: their problems
+    (returned, listed with the tables' ones) or their rows, sources and warnings."""
+    schools = result.tables.get("schools")
+    ids = names = None
+    if schools is not None and "school_id" in schools:
+        ids = schools["school_id"].astype(str).tolist()
+        if "school_name" in schools:
+            names = dict(zip(ids, schools["school_name"], strict=True))
+    try:
+        forms = forms_read.read_forms(
+            raw_dir / forms_spec.FORMS_SUBDIR,
+            year=int(params.year),
+            school_ids=ids,
+            school_names=names,
+            root=params.root,
+        )
+    except ValidationError as exc:
+        return exc.problems
+    forms.warnings = personal.scrub_warnings(forms.warnings)
+    result.forms = forms
+    result.sources.extend(Source(**s) for s in forms.sources)
+    return []
 
 
 def _sort_recognised(
@@ -1251,6 +1282,6 @@ def run(params: Params) -> IngestResult:
     """Validate and write; print warnings (Russian) to stderr."""
     result = ingest(params)
     write_processed(result, params)
-    for w in result.warnings:
+    for w in [*result.warnings, *result.forms.warnings]:  # forms: notes of the support stage
         print("Предупреждение: " + w, file=sys.stderr)
     return result

@@ -215,6 +215,19 @@ def hide_names(text: object) -> object:
     return out
 
 
+_INITIALS_RE = re.compile(
+    r"[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?\s+[А-ЯЁ]\.\s*(?:[А-ЯЁ]\.)?|[А-ЯЁ]\.\s*(?:[А-ЯЁ]\.\s*)?[А-ЯЁ][а-яё]+"
+)
+
+
+def mask_names(value: object) -> object:
+    """«Симоненко Л.И., главный специалист УО» → «(ФИО скрыто), главный специалист УО»:
+    surnames with initials are not published (M11); organisations and posts stay."""
+    if not isinstance(value, str):
+        return value
+    return hide_names(_INITIALS_RE.sub("(ФИО скрыто)", value))
+
+
 def check_table(name: str, frame: pd.DataFrame, out, warnings: list[str]) -> pd.DataFrame:
     """The personal-data checks of one parsed table (``frame`` has ``_row``); problems go to
     ``out`` (ingest's collector), warnings to ``warnings``; returns the frame to keep."""

@@ -31,9 +31,10 @@ LAYOUT_MODULES: tuple[str, ...] = (
 )
 FALLBACK = "contract"
 
-# Sub-folders read by other stages, not by ingest (support forms: `support.FORMS_SUBDIR`).
+# Sub-folders not recognised file by file: the monitoring forms (read and validated by ingest
+# through io/forms_read.py, `forms_spec.FORMS_SUBDIR`) and the user's scales.
 OTHER_STAGE_DIRS = {
-    "forms": "формы мониторинга (читает этап поддержки ШНОР)",
+    "forms": "формы мониторинга (проверяются как формы: лист, ячейка, пункт)",
     "scales": "шкалы отметок пользователя (читает справочник: reference.vpr_scales)",
 }
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")

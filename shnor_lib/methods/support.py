@@ -2,11 +2,10 @@
 
 The forms are the user's interface: ``shnor forms`` writes blank Excel workbooks (one per
 block of seed 001: methodical help, МНЦ, МТКП, and the roadmap), the authority sends them
-out, and the filled workbooks placed in ``data/raw/<m>/forms/`` are read back here with the
-same validation standard as the other tables: every problem (a blank, a «2» in a 0/1 cell,
-text in a count cell, a missing sheet …) names the file, the sheet row, the sheet and item,
-the value and what was expected, in Russian and English, and all problems of all forms are
-collected before :class:`~shnor_lib.errors.ValidationError` is raised.
+out, and the filled workbooks placed in ``data/raw/<m>/forms/`` are read and validated by
+ingest (:mod:`shnor_lib.io.forms_read`, so ``shnor validate`` reports a broken form with the
+other input problems). This module only scores the parsed forms it is given
+(:class:`~shnor_lib.io.forms_read.FormsData`, from the ingest result): no file is read here.
 
 Item definitions (ids, seed wording, kinds, indicator grouping, the seed's printed ranges)
 live in ``shnor_lib/data/forms.yml``, not in this code.
@@ -31,18 +30,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from shnor_lib.errors import Problem, ValidationError
-from shnor_lib.io.forms_read import _date, mask_names, read_forms
-from shnor_lib.io.forms_spec import SCORED_BLOCKS, load_forms, range_notes
-
-FORMS_SUBDIR = "forms"
-
+from shnor_lib.io.forms_spec import SCORED_BLOCKS, FormsData, load_forms, range_notes
+from shnor_lib.io.personal import mask_names
 
 SUPPORT_COLUMNS = [
     "block",
@@ -310,8 +306,8 @@ def report_date(params) -> pd.Timestamp:
     value = params.support.report_date
     if value is None or (isinstance(value, str) and not value.strip()):
         return pd.Timestamp(int(params.year), 12, 31)
-    d = _date(value)
-    if not isinstance(d, pd.Timestamp):
+    d = _param_date(value)
+    if d is None:
         raise ValidationError(
             [
                 Problem(
@@ -325,6 +321,18 @@ def report_date(params) -> pd.Timestamp:
             ]
         )
     return d
+
+
+def _param_date(value: Any) -> pd.Timestamp | None:
+    """A date param (a YAML date, «ГГГГ-ММ-ДД» or «ДД.ММ.ГГГГ»); None when it is not a date."""
+    if hasattr(value, "year") and hasattr(value, "month"):
+        return pd.Timestamp(value).normalize()
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return pd.Timestamp(datetime.strptime(str(value).strip(), fmt))
+        except ValueError:
+            continue
+    return None
 
 
 def roadmap_status(roadmap: pd.DataFrame, when: pd.Timestamp) -> pd.DataFrame:
@@ -467,7 +475,6 @@ class SupportResult:
       ``roadmap_overdue.csv``;
     - ``notes``: Russian notes (method, the МНЦ indicator 3 range correction, «нет данных»);
     - ``warnings``: data-quality warnings (for the manifest's warnings);
-    - ``sources``: form files read (table, file, sha256, rows) for the provenance list.
     """
 
     table: pd.DataFrame
@@ -475,7 +482,6 @@ class SupportResult:
     overdue: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    sources: list[dict] = field(default_factory=list)
 
 
 def _table(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -488,19 +494,15 @@ def _table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
-def stage(raw_dir: Path, data: dict[str, pd.DataFrame], params) -> SupportResult:
-    """M7: read data/raw/<m>/forms/*.xlsx (ValidationError with all problems) and score.
+def stage(forms: FormsData | None, data: dict[str, pd.DataFrame], params) -> SupportResult:
+    """M7: score the filled forms parsed and validated by ingest (``forms``; None: none).
 
     The roadmap comes from the filled roadmap form when there is one, else from the
     ``roadmap`` table (``data["roadmap"]``); when both exist the form is used, with a
     warning if they differ.
     """
     when = report_date(params)
-    root = getattr(params, "root", None)
-    forms_dir = Path(raw_dir) / FORMS_SUBDIR
-    schools = data.get("schools")
-    known = set(schools["school_id"].astype(str)) if schools is not None else None
-    forms = read_forms(forms_dir, year=int(params.year), school_ids=known, root=root)
+    forms = forms if forms is not None else FormsData()
     min_n = int(params.min_group_size)
     notes: list[str] = []
     warnings = list(forms.warnings)
@@ -569,7 +571,6 @@ def stage(raw_dir: Path, data: dict[str, pd.DataFrame], params) -> SupportResult
         overdue=overdue,
         notes=notes,
         warnings=warnings,
-        sources=list(forms.sources),
     )
 
 
