@@ -74,8 +74,11 @@ region: $(STAMP) $(DEMO_REGION) ## весь регион: RAW=data/raw/<реги
 site: $(STAMP) ## outputs/site/index.html со ссылками на все отчёты и сводки — для сайта
 	$(BIN)/shnor site --outputs outputs
 
-forms: $(STAMP) ## бланки Excel-форм мониторинга → outputs/forms/
-	$(BIN)/shnor forms --out outputs/forms
+# `make forms`: blank forms; `make forms MUNICIPALITY=<m>`: with the drop-down of its schools.
+FORMS_ARG := $(if $(filter command line environment,$(origin MUNICIPALITY)),--params $(PARAMS) $(YEAR_ARG),)
+
+forms: $(STAMP) ## бланки Excel-форм → outputs/forms/; MUNICIPALITY=<m> — со списком его ОО → outputs/forms/<m>/
+	$(BIN)/shnor forms $(FORMS_ARG)
 
 # The kernel "python3" of the notebooks is this venv's Python: registered in the venv, where
 # Jupyter looks before the user's own kernels. --allow-root only for a user who is root.

@@ -495,13 +495,25 @@ def cmd_site(args: argparse.Namespace) -> None:
 
 
 def cmd_forms(args: argparse.Namespace) -> None:
-    from shnor_lib.io import forms_write
+    from shnor_lib.io import forms_write, ingest
 
-    out = Path(args.out)
+    kw: dict = {}
+    out = Path(args.out) if args.out else Path("outputs") / "forms"
+    if args.params:  # one municipality's forms: its schools in the drop-down
+        params = _params(args)
+        schools = ingest.read_schools(params)
+        kw = {
+            "schools": dict(zip(schools["school_id"], schools["school_name"], strict=True)),
+            "municipality": params.title,
+            "year": params.year,
+        }
+        out = Path(args.out) if args.out else Path("outputs") / "forms" / params.municipality
     with atomic.staged_dir(out) as tmp:  # the folder is replaced as a whole
-        paths = forms_write.write_blank_forms(tmp)
+        paths = forms_write.write_blank_forms(tmp, **kw)
     for p in paths:
         _say(f"Бланк формы: {out / p.name}")
+    if kw:
+        _say(f"Список ОО в формах МНЦ и МТКП: {len(kw['schools'])} ОО")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -631,8 +643,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("site", "собрать сайт outputs/site: оглавление всех отчётов")
     p.add_argument("--outputs", default="outputs", metavar="ПАПКА", help="папка с отчётами")
     p.set_defaults(func=cmd_site)
-    p = command("forms", "бланки Excel-форм мониторинга → outputs/forms/")
-    p.add_argument("--out", default="outputs/forms", metavar="ПАПКА", help="куда записать")
+    p = command(
+        "forms",
+        "бланки Excel-форм мониторинга → outputs/forms/ (с --params — с перечнем ОО "
+        "муниципалитета → outputs/forms/<m>/)",
+    )
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="ПАПКА",
+        help="куда записать (по умолчанию outputs/forms или outputs/forms/<m>)",
+    )
+    p.add_argument(
+        "--params",
+        default=None,
+        metavar="ФАЙЛ",
+        help="файл параметров муниципалитета: ОО для раскрывающегося списка берутся из его "
+        "таблицы schools, название и отчётный год — из параметров",
+    )
+    p.add_argument(
+        "--year", type=int, default=None, metavar="ГОД", help="отчётный год (переопределяет year)"
+    )
     p.set_defaults(func=cmd_forms)
     return parser
 

@@ -887,6 +887,25 @@ def ingest(params: Params, *, raw_dir: Path | None = None) -> IngestResult:
     return result
 
 
+def read_schools(params: Params) -> pd.DataFrame:
+    """Only the ``schools`` table of the municipality, read and validated as ingest reads it
+    (``shnor forms --params``: the school drop-down of the forms, before the other exports
+    exist); ValidationError names what to fix."""
+    raw_dir = params.raw_dir()
+    result = IngestResult(tables={})
+    found = recognise.scan(raw_dir, lambda p: _rel(p, params.root))
+    _, by_table = _sort_recognised(found, result)  # other files' problems: not ours here
+    table = schema.TABLES["schools"]
+    problems: list[Problem] = []
+    items = _without_copies(by_table.get("schools", []), result, params)
+    if not items:
+        raise ValidationError([_missing_table_problem(raw_dir, "schools", table, found)])
+    frame = _read_items(table, items, params, result, problems, [])
+    if problems or frame is None:
+        raise ValidationError(problems)
+    return frame.drop(columns=["_row", "_file"]).sort_values("school_id").reset_index(drop=True)
+
+
 def _read_forms(raw_dir: Path, params: Params, result: IngestResult) -> list[Problem]:
     """The filled monitoring forms in ``<raw>/forms/`` into ``result.forms``: their problems
     (returned, listed with the tables' ones) or their rows, sources and warnings."""
