@@ -285,6 +285,7 @@ def stage_indicators(ctx: Context) -> StageResult:
     p, data = ctx.params, ctx.data
     ind = indicators.compute(
         data,
+        catalog=reference.load_indicator_catalog(),
         confidence=p.confidence,
         ege_high_score=p.indicators.ege_high_score,
         teacher_schools=shnor_ids(ctx),
@@ -328,7 +329,13 @@ def stage_min_scores(ctx: Context) -> StageResult:
 
 def stage_objectivity(ctx: Context) -> StageResult:
     """M5: the objectivity checks of ВПР and the set of excluded units."""
-    obj = objectivity.stage(ctx.data, ctx.work["gia_marked"], ctx.params)
+    obj = objectivity.stage(
+        ctx.data,
+        ctx.work["gia_marked"],
+        ctx.params,
+        vpr_scales=reference.vpr_scales(ctx.params.raw_dir()),
+        catalog=reference.load_indicator_catalog(),
+    )
     return StageResult(tables=obj.tables(), work={"exclusions": obj.exclusions})
 
 
@@ -427,6 +434,7 @@ def stage_social_index(ctx: Context) -> StageResult:
         ctx.params,
         region_sample=ctx.region_sample,
         region_fit=ctx.region_fit,
+        expected_signs=reference.load_social_expected_signs(),
     )
     notes = [
         Note("social_index", "info" if kind == "info" else "warning", text, table=SOCIAL_NOTES)
@@ -549,7 +557,7 @@ def _municipal_facts(ctx: Context) -> dict[str, Any]:
     year = ctx.params.year
     ind = ctx.tables[INDICATORS]
     cur = ind[(ind["level"] == "municipality") & (ind["year"] == year)]
-    names = indicators.load_catalog().set_index("indicator_id")["name_ru"]
+    names = reference.load_indicator_catalog().set_index("indicator_id")["name_ru"]
     unmet = [
         names.get(i, i) for i in cur.loc[cur["target_status"] == "не достигнут", "indicator_id"]
     ]
@@ -575,6 +583,7 @@ def stage_recommendations(ctx: Context) -> StageResult:
         unpaired=ctx.tables[PAIRS_UNPAIRED],
         exclusions=ctx.work["exclusions"],
         municipal=_municipal_facts(ctx),
+        rules=reference.load_recommendation_rules(),
     )
     return StageResult(tables={RECOMMENDATIONS: recs})
 
@@ -583,7 +592,8 @@ def _targeted_help(sup: pd.DataFrame | None) -> float | None:
     """Item 11 of the methodical-help form: ШНОР given targeted help (None: no form)."""
     if sup is None or sup.empty:
         return None
-    item = indicators.load_catalog().set_index("indicator_id").loc[indicators.A41, "numerator"]
+    catalog = reference.load_indicator_catalog().set_index("indicator_id")
+    item = catalog.loc[indicators.A41, "numerator"]
     row = sup[(sup["block"] == "help") & (sup["indicator_id"] == item)]
     return None if row.empty or pd.isna(row["score"].iloc[0]) else float(row["score"].iloc[0])
 
@@ -624,12 +634,15 @@ def stage_cycle(ctx: Context) -> StageResult:
         p.year,
         confidence=p.confidence,
         min_gain_quartiles=c.positive_dynamics_quartiles,
+        catalog=reference.load_indicator_catalog(),
     )
     ind = ctx.tables[INDICATORS]
     if not a41_a42.empty:
         a41_a42 = a41_a42.astype({c: ind[c].dtype for c in a41_a42.columns if c in ind})
         kept = ind[~ind["indicator_id"].isin(set(a41_a42["indicator_id"]))]
-        ind = indicators.order_rows(pd.concat([kept, a41_a42], ignore_index=True))
+        ind = indicators.order_rows(
+            pd.concat([kept, a41_a42], ignore_index=True), reference.load_indicator_catalog()
+        )
     notes = [
         Note("cycle", "info", t, table=STATUS_HISTORY)
         for t in cycle.history_notes(history, p.window)

@@ -44,7 +44,7 @@ import yaml
 from shnor_lib import __version__, console, pipeline
 from shnor_lib.config import Params, check_id, load_params
 from shnor_lib.errors import ShnorError, ValidationError
-from shnor_lib.io import atomic, publish
+from shnor_lib.io import atomic, publish, reference
 from shnor_lib.tables import RESULTS_INDEX
 
 SUMMARY_COLUMNS = [
@@ -388,7 +388,11 @@ def compute_region(
                 for m in sorted(deferred):
                     key = social_index.social_key(by_name[m])
                     if key not in fits:
-                        fits[key] = social_index.fit_region(sample, by_name[m])
+                        fits[key] = social_index.fit_region(
+                            sample,
+                            by_name[m],
+                            expected_signs=reference.load_social_expected_signs(),
+                        )
                 _add_times(stage_times, {ISB: time.perf_counter() - t_fit})
                 say(
                     f"Модель ИСБ региона оценена (с начала {console.since(t0)}); расчёт "

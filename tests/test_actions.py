@@ -13,7 +13,7 @@ import yaml
 from conftest import report_cells
 
 from shnor_lib.config import load_params
-from shnor_lib.io import publish
+from shnor_lib.io import publish, reference
 from shnor_lib.methods import clusters, pairing, risk_profile
 from shnor_lib.methods import recommendations as rec
 from shnor_lib.methods.risk_profile import HIGH, LOW, MID, NO_DATA
@@ -23,6 +23,7 @@ from shnor_lib.report import display
 from shnor_lib.report.sections import actions as views_actions
 
 ROOT = Path(__file__).resolve().parents[1]
+RULES = reference.load_recommendation_rules()
 
 
 # ---------------------------------------------------------------------------- risk profile
@@ -313,7 +314,7 @@ def _rules_data() -> dict:
 
 
 def test_rules_file_validates_and_covers_the_vocabulary():
-    rs = rec.load_rules()
+    rs = reference.load_recommendation_rules()
     assert len(rs.rules) >= 25
     assert set(rs.addressees) == {
         "руководителям ОО",
@@ -474,16 +475,16 @@ def _generate(fx: dict, **over) -> pd.DataFrame:
         "municipal": fx["muni"],
     }
     kw.update(over)
-    return rec.generate(fx["schools"], **kw)
+    return rec.generate(fx["schools"], rules=RULES, **kw)
 
 
 def test_every_rule_fires_on_the_fixture_and_cites_its_figure():
     fx = _fixture()
     out = _generate(fx)
     no_leaders = fx["schools"].assign(leader=False)
-    out2 = rec.generate(no_leaders, pairs=fx["pairs"].iloc[:0], municipal={})
+    out2 = rec.generate(no_leaders, pairs=fx["pairs"].iloc[:0], municipal={}, rules=RULES)
     fired = set(out["rule_id"]) | set(out2["rule_id"])
-    missing = {r.id for r in rec.load_rules().rules} - fired
+    missing = {r.id for r in reference.load_recommendation_rules().rules} - fired
     assert not missing, f"rules that never fired: {sorted(missing)}"
     assert list(out.columns)[:6] == [
         "school_id",
@@ -525,13 +526,13 @@ def test_recommendations_are_deterministic_and_ordered():
 
 def test_absent_inputs_never_fire_their_rules():
     fx = _fixture()
-    out = rec.generate(fx["schools"], municipal={})
+    out = rec.generate(fx["schools"], municipal={}, rules=RULES)
     ids = set(out["rule_id"])
     for rid in ("low_results_no_partner", "low_results_horizontal_partner", "leader_mentor"):
         assert rid not in ids
     assert not any(i.startswith("objectivity_") or i.startswith("cluster_") for i in ids)
     assert "low_results_program" in ids
-    bare = rec.generate(pd.DataFrame({"school_id": ["1"], "school_name": ["ОО"]}))
+    bare = rec.generate(pd.DataFrame({"school_id": ["1"], "school_name": ["ОО"]}), rules=RULES)
     assert bare.empty or set(bare["level"]) == {"municipality"}
 
 
@@ -566,6 +567,7 @@ def _published(tmp_path: Path) -> Results:
         clusters=cres.table(),
         pairs=pres.pairs,
         unpaired=pres.unpaired,
+        rules=RULES,
     )
     tables = {
         "schools": s,

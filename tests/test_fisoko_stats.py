@@ -17,12 +17,21 @@ from shnor_lib import pipeline
 from shnor_lib.config import load_params
 from shnor_lib.demo import synth
 from shnor_lib.errors import ShnorError
-from shnor_lib.io import fisoko_stats, ingest, recognise
+from shnor_lib.io import fisoko_stats, ingest, recognise, reference
 from shnor_lib.methods import indicators, objectivity
 from shnor_lib.report import render as report
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fisoko_stats_files import write_journal_stats, write_marks_stats  # noqa: E402
+
+
+def _ref(params) -> dict:
+    """The reference data the objectivity stage is given (as the pipeline loads it)."""
+    return {
+        "vpr_scales": reference.vpr_scales(params.raw_dir()),
+        "catalog": reference.load_indicator_catalog(),
+    }
+
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -216,8 +225,8 @@ def test_objectivity_from_counts_equals_pupil_rows(aggregated):
     for name in ("vpr_stats", "vpr_journal_stats"):
         with_pupils.pop(name)
     marked = pipeline.gia_marked(tables)
-    a = objectivity.stage(tables, marked, params).table
-    b = objectivity.stage(with_pupils, marked, params).table
+    a = objectivity.stage(tables, marked, params, **_ref(params)).table
+    b = objectivity.stage(with_pupils, marked, params, **_ref(params)).table
     for check in ("share_4_5", "journal_confirmed"):
         x = a[a["check"] == check].reset_index(drop=True)
         y = b[b["check"] == check].reset_index(drop=True)
@@ -226,8 +235,9 @@ def test_objectivity_from_counts_equals_pupil_rows(aggregated):
         pd.testing.assert_series_equal(x["flagged"], y["flagged"])
     assert not (a["check"] == "heaping_3").any() and (b["check"] == "heaping_3").any()
     # the municipal journal indicators (A26–A36) from the counts equal those from the pupils
-    ia = indicators.compute(tables, confidence=0.95)
-    ib = indicators.compute(with_pupils, confidence=0.95)
+    catalog = reference.load_indicator_catalog()
+    ia = indicators.compute(tables, confidence=0.95, catalog=catalog)
+    ib = indicators.compute(with_pupils, confidence=0.95, catalog=catalog)
     conf = [i for i in ib["indicator_id"].unique() if i.startswith("vpr_confirm")]
     assert conf
     for frame in (ia, ib):

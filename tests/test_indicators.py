@@ -6,13 +6,16 @@ import pandas as pd
 import pytest
 from conftest import tiny_tables
 
+from shnor_lib.io import reference
 from shnor_lib.methods import indicators
 from shnor_lib.methods.stats import newcombe_diff_ci, wilson_ci
+
+CATALOG = reference.load_indicator_catalog()
 
 
 @pytest.fixture
 def ind():
-    return indicators.compute(tiny_tables())
+    return indicators.compute(tiny_tables(), catalog=CATALOG)
 
 
 def _row(ind, iid, sid, year):
@@ -47,7 +50,7 @@ def test_dynamics_with_newcombe_interval():
         (t["vpr"]["year"] == 2024) & (t["vpr"]["school_id"] == "100001") & (t["vpr"]["mark"] == 2),
         "mark",
     ] = 3
-    ind = indicators.compute(t)
+    ind = indicators.compute(t, catalog=CATALOG)
     r = _row(ind, "vpr5_passed_all_share", "100001", 2024)
     assert (r["numerator"], r["n"]) == (4, 4)
     assert r["change"] == pytest.approx(25.0)
@@ -64,7 +67,7 @@ def test_ege_80_100_and_absent_indicators_listed_as_no_data(ind):
     assert (r["numerator"], r["n"]) == (1, 2)
     absent = ind[ind["indicator_id"] == "noo_basic_share"]
     assert len(absent) > 0 and (absent["target_status"] == "нет данных").all()
-    assert set(indicators.load_catalog()["indicator_id"]) <= set(ind["indicator_id"])
+    assert set(CATALOG["indicator_id"]) <= set(ind["indicator_id"])
 
 
 def test_zero_denominator_gives_no_data_without_warnings():
@@ -81,7 +84,7 @@ def test_zero_denominator_gives_no_data_without_warnings():
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        ind = indicators.compute(t)
+        ind = indicators.compute(t, catalog=CATALOG)
     cert = ind[ind["indicator_id"] == "ooo_certificate_share"]
     assert "100001" not in set(cert["school_id"].dropna())
     assert _row(ind, "ooo_certificate_share", "100002", 2024)["value"] == 100.0
@@ -117,7 +120,7 @@ def test_change_hidden_when_last_year_was_small():
                 )
     t = tiny_tables()
     t["vpr"] = pd.DataFrame(rows)
-    pub = indicators.suppress_small(indicators.compute(t), 10)
+    pub = indicators.suppress_small(indicators.compute(t, catalog=CATALOG), 10)
     r = pub[
         (pub["indicator_id"] == "vpr5_passed_all_share")
         & (pub["school_id"] == "100001")
@@ -143,7 +146,7 @@ def test_full_count_meets_a_100_percent_target():
         "medalists_elective_ge70",
         "medalists_total",
     )
-    ind = indicators.compute(t)
+    ind = indicators.compute(t, catalog=CATALOG)
     full = _row(ind, "medalists_ege70_share", "100001", 2024)
     assert full["value"] == 100.0 and full["ci_low"] < 100
     assert (full["target_status"], full["target_confirmed"]) == ("достигнут", "не подтверждено")
@@ -164,7 +167,7 @@ def test_min_target_verdict_and_interval_confirmation():
         "parents_satisfied",
         "parents_surveyed",
     )
-    ind = indicators.compute(t)
+    ind = indicators.compute(t, catalog=CATALOG)
     got = {
         sid: tuple(
             _row(ind, "parent_satisfaction_assessment", sid, 2024)[
@@ -193,7 +196,7 @@ def test_dynamics_verdict_zero_change_not_met_and_no_previous_year_no_data():
         "g9_certificate_awarded",
         "g9_graduates",
     )
-    ind = indicators.compute(t)
+    ind = indicators.compute(t, catalog=CATALOG)
     same = _row(ind, "ooo_certificate_share", "100001", 2024)
     assert same["change"] == 0 and same["target_status"] == "не достигнут"
     assert same["target_confirmed"] == "не подтверждено"
@@ -208,7 +211,9 @@ def test_indicator_without_target_says_so():
     t = _stats_tables(
         [("100001", 2024, 3, 10)], "pupils_fin_lit_success", "pupils_fin_lit_assessed"
     )
-    r = _row(indicators.compute(t), "financial_lit_success_share", "100001", 2024)  # A21
+    r = _row(
+        indicators.compute(t, catalog=CATALOG), "financial_lit_success_share", "100001", 2024
+    )  # A21
     assert (r["target"], r["target_status"]) == ("", "цель не установлена")
 
 
@@ -224,12 +229,14 @@ def test_teacher_shares_are_over_the_teachers_of_shnor():
             "diagnosed": [True, True, True, False, True, False, False, None],
         }
     )
-    every = _row(indicators.compute(t), "teacher_diagnostics_share", None, 2024)
+    every = _row(indicators.compute(t, catalog=CATALOG), "teacher_diagnostics_share", None, 2024)
     assert (every["numerator"], every["n"]) == (4, 8)
-    ind = indicators.compute(t, teacher_schools={"100001"})
+    ind = indicators.compute(t, teacher_schools={"100001"}, catalog=CATALOG)
     shnor = _row(ind, "teacher_diagnostics_share", None, 2024)
     assert (shnor["numerator"], shnor["n"], shnor["value"]) == (3, 4, 75.0)
     rows = ind[(ind["indicator_id"] == "teacher_diagnostics_share") & (ind["level"] == "school")]
     assert set(rows["school_id"]) == {"100001"}
-    none = indicators.compute(t, teacher_schools=set())  # no ШНОР: no data, not all teachers
+    none = indicators.compute(
+        t, teacher_schools=set(), catalog=CATALOG
+    )  # no ШНОР: no data, not all teachers
     assert _row(none, "teacher_diagnostics_share", None, 2024)["target_status"] == "нет данных"

@@ -21,6 +21,12 @@ from shnor_lib.errors import ShnorError
 from shnor_lib.io import ingest, publish, reference
 from shnor_lib.methods import min_scores, objectivity, results_index
 
+# what the pipeline's objectivity stage passes in (the shipped ВПР scales, the catalogue)
+_REF = {
+    "vpr_scales": reference.vpr_scales(),
+    "catalog": reference.load_indicator_catalog(),
+}
+
 YEAR = 2024
 RUS, MAT, BIO = "Русский язык", "Математика", "Биология"
 
@@ -146,7 +152,7 @@ def _rows(res, check, **keys):
 
 def test_table_has_the_design_columns_and_one_row_per_unit_and_check():
     data = make_data()
-    res = objectivity.stage(data, _marked(data), _params())
+    res = objectivity.stage(data, _marked(data), _params(), **_REF)
     assert list(res.table.columns[: len(objectivity.COLUMNS)]) == objectivity.COLUMNS
     unit_checks = res.table[res.table["grade"].notna()]
     assert not unit_checks.duplicated(["school_id", "year", "grade", "subject", "check"]).any()
@@ -162,7 +168,7 @@ def test_table_has_the_design_columns_and_one_row_per_unit_and_check():
 
 def test_gross_inflation_is_flagged_and_excluded_and_honest_units_are_not():
     data = make_data(schools=16, inflate={(3, 5, RUS): 0.45})
-    res = objectivity.stage(data, _marked(data), _params())
+    res = objectivity.stage(data, _marked(data), _params(), **_REF)
     share = _rows(res, "share_4_5")
     hit = share[share["school_id"] == "900003"].iloc[0]
     assert bool(hit["flagged"]) and bool(hit["excluded"])
@@ -185,7 +191,7 @@ def test_unit_below_min_group_size_is_not_tested():
     v = data["vpr"]
     drop = (v["school_id"] == "900000") & (v["student_id"].str.split("-").str[-1].astype(int) >= 6)
     data["vpr"] = v[~drop]
-    res = objectivity.stage(data, _marked(data), _params())
+    res = objectivity.stage(data, _marked(data), _params(), **_REF)
     for check in ("share_4_5", "mean_mark"):
         row = _rows(res, check, school_id="900000").iloc[0]
         assert row["n"] == 6
@@ -197,7 +203,7 @@ def test_unit_below_min_group_size_is_not_tested():
 
 def test_grade_with_too_few_schools_uses_the_municipal_mean():
     data = make_data(schools=14, grades={5: 14, 6: 3})
-    res = objectivity.stage(data, _marked(data), _params())
+    res = objectivity.stage(data, _marked(data), _params(), **_REF)
     six = _rows(res, "share_4_5", grade=6)
     assert len(six) == 3
     assert (six["basis"] == objectivity.BASIS_MEAN).all()
@@ -211,7 +217,7 @@ def test_grade_with_too_few_schools_uses_the_municipal_mean():
 
 def test_school_without_gia_is_predicted_from_context_and_the_table_says_so():
     data = make_data(schools=14, no_gia=(0,))
-    res = objectivity.stage(data, _marked(data), _params())
+    res = objectivity.stage(data, _marked(data), _params(), **_REF)
     row = _rows(res, "share_4_5", school_id="900000").iloc[0]
     assert row["basis"] == objectivity.BASIS_CONTEXT
     assert np.isfinite(row["expected"]) and np.isfinite(row["ci_low"])
@@ -221,7 +227,7 @@ def test_school_without_gia_is_predicted_from_context_and_the_table_says_so():
 
 def test_no_gia_at_all_falls_back_to_context_for_everyone():
     data = make_data(schools=12)
-    res = objectivity.stage(data, None, _params())
+    res = objectivity.stage(data, None, _params(), **_REF)
     share = _rows(res, "share_4_5")
     assert (share["basis"] == objectivity.BASIS_CONTEXT).all()
 
@@ -229,7 +235,7 @@ def test_no_gia_at_all_falls_back_to_context_for_everyone():
 def test_without_context_columns_schools_without_gia_get_the_municipal_mean():
     data = make_data(schools=14, no_gia=(0,))
     data["context"] = data["context"][["school_id", "year", "students_total"]]
-    res = objectivity.stage(data, _marked(data), _params())
+    res = objectivity.stage(data, _marked(data), _params(), **_REF)
     row = _rows(res, "share_4_5", school_id="900000").iloc[0]
     assert row["basis"] == objectivity.BASIS_MEAN
     assert (
@@ -241,7 +247,7 @@ def test_without_context_columns_schools_without_gia_get_the_municipal_mean():
 
 def test_heaping_with_unknown_scale_is_not_assessed():
     data = make_data(schools=12, subjects=(RUS, "Физика"))  # no ВПР physics scale for grade 5
-    res = objectivity.stage(data, _marked(data), _params())
+    res = objectivity.stage(data, _marked(data), _params(), **_REF)
     phys = _rows(res, "heaping_3", subject="Физика")
     assert len(phys) == 12
     assert phys["reason"].str.startswith("не оценивался").all()
@@ -255,7 +261,7 @@ def test_heaping_with_unknown_scale_is_not_assessed():
 def test_heaping_scale_mismatch_is_not_assessed():
     data = make_data(schools=12)
     data["vpr"]["max_score"] = 99.0
-    res = objectivity.stage(data, _marked(data), _params())
+    res = objectivity.stage(data, _marked(data), _params(), **_REF)
     h = _rows(res, "heaping_3")
     assert h[h["grade"].notna()]["reason"].str.contains("не совпадает").all()
 
@@ -271,7 +277,7 @@ def test_heaping_at_the_cut_is_flagged():
     sel = (v["school_id"] == "900002") & v["primary_score"].between(cut3 - 4, cut3 - 1)
     v.loc[sel, "primary_score"] = float(cut3)
     v.loc[sel, "mark"] = 3
-    res = objectivity.stage(data, _marked(data), _params())
+    res = objectivity.stage(data, _marked(data), _params(), **_REF)
     row = _rows(res, "heaping_3", school_id="900002", grade=5).iloc[0]
     assert row["statistic"] == pytest.approx(100.0)
     assert bool(row["flagged"]) and row["ci_low"] > 65
@@ -286,7 +292,7 @@ def test_journal_agreement_keeps_both_meanings_of_confirmed():
     j = np.arange(s0.sum()) % 4
     v.loc[s0, "mark"] = 3
     v.loc[s0, "journal_mark"] = np.select([j < 2, j == 2], [3, 2], 4)
-    res = objectivity.stage(data, _marked(data), _params())
+    res = objectivity.stage(data, _marked(data), _params(), **_REF)
     rus = _rows(res, "journal_confirmed", school_id="900000", subject=RUS).iloc[0]
     bio = _rows(res, "journal_confirmed", school_id="900000", subject=BIO).iloc[0]
     assert rus["statistic"] == pytest.approx(50.0)  # A26: equal marks only
@@ -321,22 +327,22 @@ def test_exclusion_rule_comes_from_params():
         }
     )
     marked = _marked(data)
-    default = objectivity.stage(data, marked, _params())
+    default = objectivity.stage(data, marked, _params(), **_REF)
     assert set(default.exclusions["school_id"]) == {"900003", "900007"}
     fed_row = _rows(default, "federal_list", school_id="900007").iloc[0]
     assert bool(fed_row["flagged"]) and bool(fed_row["excluded"])
-    only_fed = objectivity.stage(data, marked, _params(exclusion_rule=["federal_list"]))
+    only_fed = objectivity.stage(data, marked, _params(exclusion_rule=["federal_list"]), **_REF)
     assert set(only_fed.exclusions["school_id"]) == {"900007"}
     share = _rows(only_fed, "share_4_5", school_id="900003").iloc[0]
     assert bool(share["flagged"]) and not bool(share["excluded"])
-    only_test = objectivity.stage(data, marked, _params(exclusion_rule=["excess"]))
+    only_test = objectivity.stage(data, marked, _params(exclusion_rule=["excess"]), **_REF)
     assert set(only_test.exclusions["school_id"]) == {"900003"}
 
 
 def test_federal_list_without_grade_covers_the_whole_school_year():
     data = make_data(schools=12, grades={5: 12, 6: 12})
     data["rosobrnadzor"] = pd.DataFrame({"year": [YEAR], "school_id": ["900004"]})
-    res = objectivity.stage(data, _marked(data), _params())
+    res = objectivity.stage(data, _marked(data), _params(), **_REF)
     ex = res.exclusions
     assert len(ex) == 1 and pd.isna(ex.iloc[0]["grade"]) and pd.isna(ex.iloc[0]["subject"])
     covered = res.table[(res.table["school_id"] == "900004")]
@@ -348,9 +354,11 @@ def test_federal_list_without_grade_covers_the_whole_school_year():
 def test_bad_params_are_named():
     data = make_data(schools=12)
     with pytest.raises(ShnorError, match="exclusion_rule"):
-        objectivity.stage(data, _marked(data), _params(exclusion_rule=["excess", "nonsense"]))
+        objectivity.stage(
+            data, _marked(data), _params(exclusion_rule=["excess", "nonsense"]), **_REF
+        )
     with pytest.raises(ShnorError, match="procedure"):
-        objectivity.stage(data, _marked(data), _params(procedure="ОГЭ"))
+        objectivity.stage(data, _marked(data), _params(procedure="ОГЭ"), **_REF)
 
 
 def test_variance_estimate_recovers_overdispersion():
@@ -376,7 +384,7 @@ def synthetic(tmp_path_factory):
     params = load_params(path)
     data = ingest.ingest(params).tables
     marked = _marked(data)
-    res = objectivity.stage(data, marked, params)
+    res = objectivity.stage(data, marked, params, **_REF)
     return data, marked, params, truth, res
 
 

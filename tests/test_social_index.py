@@ -34,7 +34,10 @@ from conftest import report_cells
 from scipy import stats as sps
 
 from shnor_lib.config import load_params
+from shnor_lib.io import reference
 from shnor_lib.methods import results_index, social_index
+
+SIGNS = reference.load_social_expected_signs()
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANTED = {"low_income": -1, "parents_higher_ed": 1, "non_native_russian": -1, "rural": -1}
@@ -224,7 +227,7 @@ def test_term_reading_against_its_meaning_is_kept_out():
     sel = f.selection.set_index("term")
     assert "противоположен ожидаемому" in sel.loc["exptot", "reason"]
     # the rule reads the data file's signs in the pipeline; every candidate has one
-    signs = social_index.load_expected_signs()
+    signs = reference.load_social_expected_signs()
     assert set(social_index.KNOWN_CANDIDATES) <= set(signs)
     assert signs["at_risk_registered"] == -1 and signs["parents_higher_ed"] == 1
 
@@ -444,7 +447,7 @@ def test_stage_schools_without_context_get_no_index_with_a_reason():
     ] = np.nan
     index = index[~((index["school_id"] == no_ior) & (index["year"] == 2024))]
     classes = pd.DataFrame({"school_id": data["schools"]["school_id"], "low_results": False})
-    out = social_index.stage(data, index, classes, _params())
+    out = social_index.stage(data, index, classes, _params(), expected_signs=SIGNS)
     assert out.fit.ok and "low_income" in out.fit.terms
     s = out.schools.set_index("school_id")
     assert list(out.schools.columns) == social_index.SCHOOL_COLUMNS
@@ -490,7 +493,7 @@ def test_stage_schools_without_context_get_no_index_with_a_reason():
 
 def test_stage_with_too_few_schools_is_defined():
     data, index = _municipality(n=6)
-    out = social_index.stage(data, index, None, _params())
+    out = social_index.stage(data, index, None, _params(), expected_signs=SIGNS)
     assert not out.fit.ok and out.model_table.empty
     assert out.schools["social_index"].isna().all()
     assert (
@@ -509,13 +512,13 @@ def test_scope_region_fallback_and_region_sample():
             "social_index": {"candidates": ["low_income", "parents_higher_ed"], "scope": "auto"},
         }
     )
-    out = social_index.stage(data, index, None, params)
+    out = social_index.stage(data, index, None, params, expected_signs=SIGNS)
     assert out.summary["scope"] == "municipality"
     assert any("данных других муниципалитетов" in t for t in out.notes)
     other, other_index = _municipality(n=30, seed=3)
     cand = social_index.candidate_frame(other).merge(other_index, on=["school_id", "year"])
     cand["school_id"] = "R" + cand["school_id"]
-    out_r = social_index.stage(data, index, None, params, region_sample=cand)
+    out_r = social_index.stage(data, index, None, params, region_sample=cand, expected_signs=SIGNS)
     assert out_r.summary["scope"] == "region" and out_r.summary["n_schools"] == 54
     assert len(out_r.schools) == 24  # only the municipality's schools are reported
 
@@ -528,14 +531,20 @@ def test_unknown_candidate_and_counter_intuitive_sign_notes():
     index["results_index"] = index["results_index"] - 1.2 * index["s"]
     cands = ["low_income", "parents_higher_ed", "bogus"]
     noted = social_index.stage(
-        data, index.drop(columns="s"), None, _params(candidates=cands, drop_wrong_sign=False)
+        data,
+        index.drop(columns="s"),
+        None,
+        _params(candidates=cands, drop_wrong_sign=False),
+        expected_signs=SIGNS,
     )
     text = " ".join(noted.notes)
     assert "bogus" in text
     assert "противоположен ожидаемому" in text and "высшее образование" in text
     assert "parents_higher_ed" in noted.fit.terms
     # by default the term reading the wrong way is kept out of the index, with the reason
-    out = social_index.stage(data, index.drop(columns="s"), None, _params(candidates=cands))
+    out = social_index.stage(
+        data, index.drop(columns="s"), None, _params(candidates=cands), expected_signs=SIGNS
+    )
     assert "parents_higher_ed" not in out.fit.terms and "low_income" in out.fit.terms
     sel = out.fit.selection.set_index("term")
     assert sel.loc["parents_higher_ed", "status"] == social_index.STATUS_OUT
@@ -561,7 +570,9 @@ def demo(tmp_path_factory):
     ctx = pipeline.Context(params=params, data=data, done=["ingest"])
     pipeline.run(params, start=pipeline.STAGES[1].name, until="results_index", ctx=ctx)
     res = {"results_index": ctx.tables["results_index"], "classes": ctx.work["classes"]}
-    out = social_index.stage(data, res["results_index"], res["classes"], params)
+    out = social_index.stage(
+        data, res["results_index"], res["classes"], params, expected_signs=SIGNS
+    )
     return truth, data, res, out, params
 
 
@@ -719,7 +730,7 @@ def test_report_cells_when_no_model_could_be_fitted(tmp_path):
 
     data, index = _municipality(n=6)
     params = _params()
-    out = social_index.stage(data, index, None, params)
+    out = social_index.stage(data, index, None, params, expected_signs=SIGNS)
     schools = data["schools"].assign(results_index=np.nan, low_results=False, leader=False)
     soc = out.schools.set_index("school_id")
     for c in out.schools.columns[1:]:

@@ -56,7 +56,13 @@ def evaluate_seed(seed: int, *, n_schools: int = 40, workdir: Path | None = None
         data = ingest.ingest(params).tables
         t1 = time.perf_counter()
         marked = min_scores.mark_below_min(data["gia"], reference.load_gia_min_scores())
-        res = objectivity.stage(data, marked, params)
+        res = objectivity.stage(
+            data,
+            marked,
+            params,
+            vpr_scales=reference.vpr_scales(params.raw_dir()),
+            catalog=reference.load_indicator_catalog(),
+        )
         t2 = time.perf_counter()
     return {
         "seed": seed,

@@ -13,6 +13,12 @@
 - `ege_primary_max.csv` — `subject, year, max_score`: the ЕГЭ primary-score maximum from
   `year` on (until a later row), used to check a score column is on the scale it is read as.
 
+The methods' own data files are read here too, so that ``shnor_lib/methods/`` reads no file
+(tests/test_architecture.py): the indicator catalogue (:func:`load_indicator_catalog`) and
+the expected signs of the ИСБ characteristics (:func:`load_social_expected_signs`), the
+recommendation rules (:func:`load_recommendation_rules`); a stage
+of :mod:`shnor_lib.pipeline` loads them and passes them to the method by keyword.
+
 A cut `cutK` is the lowest primary score that earns mark K. Values are FIPI / Rosobrnadzor
 recommendations as published (rounded to the usual recommended scale); users edit the files
 when a year's scale differs. Subjects are canonical names from `schema.SUBJECTS`.
@@ -103,6 +109,58 @@ def _parse(name: str, file_name: str, _mtime_ns: int, _size: int) -> pd.DataFram
                 "expected 0 < cut3 < cut4 < cut5 <= max_score"
             )
     return df.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+def load_indicator_catalog() -> pd.DataFrame:
+    """The indicator catalogue (``indicators_catalog.csv``, docs/indicators.md): one row per
+    indicator, ``target_value`` numeric (NaN: no target); a fresh copy per call."""
+    path = DATA_DIR / "indicators_catalog.csv"
+    st = path.stat()
+    return _parse_catalog(str(path), st.st_mtime_ns, st.st_size).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_catalog(path: str, _mtime_ns: int, _size: int) -> pd.DataFrame:
+    cat = pd.read_csv(path, dtype=str, keep_default_na=False)
+    cat["target_value"] = pd.to_numeric(cat["target_value"].replace("", float("nan")))
+    return cat
+
+
+def load_social_expected_signs() -> dict[str, int]:
+    """ИСБ characteristic → the sign expected from its meaning (−1, +1; 0 = none), from
+    ``social_expected_signs.csv`` (docs/indicators.md, F1)."""
+    table = pd.read_csv(
+        DATA_DIR / "social_expected_signs.csv", dtype={"term": str}, keep_default_na=False
+    )
+    return {str(t): int(v) for t, v in zip(table["term"], table["expected_sign"], strict=True)}
+
+
+def load_recommendation_rules(path: Path | str | None = None):
+    """The recommendation rules (default: the package's ``recommendations.yml``), parsed and
+    validated by :func:`shnor_lib.methods.recommendations.parse_rules` (RulesError names
+    the rule at fault)."""
+    if path is None:
+        return _default_rules()
+    return _rules_file(Path(path))
+
+
+@functools.cache
+def _default_rules():
+    return _rules_file(DATA_DIR / "recommendations.yml")
+
+
+def _rules_file(path: Path):
+    import yaml
+
+    from shnor_lib.methods.recommendations import RulesError, parse_rules
+
+    try:
+        data = yaml.safe_load(path.read_text("utf-8"))
+    except yaml.YAMLError as exc:
+        raise RulesError(
+            f"{path.name}: некорректный YAML ({exc})", f"{path.name}: invalid YAML"
+        ) from None
+    return parse_rules(data, path.name)
 
 
 def load_gia_min_scores(path: Path | str | None = None) -> pd.DataFrame:

@@ -6,18 +6,17 @@ Newcombe's interval. The target status is the plain verdict on the municipality'
 figures (value against the target; change > 0 for «положительная динамика»), and
 ``target_confirmed`` says whether the interval confirms it (see docs/methods_choices.md).
 The catalog (ids, names, inputs,
-targets) is the data file `data/indicators_catalog.csv`.
+targets) is the data file `data/indicators_catalog.csv`, read by
+``io.reference.load_indicator_catalog`` and passed in (``catalog=``).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
 
-from shnor_lib import DATA_DIR
 from shnor_lib.methods.stats import (
     change_status,
     mean_ci_from_stats,
@@ -57,19 +56,6 @@ SCHOOL_SHARE_INDICATORS = frozenset(
     {"school_targeted_help_share", "school_positive_dynamics_share"}
 )
 NOT_PEOPLE = COUNT_INDICATORS | SCHOOL_SHARE_INDICATORS
-
-
-def load_catalog() -> pd.DataFrame:
-    path = DATA_DIR / "indicators_catalog.csv"
-    st = path.stat()
-    return _parse_catalog(str(path), st.st_mtime_ns, st.st_size).copy()
-
-
-@functools.lru_cache(maxsize=4)
-def _parse_catalog(path: str, _mtime_ns: int, _size: int) -> pd.DataFrame:
-    cat = pd.read_csv(path, dtype=str, keep_default_na=False)
-    cat["target_value"] = pd.to_numeric(cat["target_value"].replace("", np.nan))
-    return cat
 
 
 def _parse_filter(text: str) -> dict[str, str]:
@@ -367,14 +353,13 @@ def compute(
     *,
     confidence: float = 0.95,
     ege_high_score: float = 80,
-    catalog: pd.DataFrame | None = None,
+    catalog: pd.DataFrame,
     teacher_schools: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """indicators.csv content (docs/data_contract.md, outputs): school and municipality rows, all years.
 
     ``teacher_schools``: the ШНОР over whose teachers A37–A40 are computed (see
     :func:`school_counts`)."""
-    catalog = load_catalog() if catalog is None else catalog
     counts = school_counts(tables, catalog, ege_high_score, teacher_schools)
     muni = municipal_counts(counts, tables, catalog)
     school = _with_change(
@@ -648,6 +633,7 @@ def cycle_indicators(
     *,
     confidence: float = 0.95,
     min_gain_quartiles: int = 1,
+    catalog: pd.DataFrame,
 ) -> pd.DataFrame:
     """A41 and A42 as municipality rows of ``indicators.csv`` (empty when not computable:
     then the indicators stage's «нет данных» rows stay)."""
@@ -658,12 +644,12 @@ def cycle_indicators(
     frame = _with_change(_with_values(counts, confidence), ["indicator_id"], confidence)
     frame["level"] = "municipality"
     frame["school_id"] = pd.Series(pd.NA, index=frame.index, dtype="string")
-    return _with_targets(frame, load_catalog())[COLUMNS].reset_index(drop=True)
+    return _with_targets(frame, catalog)[COLUMNS].reset_index(drop=True)
 
 
-def order_rows(frame: pd.DataFrame) -> pd.DataFrame:
+def order_rows(frame: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
     """Rows in catalogue order (municipality first, then schools), as ``compute`` sorts them."""
-    order = {i: k for k, i in enumerate(load_catalog()["indicator_id"])}
+    order = {i: k for k, i in enumerate(catalog["indicator_id"])}
     out = frame.assign(
         _o=frame["indicator_id"].map(order), _l=(frame["level"] == "school").astype(int)
     )

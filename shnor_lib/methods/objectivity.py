@@ -95,7 +95,6 @@ import numpy as np
 import pandas as pd
 
 from shnor_lib.errors import ShnorError
-from shnor_lib.io import reference
 from shnor_lib.methods import indicators, results_index
 from shnor_lib.methods.stats import target_status, wilson_ci
 
@@ -873,7 +872,7 @@ def heaping_checks(
     )
     years = sorted(frame["year"].unique().tolist())
     sc = (
-        pd.concat([reference.exact_year(scales, y) for y in years], ignore_index=True)
+        scales[scales["year"].isin(years)]  # exact years only: no other year's scale
         if years and not scales.empty
         else pd.DataFrame(columns=["year", "grade", "subject", "max_score", "cut3"])
     )
@@ -1362,9 +1361,15 @@ def index_effect(
 
 
 def stage(
-    data: dict[str, pd.DataFrame], gia_marked: pd.DataFrame | None, params
+    data: dict[str, pd.DataFrame],
+    gia_marked: pd.DataFrame | None,
+    params,
+    *,
+    vpr_scales: pd.DataFrame,
+    catalog: pd.DataFrame,
 ) -> ObjectivityResult:
-    """M5 for the municipality: all checks and the exclusion set.
+    """M5 for the municipality: all checks and the exclusion set (``vpr_scales``:
+    ``io.reference.vpr_scales(raw_dir)``; ``catalog``: ``io.reference.load_indicator_catalog()``).
 
     Call after M2 (``gia_marked`` = ``min_scores.mark_below_min(gia,
     reference.load_gia_min_scores())``) and before ИОР: M3 passes ``result.exclusions`` to
@@ -1431,13 +1436,12 @@ def stage(
     if pupils:
         heap = heaping_checks(
             vpr,
-            reference.vpr_scales(params.raw_dir()),  # exact year only; user scales added
+            vpr_scales,  # exact year only; user scales added
             delta=float(obj.heaping_delta),
             confidence=conf,
             min_n=min_n,
         )
         heap = heap[heap["year"].isin(years)]
-    catalog = indicators.load_catalog()
     journal_u = journal_units(
         None, catalog, targets=obj.targets, confidence=conf, min_n=min_n, units=j_units
     )

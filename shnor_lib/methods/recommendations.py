@@ -20,15 +20,11 @@ import re
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from shnor_lib import DATA_DIR
 from shnor_lib.errors import ShnorError
 from shnor_lib.fmt import MISSING, fmt_number, fmt_percent
 from shnor_lib.methods.clusters import feature_phrase, fmt_z
@@ -463,26 +459,9 @@ def parse_rules(data: Mapping[str, Any], source: str = "recommendations.yml") ->
     return RuleSet(tuple(rules), addressees, kinds, settings)
 
 
-def load_rules(path: str | Path | None = None) -> RuleSet:
-    """Load and validate the rules (default: the package's ``data/recommendations.yml``)."""
-    if path is None:
-        return _default_rules()
-    return _load_rules_file(Path(path))
-
-
-@cache
-def _default_rules() -> RuleSet:
-    return _load_rules_file(DATA_DIR / "recommendations.yml")
-
-
-def _load_rules_file(path: Path) -> RuleSet:
-    try:
-        data = yaml.safe_load(path.read_text("utf-8"))
-    except yaml.YAMLError as exc:
-        raise RulesError(
-            f"{path.name}: некорректный YAML ({exc})", f"{path.name}: invalid YAML"
-        ) from None
-    return parse_rules(data, path.name)
+# The rules file (``data/recommendations.yml``) is read by
+# :func:`shnor_lib.io.reference.load_recommendation_rules`, which parses it with
+# :func:`parse_rules`; the pipeline passes the RuleSet to :func:`generate` (``rules=``).
 
 
 # ---------------------------------------------------------------------------- formatting
@@ -989,9 +968,11 @@ def generate(
     exclusions: pd.DataFrame | None = None,
     municipal: Mapping[str, Any] | None = None,
     unpaired: pd.DataFrame | None = None,
-    rules: RuleSet | None = None,
+    rules: RuleSet,
 ) -> pd.DataFrame:
     """The recommendations table (recommendations.csv columns plus level and rule_id).
+
+    - ``rules``: the rule set (:func:`shnor_lib.io.reference.load_recommendation_rules`).
 
     - ``schools``: one row per school. Used (all optional except school_id): school_name,
       school_type, low_results, hard_context, resilient_strict, resilient_contextual,
@@ -1011,7 +992,7 @@ def generate(
       win over the ones computed from the frames.
     A frame passed as None means "not available": its conditions never hold.
     """
-    rs = rules or load_rules()
+    rs = rules
     n = int(rs.settings["max_listed"])
     inp = _prepare(schools, clusters, pairs, unpaired, exclusions, rs.settings)
     rows: list[dict] = []

@@ -51,7 +51,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shnor_lib import DATA_DIR
 from shnor_lib.io import schema
 from shnor_lib.methods import results_index, stats
 
@@ -126,14 +125,7 @@ SHORT_LABELS: dict[str, str] = {
 # of its association with results, kept as data (data/social_expected_signs.csv). With
 # ``social_index.drop_wrong_sign`` a term whose fitted sign contradicts it is kept out of the
 # model (docs/methods_choices.md); otherwise it only gets a note.
-def load_expected_signs() -> dict[str, int]:
-    """term → expected sign (−1, +1; 0 = no expectation) from the data file."""
-    path = DATA_DIR / "social_expected_signs.csv"
-    table = pd.read_csv(path, dtype={"term": str}, keep_default_na=False)
-    return {str(t): int(v) for t, v in zip(table["term"], table["expected_sign"], strict=True)}
-
-
-EXPECTED_SIGNS: dict[str, int] = load_expected_signs()
+# (read by io.reference.load_social_expected_signs; the stage passes it as ``expected_signs``)
 
 MODEL_COLUMNS = ["term", "coef", "se", "pvalue", "ci_low", "ci_high", "lmg", "weight", "sign"]
 SELECTION_COLUMNS = ["term", "label", "status", "step", "pvalue", "reason"]
@@ -886,8 +878,11 @@ def region_rows(data: Mapping[str, pd.DataFrame], index: pd.DataFrame, params: A
     return rows.reset_index(drop=True)
 
 
-def fit_population(pop: pd.DataFrame, cand_names: list[str], params: Any) -> SocialFit:
-    """:func:`fit` of ИОР on the candidates over ``pop`` with the params of M4."""
+def fit_population(
+    pop: pd.DataFrame, cand_names: list[str], params: Any, *, expected_signs: Mapping[str, int]
+) -> SocialFit:
+    """:func:`fit` of ИОР on the candidates over ``pop`` with the params of M4
+    (``expected_signs``: :func:`shnor_lib.io.reference.load_social_expected_signs`)."""
     return fit(
         pop,
         "results_index",
@@ -900,7 +895,7 @@ def fit_population(pop: pd.DataFrame, cand_names: list[str], params: Any) -> Soc
         max_missing_share=float(params.social_index["max_missing_share"]),
         min_units=int(params.social_index["min_fit_schools"]),
         min_units_per_term=float(params.social_index["min_schools_per_term"]),
-        expected_signs=EXPECTED_SIGNS if params.social_index["drop_wrong_sign"] else None,
+        expected_signs=expected_signs if params.social_index["drop_wrong_sign"] else None,
     )
 
 
@@ -927,7 +922,9 @@ def sign_rule_notes(model: SocialFit, active: bool) -> list[Note]:
     ]
 
 
-def fit_region(region_sample: pd.DataFrame, params: Any) -> SocialFit:
+def fit_region(
+    region_sample: pd.DataFrame, params: Any, *, expected_signs: Mapping[str, int]
+) -> SocialFit:
     """The ИСБ model of the region: fitted once on the pooled sample (every municipality's
     school-years), shared by the municipalities whose fit scope is the region — their own
     fits would be on the same rows in another order."""
@@ -936,7 +933,8 @@ def fit_region(region_sample: pd.DataFrame, params: Any) -> SocialFit:
     pop = region_sample.copy()
     pop["school_id"] = pop["school_id"].astype(str)
     pop = pop[pop["year"].isin(years)].reset_index(drop=True)
-    return fit_population(pop, [t for t in cand_names if t in pop.columns], params)
+    cands = [t for t in cand_names if t in pop.columns]
+    return fit_population(pop, cands, params, expected_signs=expected_signs)
 
 
 def social_key(params: Any) -> str:
@@ -973,8 +971,10 @@ def stage(
     *,
     region_sample: pd.DataFrame | None = None,
     region_fit: SocialFit | None = None,
+    expected_signs: Mapping[str, int],
 ) -> SocialResult:
-    """M4 for the pipeline, after ИОР.
+    """M4 for the pipeline, after ИОР (``expected_signs``: term → expected sign, from
+    :func:`shnor_lib.io.reference.load_social_expected_signs`).
 
     `index` is `results_index.compute_index` output (school × year, after exclusions);
     `classes` is `results_index.classify` output (for ШНОР ∩ ШССУ). `region_sample` —
@@ -1023,10 +1023,10 @@ def stage(
     if scope == "region" and region_fit is not None:
         model = region_fit  # fitted once on the same pooled rows (compute_region)
     else:
-        model = fit_population(pop, cand_names, params)
+        model = fit_population(pop, cand_names, params, expected_signs=expected_signs)
     messages += model.notes
     messages += sign_rule_notes(model, bool(params.social_index["drop_wrong_sign"]))
-    against = [t for t in model.terms if EXPECTED_SIGNS.get(t, 0) * float(model.signs[t]) < 0]
+    against = [t for t in model.terms if expected_signs.get(t, 0) * float(model.signs[t]) < 0]
     if against:
         messages.append(
             (

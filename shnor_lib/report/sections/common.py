@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from shnor_lib.fmt import fmt_number, fmt_percent
-from shnor_lib.io import publish
+from shnor_lib.io import publish, reference
 from shnor_lib.methods import indicators
 from shnor_lib.pipeline import Results
 from shnor_lib.tables import (
@@ -18,7 +18,7 @@ SMALL = publish.SMALL_CELL
 
 
 def indicator_names() -> dict[str, str]:
-    cat = indicators.load_catalog()
+    cat = reference.load_indicator_catalog()
     names = {r.indicator_id: f"{r.ref}. {r.name_ru}" for r in cat.itertuples()}
     names.update({k: f"C1. {v}" for k, v in indicators.C1_LABELS.items()})
     return names

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from shnor_lib.fmt import fmt_number, fmt_percent
+from shnor_lib.io import reference
 from shnor_lib.methods import indicators
 from shnor_lib.pipeline import Results
 from shnor_lib.report.sections.common import (
@@ -132,7 +133,7 @@ def indicator_matrix(
     st = sel.pivot_table(
         index="school_id", columns="indicator_id", values="target_status", aggfunc="first"
     )
-    refs = indicators.load_catalog().set_index("indicator_id")["ref"]
+    refs = reference.load_indicator_catalog().set_index("indicator_id")["ref"]
     val = val.reindex(columns=list(ids)).fillna("—")
     st = st.reindex(index=val.index, columns=list(ids))
     val.index = val.index.map(lambda s: names.get(s, s))
