@@ -258,6 +258,8 @@ def test_forms_are_protected_except_the_input_cells(municipal_forms):
     assert ws[f"{_col('mnc', 'school_id')}{UNITS_CODE_ROW}"].protection.locked
     for col in forms["mnc"].columns:
         assert not ws[f"{_col('mnc', col.id)}{first}"].protection.locked, col.id
+        # rows beyond the blank's (a school with more units): the column style is unlocked
+        assert not ws.column_dimensions[_col("mnc", col.id)].protection.locked, col.id
     help_ws = load_workbook(municipal_forms / "a" / forms["help"].file)["Методическая помощь"]
     row = _help_row("b1_08_n_schools_in_events")
     assert not help_ws[f"D{row}"].protection.locked  # the count cell is an input

@@ -409,6 +409,8 @@ def _sheet_units(wb, block: Block, n_rows: int) -> None:
     ws.row_dimensions[1].height = 20
     for j, col in enumerate(cols, start=1):
         ws.column_dimensions[get_column_letter(j)].width = col.width
+        # rows added below the blank's bordered ones are input cells too (column style)
+        ws.column_dimensions[get_column_letter(j)].protection = _unlocked()
     # row 2: key labels (merged with row 3) and indicator titles (merged across sub-items)
     j = 1
     for col in block.keys:
@@ -479,6 +481,7 @@ def _sheet_events(wb, block: Block, n_rows: int) -> None:
     for j, col in enumerate(cols, start=1):
         letter = get_column_letter(j)
         ws.column_dimensions[letter].width = col.width
+        ws.column_dimensions[letter].protection = _unlocked()  # rows added below: inputs
         head = col.label_ru + (" *" if col.required else "")
         c = ws.cell(2, j, head)
         c.font, c.fill, c.border, c.alignment = (
