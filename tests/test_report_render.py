@@ -246,7 +246,7 @@ def test_fmt_number_and_percent():
     assert fmt.fmt_number(2.675, 2) == "2,68"  # half up, as in Excel
     assert fmt.fmt_number(0.05, 1) == "0,1"
     assert fmt.fmt_number(-0.04) == "0,0"
-    assert fmt.fmt_number(-12.34) == "-12,3"
+    assert fmt.fmt_number(-12.34) == "\u221212,3"
     assert fmt.fmt_number(np.float64(3.0)) == "3,0"
     assert fmt.fmt_number(np.int64(12000), 0) == f"12{NNBSP}000"
     assert fmt.fmt_number(pd.NA) == "—"

@@ -166,10 +166,10 @@ def _heading_text(tag) -> str:
 
 
 # A table from display.table(): escaped text in table tags only, no ids, headings or images.
-_TABLE_WRAP = '<div class="shnor-table-wrap">'
+_TABLE_WRAP = re.compile(r'<div class="shnor-table-wrap(?: [\w -]+)?">')
 
 
-_TABLE_BLOCK = re.compile(re.escape(_TABLE_WRAP) + r"<table\b.*?</table></div>", re.S)
+_TABLE_BLOCK = re.compile(_TABLE_WRAP.pattern + r"<table\b.*?</table></div>", re.S)
 
 
 _NOT_TABLE_TAG = re.compile(r"<(?!/?(?:table|caption|thead|tbody|tr|th|td)[\s>])")
@@ -192,7 +192,8 @@ def _set_tables_aside(html_text: str) -> tuple[str, list[str]]:
 
     def sub(m: re.Match[str]) -> str:
         block = m.group(0)
-        if _NOT_TABLE_TAG.search(block, len(_TABLE_WRAP), len(block) - len("</div>")):
+        opening = _TABLE_WRAP.match(block).end()
+        if _NOT_TABLE_TAG.search(block, opening, len(block) - len("</div>")):
             return block
         kept.append(block)
         return f'<div class="shnor-table-wrap" data-shnor-kept="{len(kept) - 1}"></div>'
@@ -263,6 +264,8 @@ def _postprocess(html_text: str) -> str:
             parts.append("</ol>")
         parts.append("</li></ol></nav>")
         nav = BeautifulSoup("".join(parts), features="html.parser").nav
+        if main is not soup:  # the stylesheet puts the contents in a side column on wide screens
+            main["class"] = [*(main.get("class") or []), "shnor-has-toc"]
         if placeholder is not None:
             placeholder.replace_with(nav)
         else:
