@@ -653,8 +653,14 @@ def _legends_below(fig: Any) -> bool:
         right = ax.transAxes.inverted().transform((anchor.x0, anchor.y0))[0]
         if right < 0.99:
             continue
-        leg.set_loc("upper center")
-        leg.set_bbox_to_anchor((0.5, -0.16), transform=ax.transAxes)
+        title = leg.get_title().get_text()
+        ax.legend(
+            handles=leg.legend_handles,
+            labels=[t.get_text() for t in leg.texts],
+            title=title or None,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.16),
+        )
         moved = True
     return moved
 
@@ -689,7 +695,7 @@ def _svg_tight(fig: Any) -> bytes:
         measured["height"] = fig.get_size_inches()[1]
 
     pad = float(matplotlib.rcParams["savefig.pad_inches"])
-    for _attempt in range(4):  # labels or a legend outside the axes: narrow the axes, again
+    for _attempt in range(6):  # labels or a legend outside the axes: narrow the axes, again
         buf = io.BytesIO()
         fig.draw = draw_and_measure  # the instance attribute wins over Figure.draw
         try:
@@ -702,10 +708,10 @@ def _svg_tight(fig: Any) -> bytes:
         width_in, height_in = fig.get_size_inches()
         if overflow_in <= 0:
             break
-        if width_in - overflow_in < 3.5:  # a legend beside the axes takes the width: below
-            if not _legends_below(fig):
-                break
-            continue
+        if _legends_below(fig):
+            continue  # a legend beside the axes took the width: now it is below them
+        if width_in - overflow_in < 2.0:
+            break
         fig.set_size_inches(width_in - overflow_in - 0.05, height_in)
     x0, y1, w, h = (
         v * 72 for v in (box.x0, measured["height"] - box.y1, box.width, box.height)
