@@ -642,9 +642,11 @@ def _readable_in_print(fig: Any) -> None:
 
 
 def _legends_below(fig: Any) -> bool:
-    """Move legends placed beside the axes (``bbox_to_anchor`` right of it) under the axes;
-    False when there is none to move."""
-    moved = False
+    """Move legends placed beside the axes (``bbox_to_anchor`` right of it) under the axes,
+    the figure made taller by as much (SVG drops lines outside the figure: a legend's line
+    samples would vanish); False when there is none to move."""
+    width_in, height_in = fig.get_size_inches()
+    need_pt: list[float] = []
     for ax in fig.axes:
         leg = ax.get_legend()
         anchor = leg.get_bbox_to_anchor() if leg is not None else None
@@ -654,15 +656,31 @@ def _legends_below(fig: Any) -> bool:
         if right < 0.99:
             continue
         title = leg.get_title().get_text()
+        labels = [t.get_text() for t in leg.texts]
+        size = leg.texts[0].get_fontsize() if leg.texts else MIN_FONT_PT
+        # the plotted artists where the legend was made from them (its own proxies of lines
+        # lose their look when reused); the proxies otherwise (legends of explicit handles)
+        own = dict(zip(*reversed(ax.get_legend_handles_labels()), strict=True))
         ax.legend(
-            handles=leg.legend_handles,
-            labels=[t.get_text() for t in leg.texts],
+            handles=[own.get(t, h) for t, h in zip(labels, leg.legend_handles, strict=True)],
+            labels=labels,
             title=title or None,
             loc="upper center",
             bbox_to_anchor=(0.5, -0.16),
         )
-        moved = True
-    return moved
+        x0, y0, w, h = ax.get_position().bounds
+        below_pt = 0.16 * h * height_in * 72 + (len(labels) + bool(title)) * 1.5 * size + 12
+        need_pt.append(below_pt - y0 * height_in * 72)
+    if not need_pt:
+        return False
+    extra_in = max(max(need_pt), 0.0) / 72
+    if extra_in > 0:
+        grown = height_in + extra_in
+        for ax in fig.axes:  # the same axes in inches, the new room at the bottom
+            x0, y0, w, h = ax.get_position().bounds
+            ax.set_position((x0, (y0 * height_in + extra_in) / grown, w, h * height_in / grown))
+        fig.set_size_inches(width_in, grown)
+    return True
 
 
 _SVG_SIZE = re.compile(r'width="[^"]*" height="[^"]*" viewBox="[^"]*"')
