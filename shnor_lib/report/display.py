@@ -17,6 +17,7 @@ import html
 import io
 import numbers
 import re
+import textwrap
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
@@ -630,15 +631,25 @@ def _readable_in_print(fig: Any) -> None:
     for text in fig.findobj(Text):
         if text.get_text() and text.get_fontsize() < MIN_FONT_PT:
             text.set_fontsize(MIN_FONT_PT)
-    for ax in fig.axes:  # long titles wrap at the figure's edge instead of widening it
-        for text in (ax.title, ax._left_title, ax._right_title, ax.xaxis.label):
-            text.set_wrap(True)
-    if fig._suptitle is not None:
-        fig._suptitle.set_wrap(True)
+    titles = [t for ax in fig.axes for t in (ax.title, ax._left_title, ax._right_title)]
+    for text in [*titles, fig._suptitle]:  # a title longer than the page: on two lines
+        if text is not None and "\n" not in text.get_text():
+            per_line = int(0.7 * PORTRAIT_WIDTH_PT / (0.62 * text.get_fontsize()))
+            if len(text.get_text()) > per_line:
+                text.set_text(textwrap.fill(text.get_text(), per_line))
     width_in, height_in = fig.get_size_inches()
     fit_in = PORTRAIT_WIDTH_PT / 72 - 0.2  # tight cropping leaves a little padding
     if width_in > fit_in:
         fig.set_size_inches(fit_in, height_in)
+
+
+def _xticks_overlap(ax: Any, renderer: Any) -> bool:
+    """Whether horizontal x tick labels of ``ax`` overlap each other (as drawn)."""
+    labels = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+    if len(labels) < 2 or any(t.get_rotation() for t in labels):
+        return False
+    boxes = sorted((t.get_window_extent(renderer) for t in labels), key=lambda b: b.x0)
+    return any(a.x1 > b.x0 + 0.5 for a, b in zip(boxes, boxes[1:], strict=False))
 
 
 def _legends_below(fig: Any) -> bool:
@@ -710,10 +721,11 @@ def _svg_tight(fig: Any) -> bytes:
         finally:
             fig.patch.set_bounds(*bounds)
         measured["bbox"] = fig.get_tightbbox(renderer)  # inches; text extents cached
+        measured["crowded"] = [ax for ax in fig.axes if _xticks_overlap(ax, renderer)]
         measured["height"] = fig.get_size_inches()[1]
 
     pad = float(matplotlib.rcParams["savefig.pad_inches"])
-    for _attempt in range(6):  # labels or a legend outside the axes: narrow the axes, again
+    for _attempt in range(8):  # labels or a legend outside the axes: narrow the axes, again
         buf = io.BytesIO()
         fig.draw = draw_and_measure  # the instance attribute wins over Figure.draw
         try:
@@ -724,6 +736,10 @@ def _svg_tight(fig: Any) -> bytes:
         box = measured["bbox"].padded(pad)
         overflow_in = box.width - PORTRAIT_WIDTH_PT / 72
         width_in, height_in = fig.get_size_inches()
+        if measured["crowded"]:  # narrowed (or long) category labels run into each other
+            for ax in measured["crowded"]:
+                ax.tick_params(axis="x", which="both", labelrotation=90)
+            continue
         if overflow_in <= 0:
             break
         if _legends_below(fig):
