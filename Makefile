@@ -91,7 +91,7 @@ lab: $(STAMP) ## JupyterLab в корне проекта (notebooks/report.ipynb
 # Chromium for tests/test_browser.py: installed where it can be (Debian/Ubuntu, as root or
 # with passwordless sudo, network reachable); otherwise the browser test is skipped with
 # the install command (under CI=true it fails). NO_BROWSER=1 never installs anything.
-CHROMIUM_PKGS := chromium fonts-dejavu-core
+CHROMIUM_PKGS := chromium fonts-dejavu-core poppler-utils
 browser: ## установить Chromium для браузерного теста (Debian/Ubuntu; без прав или сети — пропускается)
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
 	  || command -v google-chrome >/dev/null 2>&1 || [ -n "$(NO_BROWSER)" ] || { \

@@ -17,6 +17,7 @@ MISSING = "—"  # em dash: a value that is absent
 
 
 NNBSP = "\u202f"  # narrow no-break space: thousands separator
+MINUS = "\u2212"  # the true minus sign «−» (a hyphen is not a minus in Russian typography)
 
 
 # Numbers -----------------------------------------------------------------------------
@@ -59,7 +60,7 @@ def fmt_number(x: Any, decimals: int = 1) -> str:
         else:
             f = float(x)
             if math.isinf(f):
-                return "∞" if f > 0 else "-∞"
+                return "∞" if f > 0 else MINUS + "∞"
             d = Decimal(repr(f))
     except (TypeError, ValueError, InvalidOperation):
         return str(x)
@@ -72,7 +73,7 @@ def fmt_number(x: Any, decimals: int = 1) -> str:
         text = f"{q:f}"
     sign = ""
     if text.startswith("-"):
-        sign, text = "-", text[1:]
+        sign, text = MINUS, text[1:]
     int_part, _, frac = text.partition(".")
     return sign + _group(int_part) + ("," + frac if frac else "")
 

@@ -366,7 +366,7 @@ def test_format_value_is_russian():
     assert rec.format_value(0.1234, ".2f") == "0,12"
     assert rec.format_value(45.62, ".1p") == "45,6 %"
     assert rec.format_value(0.05, "+.2f") == "+0,05"
-    assert rec.format_value(-0.05, "+.2f") == "-0,05"
+    assert rec.format_value(-0.05, "+.2f") == "\u22120,05"  # the true minus sign
     assert rec.format_value(3.0) == "3"
     assert rec.format_value(12345.5) == "12\u202f345,50"
     assert rec.format_value(np.nan, ".2f") == "—"

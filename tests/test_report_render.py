@@ -214,6 +214,11 @@ def test_build_site(rendered, tmp_path):
     assert str(tmp_path) not in text and "file:" not in text
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", text)
     assert "Тестовый район" in text and "ШНОР" in text
+    # the name is the link, in the first column; a few columns, whatever the key numbers
+    assert '<th scope="row"><a href="fixture/2024/report.html">Тестовый район</a></th>' in text
+    assert "открыть отчёт" not in text
+    head = re.search(r"<thead>.*?</thead>", text, re.S).group(0)
+    assert head.count("<th ") == 2 + len(report_site.INDEX_COLUMNS) + 1
     # deterministic order: by title (abinsk < Тестовый район)
     assert text.index("abinsk/2023") < text.index("fixture/2024")
     site = outputs / "site"
@@ -246,7 +251,7 @@ def test_fmt_number_and_percent():
     assert fmt.fmt_number(2.675, 2) == "2,68"  # half up, as in Excel
     assert fmt.fmt_number(0.05, 1) == "0,1"
     assert fmt.fmt_number(-0.04) == "0,0"
-    assert fmt.fmt_number(-12.34) == "-12,3"
+    assert fmt.fmt_number(-12.34) == "\u221212,3"
     assert fmt.fmt_number(np.float64(3.0)) == "3,0"
     assert fmt.fmt_number(np.int64(12000), 0) == f"12{NNBSP}000"
     assert fmt.fmt_number(pd.NA) == "—"
@@ -472,3 +477,107 @@ def test_conversion_normalizes_volatile_outputs(tmp_path):
     assert text.count('class="shnor-toc"') == 1 and "data-shnor-toc" not in text
     # the TOC replaced the placeholder: it comes after the markdown cell's headings
     assert text.index('class="shnor-toc"') > text.index('id="Раздел-2"')
+
+
+# Layout: folded long tables, print width, true minus, readable figures, no paths ----------
+
+
+def test_table_folds_long_tables_and_marks_wide_ones():
+    long = pd.DataFrame({"ОО": [f"СОШ № {i}" for i in range(16)], "n": range(16)})
+    folded = display.table(long, caption="Все ОО").data
+    assert folded.startswith('<details class="shnor-details"><summary>Все ОО ')
+    assert "(16 строк, нажмите, чтобы развернуть)" in folded and folded.endswith("</details>")
+    assert "<details" not in display.table(long.head(15)).data
+    assert "<details" not in display.table(long, collapse=False).data
+    assert "21 строка" in display.table(pd.concat([long, long.head(5)]), caption="x").data
+    assert 'class="shnor-table-wrap"' in folded  # 2 short columns: a portrait page
+    words = ["Ожидаемое", "Исключено", "Проверено", "Рособрнадзора", "Превышение"]
+    wide = pd.DataFrame({f"{w} {i}": [123456.5] for i in range(3) for w in words})
+    assert '<div class="shnor-table-wrap shnor-print-wide">' in display.table(wide).data
+    est = display._WidthEstimate()
+    est.cell("a", "Рособрнадзора (перечень)", nowrap=False, header=True)
+    est.cell("a", "1 234,5", nowrap=True)
+    assert est.width_pt() == pytest.approx(13 * display._BOLD_CHAR_PT + display._CELL_PAD_PT)
+
+
+def test_numbers_show_the_true_minus_sign():
+    df = pd.DataFrame({"x": [-1.25, 2.0], "ci": ["[-1,2; 3,4]", "2022-2024"], "code": ["A-1", "-"]})
+    html = display.table(df, formats={"x": "number:2"}).data
+    assert ">\u22121,25<" in html and "[\u22121,2; 3,4]" in html
+    assert "2022-2024" in html and "A-1" in html and "<td>-</td>" in html
+    assert display.true_minus("рост на -5 п.п.") == "рост на \u22125 п.п."
+    assert fmt.fmt_number(float("-inf")) == "\u2212∞"
+
+
+def _svg_of(html: str) -> str:
+    return base64.b64decode(re.search(r"base64,([^\"]+)", html).group(1)).decode()
+
+
+def test_figures_print_at_9_pt_or_more(display_setup):
+    """Small fonts are raised and a figure wider than the portrait page is narrowed (a legend
+    beside the axes goes under them), so printing never scales its text below 9 pt."""
+    fig, ax = plt.subplots(figsize=(12, 4))
+    for i in range(3):
+        ax.plot([1, 2, 3], [i, -i, i], label=f"МБОУ СОШ № {i} с длинным названием поселка")
+    ax.set_yticks([-2, 0, 2], ["−2", "0", "2"], fontsize=6)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
+    ax.set_title("Очень длинный заголовок рисунка, который шире страницы, если его не перенести")
+    ax.annotate("метка", (2, 0), fontsize=5)
+    svg = _svg_of(display.figure(fig, alt="Линии").data)
+    width, _ = _svg_size(svg)
+    assert width <= display.PORTRAIT_WIDTH_PT + 0.5
+    scales = [float(x) for x in re.findall(r"scale\(([0-9.]+) -[0-9.]+\)", svg)]
+    assert scales and 100 * min(scales) >= display.MIN_FONT_PT - 1e-9
+
+
+def test_published_text_carries_file_names_not_paths():
+    page = (
+        '<main class="shnor-report"><h1 id="t">Отчёт</h1><div class="shnor-note">источник: '
+        "data/raw/demo/forms/form4_roadmap.xlsx; см. https://example.ru/a/b.pdf</div>"
+        + display.table(pd.DataFrame({"Файл": ["C:\\Выгрузки\\УО\\впр.xlsx"]})).data
+        + "</main>"
+    )
+    out = report_html._postprocess(page)
+    assert "источник: form4_roadmap.xlsx;" in out and "<td>впр.xlsx</td>" in out
+    assert "data/raw" not in out and "Выгрузки" not in out
+    assert "https://example.ru/a/b.pdf" in out
+
+
+def test_provenance_in_russian_with_only_the_params_that_differ():
+    from types import SimpleNamespace
+
+    from shnor_lib.config import _load_defaults
+    from shnor_lib.report.sections import data_quality
+
+    params = _load_defaults()
+    params.update(municipality="abinsk", title="Абинский район", confidence=0.9)
+    params["results_index"]["leader_years"] = 3
+    params["paths"]["raw"] = "/home/uo/data"
+    res = SimpleNamespace(
+        manifest={
+            "params": params,
+            "sources": [
+                {
+                    "table": "vpr",
+                    "file": "/home/uo/data/raw/abinsk/vpr.csv",
+                    "rows": 5,
+                    "sha256": "ab",
+                },
+                {"table": "forms:mnc", "file": "data\\raw\\f2.xlsx", "rows": 2, "sha256": "cd"},
+            ],
+        }
+    )
+    p = data_quality.params_table(res)
+    assert p.to_dict("records") == [
+        {"Параметр": "Уровень доверия", "Значение": "0,9", "По умолчанию": "0,95"},
+        {
+            "Параметр": "Школа-лидер: лет в 4-м квартиле из окна",
+            "Значение": "3",
+            "По умолчанию": "2",
+        },
+    ]
+    files = data_quality.input_files(res)
+    assert files["Файл"].tolist() == ["vpr.csv", "f2.xlsx"]
+    assert files["Данные"].tolist() == ["Результаты ВПР", "Форма мониторинга: МНЦ"]
+    res.manifest["params"] = _load_defaults()
+    assert data_quality.params_table(res).empty

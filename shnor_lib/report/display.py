@@ -17,6 +17,7 @@ import html
 import io
 import numbers
 import re
+import textwrap
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
@@ -350,6 +351,69 @@ def _sort_key(v: Any) -> str | None:
     return None
 
 
+# Tables longer than this are folded (<details>) on screen; they are printed unfolded.
+COLLAPSE_ROWS = 15
+
+
+# Printed page widths (A4 less the 14 mm side margins of shnor.css), in points.
+PORTRAIT_WIDTH_PT = (210 - 2 * 14) / 25.4 * 72
+LANDSCAPE_WIDTH_PT = (297 - 2 * 14) / 25.4 * 72
+
+
+# Print metrics of shnor.css tables: 9 pt DejaVu Sans, whose glyphs average about 0.62 em
+# (bold headers 0.68 em), 4 pt padding each side and a border.
+_CHAR_PT = 0.62 * 9
+_BOLD_CHAR_PT = 0.68 * 9
+_CELL_PAD_PT = 9.0
+
+
+_HYPHEN_MINUS = re.compile(r"(?<![\w\-\u2212])-(?=\d)")
+
+
+def true_minus(text: str) -> str:
+    """«−» for a hyphen used as a minus sign (``-0,5``, ``[-1,2; 3]``); ranges such as
+    «2022-2024» and codes such as «A-1» keep their hyphen."""
+    return _HYPHEN_MINUS.sub("\u2212", text) if "-" in text else text
+
+
+class _WidthEstimate:
+    """The narrowest a table can be printed: per column the longest word of its header and
+    text cells, or the whole of a number (numbers never wrap)."""
+
+    def __init__(self) -> None:
+        self.cols: dict[Any, float] = {}
+
+    def cell(self, col: Any, text: str, *, nowrap: bool, header: bool = False) -> None:
+        longest = len(text) if nowrap else max((len(w) for w in text.split()), default=0)
+        pt = longest * (_BOLD_CHAR_PT if header else _CHAR_PT) + _CELL_PAD_PT
+        if pt > self.cols.get(col, 0.0):
+            self.cols[col] = pt
+
+    def width_pt(self) -> float:
+        return sum(self.cols.values())
+
+    def wide(self) -> bool:
+        return self.width_pt() > PORTRAIT_WIDTH_PT
+
+
+def _rows_word(n: int) -> str:
+    if n % 10 == 1 and n % 100 != 11:
+        return "строка"
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return "строки"
+    return "строк"
+
+
+def _collapsed(block: str, caption: str | None, n_rows: int) -> str:
+    """A long table folded on screen: the summary line names it and says how long it is."""
+    what = caption or "Таблица"
+    return (
+        f'<details class="shnor-details"><summary>{_esc(what)} '
+        f'<span class="shnor-details-n">({fmt_number(n_rows, 0)} {_rows_word(n_rows)}, '
+        f"нажмите, чтобы развернуть)</span></summary>{block}</details>"
+    )
+
+
 def table(
     df: pd.DataFrame | pd.Series,
     *,
@@ -365,6 +429,7 @@ def table(
     decimals: int = 1,
     status_colors: bool = True,
     empty_text: str = "нет данных",
+    collapse: bool | None = None,
 ) -> _Html:
     """A clean HTML table; every cell and header is escaped.
 
@@ -381,6 +446,12 @@ def table(
       «не определён», …) get the classes in :data:`STATUS_CLASSES` (green/red/grey).
     - ``sortable``: click a header to sort (a small inline script, no external files).
     - ``index``: show the index as leading column(s).
+    - ``collapse``: shown folded (``<details>``, one click opens it; printed unfolded);
+      ``None`` folds tables of more than :data:`COLLAPSE_ROWS` rows.
+
+    A table too wide for a portrait A4 page at the printed font size gets the class
+    ``shnor-print-wide`` (printed on a landscape page); on screen it scrolls sideways.
+    Numbers are shown with the true minus sign «−».
     """
     if isinstance(df, pd.Series):
         df = df.to_frame()
@@ -425,6 +496,7 @@ def table(
 
     body_rows: list[str] = []
     numeric_cols: set[Any] = set()
+    widths = _WidthEstimate()
     values = {c: df[c].tolist() for c in columns}  # keeps ints as ints (iterrows would not)
     row_classes = df[row_class].tolist() if isinstance(row_class, str) else None
     need_row = callable(row_class) or cell_class is not None
@@ -438,11 +510,12 @@ def table(
         cells = []
         for c in columns:
             v = values[c][i]
-            text = fmt_fns[c](v)
+            text = true_minus(fmt_fns[c](v))
             names = []
             if _is_num(v):
                 names.append("num")
                 numeric_cols.add(c)
+            widths.cell(c, text, nowrap=_is_num(v))
             if _is_missing(v) or (isinstance(v, str) and v == SMALL_N):
                 names.append("shnor-na")
             if status_colors and isinstance(v, str):
@@ -463,18 +536,25 @@ def table(
             f"{_esc(empty_text)}</td></tr>"
         )
 
+    for c in columns:
+        widths.cell(c, label(c), nowrap=False, header=True)
     head = "".join(
         f'<th{NUM_ATTR if c in numeric_cols else ""} scope="col">{_esc(label(c))}</th>'
         for c in columns
     )
     table_cls = _classes("shnor-table", "shnor-sortable" if sortable else "", classes)
+    wrap_cls = _classes("shnor-table-wrap", "shnor-print-wide" if widths.wide() else "")
     cap = f"<caption>{_esc(caption)}</caption>" if caption else ""
     out = (
-        f'<div class="shnor-table-wrap"><table class="{_esc(table_cls)}">{cap}'
+        f'<div class="{wrap_cls}"><table class="{_esc(table_cls)}">{cap}'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body_rows)}</tbody></table></div>"
     )
     if sortable:
         out = f'<div class="shnor-table-block">{out}<script>{_SORT_JS}</script></div>'
+    if collapse is None:
+        collapse = len(df) > COLLAPSE_ROWS
+    if collapse and len(df):
+        out = _collapsed(out, caption, len(df))
     return _Html(out)
 
 
@@ -506,6 +586,7 @@ def figure(
     if not alt or not str(alt).strip():
         raise ValueError("figure(): alt text is required (describe the figure in Russian)")
     fig = getattr(fig, "figure", fig)  # an Axes → its Figure
+    _readable_in_print(fig)
     if format == "svg":
         try:
             payload = _svg_tight(fig)
@@ -527,6 +608,90 @@ def figure(
         f'<figure class="shnor-figure"><img src="data:{mime};base64,{data}" '
         f'alt="{_esc(alt)}"{style}>{cap}</figure>'
     )
+
+
+# Printed text is never smaller than this (the figure is also never shrunk to fit the page).
+MIN_FONT_PT = 9.0
+
+
+def _readable_in_print(fig: Any) -> None:
+    """Text of at least :data:`MIN_FONT_PT` and a figure no wider than a portrait A4 page.
+
+    A figure wider than the page is scaled down when printed, and its labels with it; so the
+    figure itself is made narrower (the text keeps its size) and every smaller text — tick
+    labels, legends, annotations set with a small ``fontsize`` by a section — is raised.
+    """
+    from matplotlib.text import Text
+
+    for ax in fig.axes:
+        for which, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            sizes = [t.get_fontsize() for t in axis.get_ticklabels(which="both")]
+            if sizes and min(sizes) < MIN_FONT_PT:
+                ax.tick_params(axis=which, which="both", labelsize=MIN_FONT_PT)
+    for text in fig.findobj(Text):
+        if text.get_text() and text.get_fontsize() < MIN_FONT_PT:
+            text.set_fontsize(MIN_FONT_PT)
+    titles = [t for ax in fig.axes for t in (ax.title, ax._left_title, ax._right_title)]
+    for text in [*titles, fig._suptitle]:  # a title longer than the page: on two lines
+        if text is not None and "\n" not in text.get_text():
+            per_line = int(0.7 * PORTRAIT_WIDTH_PT / (0.62 * text.get_fontsize()))
+            if len(text.get_text()) > per_line:
+                text.set_text(textwrap.fill(text.get_text(), per_line))
+    width_in, height_in = fig.get_size_inches()
+    fit_in = PORTRAIT_WIDTH_PT / 72 - 0.2  # tight cropping leaves a little padding
+    if width_in > fit_in:
+        fig.set_size_inches(fit_in, height_in)
+
+
+def _xticks_overlap(ax: Any, renderer: Any) -> bool:
+    """Whether horizontal x tick labels of ``ax`` overlap each other (as drawn)."""
+    labels = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+    if len(labels) < 2 or any(t.get_rotation() for t in labels):
+        return False
+    boxes = sorted((t.get_window_extent(renderer) for t in labels), key=lambda b: b.x0)
+    return any(a.x1 > b.x0 + 0.5 for a, b in zip(boxes, boxes[1:], strict=False))
+
+
+def _legends_below(fig: Any) -> bool:
+    """Move legends placed beside the axes (``bbox_to_anchor`` right of it) under the axes,
+    the figure made taller by as much (SVG drops lines outside the figure: a legend's line
+    samples would vanish); False when there is none to move."""
+    width_in, height_in = fig.get_size_inches()
+    need_pt: list[float] = []
+    for ax in fig.axes:
+        leg = ax.get_legend()
+        anchor = leg.get_bbox_to_anchor() if leg is not None else None
+        if anchor is None:
+            continue
+        right = ax.transAxes.inverted().transform((anchor.x0, anchor.y0))[0]
+        if right < 0.99:
+            continue
+        title = leg.get_title().get_text()
+        labels = [t.get_text() for t in leg.texts]
+        size = leg.texts[0].get_fontsize() if leg.texts else MIN_FONT_PT
+        # the plotted artists where the legend was made from them (its own proxies of lines
+        # lose their look when reused); the proxies otherwise (legends of explicit handles)
+        own = dict(zip(*reversed(ax.get_legend_handles_labels()), strict=True))
+        ax.legend(
+            handles=[own.get(t, h) for t, h in zip(labels, leg.legend_handles, strict=True)],
+            labels=labels,
+            title=title or None,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.16),
+        )
+        x0, y0, w, h = ax.get_position().bounds
+        below_pt = 0.16 * h * height_in * 72 + (len(labels) + bool(title)) * 1.5 * size + 12
+        need_pt.append(below_pt - y0 * height_in * 72)
+    if not need_pt:
+        return False
+    extra_in = max(max(need_pt), 0.0) / 72
+    if extra_in > 0:
+        grown = height_in + extra_in
+        for ax in fig.axes:  # the same axes in inches, the new room at the bottom
+            x0, y0, w, h = ax.get_position().bounds
+            ax.set_position((x0, (y0 * height_in + extra_in) / grown, w, h * height_in / grown))
+        fig.set_size_inches(width_in, grown)
+    return True
 
 
 _SVG_SIZE = re.compile(r'width="[^"]*" height="[^"]*" viewBox="[^"]*"')
@@ -556,17 +721,32 @@ def _svg_tight(fig: Any) -> bytes:
         finally:
             fig.patch.set_bounds(*bounds)
         measured["bbox"] = fig.get_tightbbox(renderer)  # inches; text extents cached
+        measured["crowded"] = [ax for ax in fig.axes if _xticks_overlap(ax, renderer)]
         measured["height"] = fig.get_size_inches()[1]
 
-    buf = io.BytesIO()
-    fig.draw = draw_and_measure  # the instance attribute wins over Figure.draw
-    try:
-        with matplotlib.rc_context({"svg.hashsalt": HASHSALT, "savefig.bbox": "standard"}):
-            fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    finally:
-        del fig.draw
     pad = float(matplotlib.rcParams["savefig.pad_inches"])
-    box = measured["bbox"].padded(pad)
+    for _attempt in range(8):  # labels or a legend outside the axes: narrow the axes, again
+        buf = io.BytesIO()
+        fig.draw = draw_and_measure  # the instance attribute wins over Figure.draw
+        try:
+            with matplotlib.rc_context({"svg.hashsalt": HASHSALT, "savefig.bbox": "standard"}):
+                fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+        finally:
+            del fig.draw
+        box = measured["bbox"].padded(pad)
+        overflow_in = box.width - PORTRAIT_WIDTH_PT / 72
+        width_in, height_in = fig.get_size_inches()
+        if measured["crowded"]:  # narrowed (or long) category labels run into each other
+            for ax in measured["crowded"]:
+                ax.tick_params(axis="x", which="both", labelrotation=90)
+            continue
+        if overflow_in <= 0:
+            break
+        if _legends_below(fig):
+            continue  # a legend beside the axes took the width: now it is below them
+        if width_in - overflow_in < 2.0:
+            break
+        fig.set_size_inches(width_in - overflow_in - 0.05, height_in)
     x0, y1, w, h = (
         v * 72 for v in (box.x0, measured["height"] - box.y1, box.width, box.height)
     )  # SVG user units are points (72 per inch), y downwards

@@ -166,10 +166,10 @@ def _heading_text(tag) -> str:
 
 
 # A table from display.table(): escaped text in table tags only, no ids, headings or images.
-_TABLE_WRAP = '<div class="shnor-table-wrap">'
+_TABLE_WRAP = re.compile(r'<div class="shnor-table-wrap(?: [\w -]+)?">')
 
 
-_TABLE_BLOCK = re.compile(re.escape(_TABLE_WRAP) + r"<table\b.*?</table></div>", re.S)
+_TABLE_BLOCK = re.compile(_TABLE_WRAP.pattern + r"<table\b.*?</table></div>", re.S)
 
 
 _NOT_TABLE_TAG = re.compile(r"<(?!/?(?:table|caption|thead|tbody|tr|th|td)[\s>])")
@@ -192,12 +192,35 @@ def _set_tables_aside(html_text: str) -> tuple[str, list[str]]:
 
     def sub(m: re.Match[str]) -> str:
         block = m.group(0)
-        if _NOT_TABLE_TAG.search(block, len(_TABLE_WRAP), len(block) - len("</div>")):
+        opening = _TABLE_WRAP.match(block).end()
+        if _NOT_TABLE_TAG.search(block, opening, len(block) - len("</div>")):
             return block
         kept.append(block)
         return f'<div class="shnor-table-wrap" data-shnor-kept="{len(kept) - 1}"></div>'
 
     return _TABLE_BLOCK.sub(sub, html_text), kept
+
+
+# A path to a file in text the reader sees (a note quoting where a form was read from):
+# only the file name is published, never the folders of the machine that made the report.
+_FILE_PATH = re.compile(
+    r"(?<![\w/\\.:-])(?:[A-Za-z]:)?(?:\.{0,2}[\\/])?(?:[\w.-]+[\\/])+"
+    r"([\w.-]+\.(?:csv|tsv|txt|xlsx|xlsm|xls|ods|yml|yaml|json|parquet|ipynb|docx|pdf))\b",
+    re.I,
+)
+
+
+def strip_paths(text: str) -> str:
+    """``data/raw/demo/forms/form4.xlsx`` → ``form4.xlsx`` in visible text."""
+    return _FILE_PATH.sub(r"\1", text) if ("/" in text or "\\" in text) else text
+
+
+def _strip_paths_in(soup) -> None:
+    from bs4 import NavigableString
+
+    for node in soup.find_all(string=_FILE_PATH):
+        if isinstance(node, NavigableString) and node.parent.name not in ("script", "style"):
+            node.replace_with(strip_paths(str(node)))
 
 
 def _postprocess(html_text: str) -> str:
@@ -207,6 +230,7 @@ def _postprocess(html_text: str) -> str:
     html_text, kept = _set_tables_aside(html_text)
     soup = BeautifulSoup(html_text, features="html.parser")
     _nbconvert_soup_fixes(soup)
+    _strip_paths_in(soup)
     main = soup.find("main") or soup
     # Markdown headings get percent-encoded ids; decode them (and their anchor links).
     for tag in main.find_all(["h1", "h2", "h3", "h4", "h5", "h6"]):
@@ -263,6 +287,8 @@ def _postprocess(html_text: str) -> str:
             parts.append("</ol>")
         parts.append("</li></ol></nav>")
         nav = BeautifulSoup("".join(parts), features="html.parser").nav
+        if main is not soup:  # the stylesheet puts the contents in a side column on wide screens
+            main["class"] = [*(main.get("class") or []), "shnor-has-toc"]
         if placeholder is not None:
             placeholder.replace_with(nav)
         else:
@@ -278,7 +304,7 @@ def _postprocess(html_text: str) -> str:
         placeholder.decompose()
 
     text = str(soup)
-    text = _KEPT_TABLE.sub(lambda m: kept[int(m.group(1))], text)
+    text = _KEPT_TABLE.sub(lambda m: strip_paths(kept[int(m.group(1))]), text)
     text = _normalize_styler_ids(text)
     text = "\n".join(line.rstrip() for line in text.splitlines())
     return text.strip() + "\n"

@@ -17,8 +17,13 @@ from shnor_lib.io import atomic
 from shnor_lib.report.html import TEMPLATE_NAME, TEMPLATES_DIR
 from shnor_lib.report.notebook import _say
 
-
 # Site --------------------------------------------------------------------------------------
+# Key numbers given a column of their own in the index (what a reader compares across
+# municipalities); any others share one cell, so the table fits a 1,280 px screen whatever
+# sections a report has.
+INDEX_COLUMNS = ("ОО", "ШНОР", "ШССУ", "ШНОР и ШССУ", "Школы-лидеры")
+
+
 def _fmt_key(v: Any) -> str:
     from shnor_lib.fmt import fmt_number
 
@@ -98,50 +103,49 @@ def build_site(outputs_root: Path, site_dir: Path | None = None) -> Path:
             f"No reports (<m>/<year>/report.html) in {outputs_root}; run make report first",
         )
     entries.sort(key=lambda e: (e["title"].casefold(), e["municipality"], -e["year"]))
-    columns: list[str] = []
-    for e in entries:
-        for k in e["key_numbers"]:
-            if k not in columns:
-                columns.append(k)
-
     esc = html_lib.escape
     rows = []
     for e in entries:
         href = f"{e['municipality']}/{e['year']}/report.html"
-        cells = [f"<td>{esc(e['title'])}</td>", f'<td class="num">{e["year"]}</td>']
-        for k in columns:
+        shown = [k for k in INDEX_COLUMNS if k in e["key_numbers"]]
+        rest = [k for k in e["key_numbers"] if k not in INDEX_COLUMNS]
+        cells = [
+            f'<th scope="row"><a href="{esc(href, quote=True)}">{esc(e["title"])}</a></th>',
+            f'<td class="num">{e["year"]}</td>',
+        ]
+        for k in INDEX_COLUMNS:
             v = e["key_numbers"].get(k)
-            cls = "num" if isinstance(v, int | float) and not isinstance(v, bool) else ""
-            cells.append(
-                f'<td class="{cls}">{esc(_fmt_key(v))}</td>'
-                if cls
-                else f"<td>{esc(_fmt_key(v))}</td>"
-            )
-        cells.append(f'<td><a href="{esc(href, quote=True)}">открыть отчёт</a></td>')
+            cells.append(f'<td class="num">{esc(_fmt_key(v))}</td>' if k in shown else "<td>—</td>")
+        other = "; ".join(f"{k}: {_fmt_key(e['key_numbers'][k])}" for k in rest)
+        cells.append(f"<td>{esc(other) or '—'}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    head = ['<th scope="col">Муниципалитет</th>', '<th scope="col" class="num">Год</th>']
-    head += [f'<th scope="col" class="num">{esc(k)}</th>' for k in columns]
-    head.append('<th scope="col">Отчёт</th>')
+    head = [
+        '<th scope="col">Муниципалитет (ссылка на отчёт)</th>',
+        '<th scope="col" class="num">Год</th>',
+    ]
+    head += [f'<th scope="col" class="num">{esc(k)}</th>' for k in INDEX_COLUMNS]
+    head.append('<th scope="col">Другие ключевые числа</th>')
     css = (TEMPLATES_DIR / TEMPLATE_NAME / "static" / "shnor.css").read_text("utf-8")
     n_m = len({e["municipality"] for e in entries})
     region_rows = []
     for r in regions:
         href = f"{r['region']}/{r['year']}/region.html"
         region_rows.append(
-            f'<tr><td>{esc(r["region"])}</td><td class="num">{r["year"]}</td>'
-            f'<td class="num">{esc(_fmt_key(r["municipalities"]))}</td>'
-            f'<td><a href="{esc(href, quote=True)}">сравнение муниципалитетов</a></td></tr>'
+            f'<tr><th scope="row"><a href="{esc(href, quote=True)}">{esc(r["region"])}</a></th>'
+            f'<td class="num">{r["year"]}</td>'
+            f'<td class="num">{esc(_fmt_key(r["municipalities"]))}</td></tr>'
         )
     region_html = (
         '<h2 id="regiony">Регионы</h2>\n<div class="shnor-table-wrap"><table class="shnor-table">\n'
-        '<thead><tr><th scope="col">Регион</th><th scope="col" class="num">Год</th>'
-        '<th scope="col" class="num">Муниципалитетов</th><th scope="col">Сводка</th></tr></thead>\n'
+        '<thead><tr><th scope="col">Регион (ссылка на сравнение муниципалитетов)</th>'
+        '<th scope="col" class="num">Год</th>'
+        '<th scope="col" class="num">Муниципалитетов</th></tr></thead>\n'
         "<tbody>\n" + "\n".join(region_rows) + "\n</tbody>\n</table></div>\n"
         if regions
         else ""
     )
     reports_html = (
-        '<div class="shnor-table-wrap"><table class="shnor-table wide">\n'
+        '<div class="shnor-table-wrap"><table class="shnor-table shnor-site-index">\n'
         f"<thead><tr>{''.join(head)}</tr></thead>\n<tbody>\n"
         + "\n".join(rows)
         + "\n</tbody>\n</table></div>\n"
