@@ -140,6 +140,29 @@ def test_counts_years_and_means_have_their_formats(workbook):
     assert all(isinstance(c.value, float) for c in index)  # the full value, only shown rounded
 
 
+def test_every_number_has_a_format_chosen_for_its_column(workbook):
+    """No number is left General (0.6182412318013801): each numeric column of the demo has
+    its kind in shnor_lib/io/xlsx_labels.py."""
+    wb, _ = workbook
+    general = set()
+    for ws in wb:
+        for j, h in enumerate(_headers(ws)):
+            for row in ws.iter_rows(min_row=2, max_row=min(ws.max_row, 300)):
+                v, fmt = row[j].value, row[j].number_format
+                if isinstance(v, int | float) and not isinstance(v, bool) and fmt == "General":
+                    general.add((ws.title, h))
+    assert general == set()
+
+
+def test_a_table_without_columns_still_gets_a_sheet_with_a_filter(tmp_path):
+    path = tmp_path / "t.xlsx"
+    publish.write_xlsx({"support_effect": pd.DataFrame(), "schools": pd.DataFrame()}, path)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Содержание", "Эффект поддержки", "ОО"]
+    assert all(ws.auto_filter.ref and ws.freeze_panes == "A2" for ws in wb)
+    assert _headers(wb["ОО"]) == ["Нет данных"]
+
+
 def test_dates_are_dates(workbook):
     wb, _ = workbook
     ws = wb["Просрочка дорожной карты"]

@@ -372,6 +372,8 @@ def xlsx_sheet(
     Russian headers and the number format of each column (:mod:`shnor_lib.io.xlsx_labels`)."""
     from shnor_lib.io import xlsx
 
+    if len(frame.columns) == 0:  # a stage with nothing to report
+        return xlsx.Sheet(pd.DataFrame(columns=["Нет данных"]))
     out = frame.copy()
     values = {
         "check": {k: v[:1].lower() + v[1:] for k, v in objectivity.CHECK_LABELS.items()},
