@@ -1,8 +1,9 @@
 """Published tables: contract columns, small-cell suppression (M11), CSV and Excel writing.
 
 CSV files follow docs/data_contract.md (outputs): UTF-8, `,` separator, booleans as `true`/`false`, empty
-cells for missing or suppressed values. `tables.xlsx` has one sheet per table with Russian
-headers.
+cells for missing or suppressed values. `tables.xlsx` (docs/data_contract.md, «tables.xlsx») has
+a contents sheet, then one sheet per table in Russian: headers, words for codes, the school's
+name beside its code, number formats by column (:mod:`shnor_lib.io.xlsx_labels`).
 """
 
 from __future__ import annotations

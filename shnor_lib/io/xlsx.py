@@ -6,11 +6,17 @@ the 21 s `shnor compute` of an 80-school municipality. Here a sheet is built col
 column as SpreadsheetML text (inline strings, numbers, dates) and zipped once: the same
 workbook content in about a tenth of the time.
 
-What a sheet holds: a bold header row (frozen), one row per table row, column widths from
-the header and the first 200 values. Numbers are written as numbers (shortest repr that
-round-trips), dates as dates (ДД.ММ.ГГГГ), everything else as text; missing values are
-empty cells. The file is byte-identical for the same tables: fixed document dates and
-zip timestamps.
+What a sheet holds: a bold header row (frozen, with an autofilter over every row), one row
+per table row, column widths from the header and the first 200 values. Numbers are written
+as numbers (shortest repr that round-trips) with the number format the caller gives their
+column (:data:`FORMATS`: 0.0 %, 0.0, 0.00, 0.000, integers, dates), dates as dates
+(ДД.ММ.ГГГГ), everything else as text; missing values are empty cells. A sheet may link the
+cells of one column to the sheets they name (the contents sheet). The file is byte-identical
+for the same tables: fixed document dates and zip timestamps.
+
+Why not XlsxWriter for the formats: a format is one ``<xf>`` in the fixed style sheet below
+and an ``s=`` attribute on a cell, which keeps the column-at-a-time speed; XlsxWriter writes
+cell by cell.
 
 No cell is ever a formula: text is written as an inline string (``t="inlineStr"``), so a
 school name such as ``=HYPERLINK(…)`` or ``@SUM(…)`` stays text when Excel opens the file
