@@ -279,7 +279,9 @@ _DEC2 = (
     "results_index expected_result residual residual_ci_low residual_ci_high social_index "
     "results_index_before results_index_after mean_results_index mean_social_index "
     "social_distance oge_mean_mark_value vpr_mean_mark_value vpr4_mean_mark_value "
-    "vpr_mean_mark_before vpr_mean_mark_after mean_mark"
+    "vpr_mean_mark_before vpr_mean_mark_after mean_mark "
+    # management_decisions: an indicator's value, a percent or an index; two decimals serve both
+    "basis_value control_value target_value"
 )
 _DEC3 = (
     "coef se pvalue lmg weight tau2 tau kappa z social_raw r2 r2_adj residual_sd outcome_mean "
