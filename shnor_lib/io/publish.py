@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from shnor_lib.errors import ShnorError
-from shnor_lib.io import xlsx_labels
+from shnor_lib.io import xlsx, xlsx_labels
 from shnor_lib.methods import indicators, objectivity
 from shnor_lib.tables import (
     CLUSTERS,
@@ -334,8 +334,6 @@ def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
     Written by :mod:`shnor_lib.io.xlsx` (SpreadsheetML built column by column): pandas'
     ``to_excel`` spent ~30 µs a cell, most of `shnor compute` on a large municipality.
     """
-    from shnor_lib.io import xlsx
-
     names = _school_names(tables)
     catalog = _indicator_names()
     sheets: dict[str, xlsx.Sheet] = {}
@@ -368,11 +366,9 @@ def xlsx_sheet(
     frame: pd.DataFrame,
     school_names: dict[str, str] | None = None,
     indicator_names: dict[str, str] | None = None,
-):
+) -> xlsx.Sheet:
     """The sheet of table ``name``: codes in Russian, names beside codes, dates as dates,
     Russian headers and the number format of each column (:mod:`shnor_lib.io.xlsx_labels`)."""
-    from shnor_lib.io import xlsx
-
     if len(frame.columns) == 0:  # a stage with nothing to report
         return xlsx.Sheet(pd.DataFrame(columns=["Нет данных"]))
     out = frame.copy()
@@ -382,7 +378,7 @@ def xlsx_sheet(
         **xlsx_labels.TABLE_VALUES.get(name, {}),
     }
     for col in out.columns:
-        if col in values and out[col].dtype == object:
+        if col in values and not pd.api.types.is_numeric_dtype(out[col]):
             words = values[col]
             out[col] = out[col].map(lambda v, w=words: w.get(v, v) if isinstance(v, str) else v)
     if "key_features" in out and out["key_features"].dtype == object:
@@ -391,7 +387,6 @@ def xlsx_sheet(
     for col, kind in kinds.items():
         if kind == "date":
             out[col] = _as_dates(out[col])
-    extra: dict[str, str] = {}
     out, extra = _with_names(name, out, school_names or {}, indicator_names or {})
     labels = {
         **RU_HEADERS,
