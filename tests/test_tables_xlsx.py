@@ -146,9 +146,10 @@ def test_every_number_has_a_format_chosen_for_its_column(workbook):
     wb, _ = workbook
     general = set()
     for ws in wb:
-        for j, h in enumerate(_headers(ws)):
-            for row in ws.iter_rows(min_row=2, max_row=min(ws.max_row, 300)):
-                v, fmt = row[j].value, row[j].number_format
+        heads = _headers(ws)
+        for row in ws.iter_rows(min_row=2, max_row=min(ws.max_row, 300)):
+            for h, cell in zip(heads, row, strict=False):
+                v, fmt = cell.value, cell.number_format
                 if isinstance(v, int | float) and not isinstance(v, bool) and fmt == "General":
                     general.add((ws.title, h))
     assert general == set()
