@@ -1,8 +1,9 @@
 """Published tables: contract columns, small-cell suppression (M11), CSV and Excel writing.
 
 CSV files follow docs/data_contract.md (outputs): UTF-8, `,` separator, booleans as `true`/`false`, empty
-cells for missing or suppressed values. `tables.xlsx` has one sheet per table with Russian
-headers.
+cells for missing or suppressed values. `tables.xlsx` (docs/data_contract.md, «tables.xlsx») has
+a contents sheet, then one sheet per table in Russian: headers, words for codes, the school's
+name beside its code, number formats by column (:mod:`shnor_lib.io.xlsx_labels`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from shnor_lib.methods import indicators
+from shnor_lib.errors import ShnorError
+from shnor_lib.io import xlsx, xlsx_labels
+from shnor_lib.methods import indicators, objectivity
 from shnor_lib.tables import (
     CLUSTERS,
     INDICATORS,
@@ -33,6 +36,7 @@ from shnor_lib.tables import (
     RESULTS_INDEX,
     RISK,
     RISK_LEVELS,
+    ROADMAP_OVERDUE,
     SCHOOLS,
     SOCIAL_FIT,
     SOCIAL_INDEX,
@@ -40,6 +44,9 @@ from shnor_lib.tables import (
     SOCIAL_NOTES,
     SOCIAL_SELECTION,
     SUPPORT,
+    TASK_DEFICITS,
+    TASK_RESULTS,
+    VPR_STATS_SHARES,
 )
 
 SCHOOLS_COLUMNS = [
@@ -165,6 +172,11 @@ SHEET_NAMES = {
     OBJECTIVITY_FUNNEL: "Воронка",
     OBJECTIVITY_EFFECT: "Исключения и ИОР",
     RECOMMENDATIONS: "Рекомендации",
+    ROADMAP_OVERDUE: "Просрочка дорожной карты",
+    VPR_STATS_SHARES: "Доли отметок ВПР",
+    TASK_RESULTS: "ВПР по заданиям",
+    TASK_DEFICITS: "Дефициты по заданиям",
+    "management_decisions": "Управленческие решения",
 }
 
 # Per-table headers that override RU_HEADERS (table → column → label), filled by stage modules.
@@ -310,18 +322,188 @@ def _sheet_title(title: str, taken: set[str]) -> str:
     return out
 
 
+CONTENTS_SHEET = "Содержание"
+
+
 def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
-    """One sheet per table, Russian headers, frozen header row, sensible widths.
+    """A contents sheet, then one sheet per table: Russian headers and words for codes, the
+    school's name beside every school code, number formats by column, dates as dates,
+    autofilter and a frozen header (docs/data_contract.md, «tables.xlsx»). The CSV files keep
+    the contract's names and codes.
 
     Written by :mod:`shnor_lib.io.xlsx` (SpreadsheetML built column by column): pandas'
     ``to_excel`` spent ~30 µs a cell, most of `shnor compute` on a large municipality.
     """
-    from shnor_lib.io import xlsx
-
-    sheets: dict[str, pd.DataFrame] = {}
+    names = _school_names(tables)
+    catalog = _indicator_names()
+    sheets: dict[str, xlsx.Sheet] = {}
+    contents: list[dict[str, object]] = []
+    taken = {CONTENTS_SHEET}
     for name, frame in tables.items():
-        sheet = _sheet_title(SHEET_NAMES.get(name, name), set(sheets))
-        # a column whose meaning differs in this table has its own label
-        labels = {**RU_HEADERS, **TABLE_HEADERS.get(name, {})}
-        sheets[sheet] = frame.rename(columns={c: labels.get(c, c) for c in frame.columns})
-    xlsx.write(sheets, path)
+        title = _sheet_title(SHEET_NAMES.get(name, name), taken)
+        taken.add(title)
+        sheets[title] = xlsx_sheet(name, frame, names, catalog)
+        heading, about = xlsx_labels.CONTENTS.get(name, (SHEET_NAMES.get(name, name), ""))
+        contents.append(
+            {
+                "Лист": title,
+                "Таблица": heading,
+                "Строк": len(frame),
+                "Описание": about,
+                "Файл CSV": f"tables/{name}.csv",
+            }
+        )
+    index = xlsx.Sheet(
+        pd.DataFrame(contents, columns=["Лист", "Таблица", "Строк", "Описание", "Файл CSV"]),
+        formats={"Строк": "int"},
+        link_column=0,
+    )
+    xlsx.write({CONTENTS_SHEET: index, **sheets}, path)
+
+
+def xlsx_sheet(
+    name: str,
+    frame: pd.DataFrame,
+    school_names: dict[str, str] | None = None,
+    indicator_names: dict[str, str] | None = None,
+) -> xlsx.Sheet:
+    """The sheet of table ``name``: codes in Russian, names beside codes, dates as dates,
+    Russian headers and the number format of each column (:mod:`shnor_lib.io.xlsx_labels`)."""
+    if len(frame.columns) == 0:  # a stage with nothing to report
+        return xlsx.Sheet(pd.DataFrame(columns=["Нет данных"]))
+    out = frame.copy()
+    values = {
+        "check": {k: v[:1].lower() + v[1:] for k, v in objectivity.CHECK_LABELS.items()},
+        **xlsx_labels.VALUES,
+        **xlsx_labels.TABLE_VALUES.get(name, {}),
+    }
+    for col in out.columns:
+        if col in values and not pd.api.types.is_numeric_dtype(out[col]):
+            words = values[col]
+            out[col] = out[col].map(lambda v, w=words: w.get(v, v) if isinstance(v, str) else v)
+    if "key_features" in out and out["key_features"].dtype == object:
+        out["key_features"] = out["key_features"].map(_features)
+    kinds = {col: column_kind(name, col, out[col]) for col in out.columns}
+    for col, kind in kinds.items():
+        if kind == "date":
+            out[col] = _as_dates(out[col])
+    out, extra = _with_names(name, out, school_names or {}, indicator_names or {})
+    labels = {
+        **RU_HEADERS,
+        **xlsx_labels.LABELS,
+        **TABLE_HEADERS.get(name, {}),
+        **xlsx_labels.TABLE_LABELS.get(name, {}),
+        **extra,
+    }
+    headers = _unique([labels.get(c, c) for c in out.columns])
+    formats = {h: kinds[c] for h, c in zip(headers, out.columns, strict=True) if kinds.get(c)}
+    out.columns = headers
+    return xlsx.Sheet(out, formats=formats)
+
+
+def column_kind(table: str, column: str, series: pd.Series) -> str | None:
+    """The number format of ``table.column`` (a key of ``xlsx.FORMATS``) or None (General).
+
+    A column declared a 0–1 share with a value outside −1…1 stops the writing: shown as a
+    share it would read 100 times too large, so the declaration is wrong, not the data."""
+    declared = xlsx_labels.TABLE_KINDS.get(table, {}).get(column) or xlsx_labels.KINDS.get(column)
+    if declared is None:
+        declared = next(
+            (k for p, k in xlsx_labels.KIND_PREFIXES.items() if column.startswith(p)), None
+        )
+    if declared in (None, "text"):
+        return None
+    if declared == "date":
+        return "date"
+    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return None
+    vals = series.to_numpy(dtype="float64", na_value=np.nan)
+    vals = vals[np.isfinite(vals)]
+    if declared == "share" and vals.size and np.abs(vals).max() > 1:
+        bad = float(vals[np.abs(vals) > 1][0])
+        raise ShnorError(
+            f"tables.xlsx: столбец «{column}» таблицы «{table}» описан как доля 0–1 (формат %), "
+            f"но в нём значение {bad:g}. Исправьте вид столбца в shnor_lib/io/xlsx_labels.py "
+            "(проценты 0–100 — «dec1»).",
+            f"tables.xlsx: column {table}.{column} is declared a 0–1 share but holds {bad:g}; "
+            "fix its kind in shnor_lib/io/xlsx_labels.py (0–100 percents are 'dec1').",
+        )
+    if declared == "int" and vals.size and not np.all(np.floor(vals) == vals):
+        return None  # a fractional value would be shown rounded: leave it General
+    return declared
+
+
+def _features(text: object) -> object:
+    """«below_min_share; results_index» → «ГИА ниже минимума; ИОР» (unknown codes kept)."""
+    if not isinstance(text, str):
+        return text
+    names = xlsx_labels.FEATURES
+    return "; ".join(names.get(t.strip(), t.strip()) for t in text.split(";"))
+
+
+def _as_dates(series: pd.Series) -> pd.Series:
+    """ISO dates (``2024-12-31``) as dates; a column with any other text stays as it is."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series
+    text = series.astype("string")
+    parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    if (parsed.isna() & text.notna() & (text != "")).any():
+        return series
+    return parsed
+
+
+def _school_names(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
+    schools = tables.get(SCHOOLS)
+    if schools is None or "school_name" not in schools:
+        return {}
+    pairs = schools[["school_id", "school_name"]].dropna()
+    return dict(zip(pairs["school_id"].astype(str), pairs["school_name"].astype(str), strict=True))
+
+
+def _indicator_names() -> dict[str, str]:
+    """indicator_id → its Russian name: the catalogue, the C1 means, the teachers' shares."""
+    from shnor_lib.methods import teachers
+
+    cat = indicators.load_catalog()
+    names = dict(zip(cat["indicator_id"], cat["name_ru"], strict=True))
+    names.update(indicators.C1_LABELS)
+    for shares in (teachers.FLAG_SHARES, teachers.LEVEL_SHARES):
+        names.update({k: v[1] for k, v in shares.items()})
+    names.update({k: v[0] for k, v in teachers.EXTRA_SHARES.items()})
+    return names
+
+
+def _with_names(
+    table: str, frame: pd.DataFrame, schools: dict[str, str], catalog: dict[str, str]
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The frame with a school's name after each school code column and an indicator's name
+    after ``indicator_id`` (when the table has no name column of its own); the headers of
+    the added columns."""
+    out, headers = frame, {}
+    cols = list(frame.columns)
+    for col in cols:
+        if col in xlsx_labels.NAME_COLUMNS and not (col == "school_id" and "school_name" in cols):
+            new, mapping = f"{col}__name", schools
+            headers[new] = xlsx_labels.NAME_COLUMNS[col]
+        elif col == "indicator_id" and "name_ru" not in cols and "label" not in cols:
+            new, mapping = "indicator_id__name", catalog
+            headers[new] = "Наименование показателя"
+        else:
+            continue
+        ids = out[col].astype("string")
+        names = ids.map(lambda v, m=mapping: m.get(v) if isinstance(v, str) else None)
+        at = list(out.columns).index(col) + 1
+        out = out.copy() if out is frame else out
+        out.insert(at, new, names.astype(object).where(names.notna(), None))
+    return out, headers
+
+
+def _unique(headers: list[str]) -> list[str]:
+    """Headers made unique (Excel's autofilter and readers need that): a repeat gets « (2)»."""
+    seen: dict[str, int] = {}
+    out = []
+    for h in headers:
+        k = seen.get(h, 0) + 1
+        seen[h] = k
+        out.append(h if k == 1 else f"{h} ({k})")
+    return out
