@@ -53,6 +53,17 @@ def report_title(params) -> str:
     return f"{params.title}: аналитический отчёт, {params.year} год"
 
 
+def _write_spravka(params, tmp: Path) -> None:
+    """spravka.docx beside report.html, in the same staged folder (``report.spravka``)."""
+    from shnor_lib.report import spravka
+
+    out = tmp / spravka.FILE_NAME
+    if not params.report.spravka:
+        out.unlink(missing_ok=True)  # no stale справка from an earlier run
+        return
+    spravka.write(tmp / "tables", out, title=params.title, year=params.year)
+
+
 def render_report(params, *, tables_ready: bool = True, timings: dict | None = None) -> Path:
     """Execute the report notebook for ``params`` and publish report.html/.ipynb.
 
@@ -135,6 +146,7 @@ def render_report(params, *, tables_ready: bool = True, timings: dict | None = N
         (tmp / "summary.json").write_text(
             json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=False) + "\n", "utf-8"
         )
+        _write_spravka(params, tmp)
     html = out_dir / "report.html"
     size = html.stat().st_size
     size_ru = f"{num(size / 1e6, 1)} МБ" if size >= 1e6 else f"{num(size / 1e3)} КБ"
