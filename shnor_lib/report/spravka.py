@@ -65,10 +65,8 @@ def _landscape(doc) -> None:
 
 def _decisions_table(doc, frame: pd.DataFrame) -> None:
     table = doc.add_table(rows=1, cols=len(frame.columns))
-    try:
+    if "Table Grid" in [st.name for st in doc.styles]:  # a УО's template may lack it
         table.style = doc.styles["Table Grid"]
-    except KeyError:
-        pass
     text_style = _style(doc, TABLE_TEXT_STYLE)
     for cell, label in zip(table.rows[0].cells, frame.columns, strict=True):
         p = cell.paragraphs[0]

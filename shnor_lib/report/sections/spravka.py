@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from shnor_lib.fmt import fmt_number
+from shnor_lib.methods.conclusions import num
 from shnor_lib.pipeline import Results
 from shnor_lib.report.display import _Html
 from shnor_lib.tables import CONCLUSIONS, MANAGEMENT_DECISIONS, SCHOOLS
@@ -54,11 +54,7 @@ def _value(x: object) -> str:
     if x is None or pd.isna(x):
         return ""
     v = float(x)
-    if v.is_integer():
-        text = fmt_number(int(v), 0)
-    else:
-        text = fmt_number(v, 2 if abs(v) < 10 else 1)
-    return "−" + text[1:] if text.startswith("-") else text
+    return num(v, 0 if v.is_integer() else (2 if abs(v) < 10 else 1))
 
 
 def section_title(anchor: str) -> str:
