@@ -61,7 +61,11 @@ def _write_spravka(params, tmp: Path) -> None:
     if not params.report.spravka:
         out.unlink(missing_ok=True)  # no stale справка from an earlier run
         return
-    spravka.write(tmp / "tables", out, title=params.title, year=params.year)
+    # the tables computed in this run, else the published ones (carried over only at the swap)
+    tables = tmp / "tables"
+    if not tables.is_dir():
+        tables = Path(params.output_dir()) / "tables"
+    spravka.write(tables, out, title=params.title, year=params.year)
 
 
 def render_report(params, *, tables_ready: bool = True, timings: dict | None = None) -> Path:
