@@ -75,7 +75,7 @@ def test_outputs_identical_across_tz_locale_and_hash_seed(tmp_path):
     second = _files(root / "outputs", root / "data" / "processed")
 
     kinds = {Path(name).suffix for name in first}
-    assert {".html", ".ipynb", ".csv", ".xlsx", ".parquet", ".json"} <= kinds
+    assert {".html", ".ipynb", ".csv", ".xlsx", ".docx", ".parquet", ".json"} <= kinds
     assert any(name.startswith("outputs/forms/") for name in first)
     assert any(name.startswith("outputs/site/") for name in first)
     assert len(first) > 40
