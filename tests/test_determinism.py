@@ -2,7 +2,7 @@
 
 The demo report, the blank forms and the site are built twice in separate processes that
 differ in time zone, locale, hash seed and wall-clock time; every output file (HTML,
-.ipynb, CSV, xlsx, parquet, results.json, summary.json, forms) is compared byte for byte.
+.ipynb, CSV, xlsx, docx, parquet, results.json, summary.json, forms) is compared byte for byte.
 """
 
 from __future__ import annotations
