@@ -157,6 +157,31 @@ def test_negative_numbers_use_the_true_minus():
     assert not re.search(r"(?<![\w–])-\d", text)
 
 
+def test_roadmap_counts_only_the_overdue_and_needs_a_roadmap():
+    overdue = pd.DataFrame(
+        {
+            "event_id": ["e1", "e2", "e3"],
+            "status": [
+                "не выполнено, срок истёк",
+                "выполнено с опозданием",
+                "не выполнено, срок истёк",
+            ],
+            "days_late": [30, 5, 12],
+        }
+    )
+    support = pd.DataFrame({"block": ["help", "roadmap"], "indicator_id": ["x", "y"]})
+    out = conclusions.generate(_inputs({"roadmap_overdue": overdue, "support": support}))
+    row = _by_topic(out)["roadmap"]
+    assert row["value"] == 2
+    assert row["text"] == (
+        "Не выполнено в срок 2 мероприятия дорожной карты (наибольшая просрочка — 30 дн.); "
+        "выполнено с опозданием — 1."
+    )
+    # no roadmap given (no roadmap rows in the support table): no conclusion, not «нет просрочек»
+    no_roadmap = {"roadmap_overdue": overdue.iloc[0:0], "support": support.iloc[:1]}
+    assert conclusions.generate(_inputs(no_roadmap)).empty
+
+
 # ---------------------------------------------------------------------------- decisions
 
 

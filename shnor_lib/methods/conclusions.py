@@ -22,6 +22,7 @@ import pandas as pd
 from shnor_lib.fmt import fmt_number
 from shnor_lib.methods import stats
 from shnor_lib.methods.indicators import C1_SHORT
+from shnor_lib.methods.support import STATUS_OVERDUE
 
 COLUMNS = ["no", "topic", "text", "value", "ci_low", "ci_high", "section"]
 
@@ -218,6 +219,13 @@ def results_gap(inp: Inputs) -> Conclusion | None:
     return Conclusion("results_gap", text, gap, SECTION_INDEX)
 
 
+def _exclusions(inp: Inputs) -> pd.DataFrame | None:
+    """The excluded units (possibly none), or None when objectivity was not computed."""
+    ex = inp.tables.get("objectivity_exclusions")
+    keys = {"school_id", "year", "procedure", "grade", "subject"}
+    return ex if ex is not None and keys <= set(ex.columns) else None
+
+
 def federal_list(objectivity: pd.DataFrame | None, year: int) -> set[str]:
     """Schools in the Rosobrnadzor list of schools with signs of non-objective results in
     ``year`` (the flagged ``federal_list`` check of the objectivity table)."""
@@ -229,7 +237,7 @@ def federal_list(objectivity: pd.DataFrame | None, year: int) -> set[str]:
 
 def objectivity(inp: Inputs) -> Conclusion | None:
     """Units of ВПР excluded as non-objective over the window, and the Rosobrnadzor list."""
-    ex = inp.tables.get("objectivity_exclusions")
+    ex = _exclusions(inp)
     obj = inp.table("objectivity")
     if ex is None and obj is None:
         return None
@@ -422,19 +430,26 @@ def support_effect(inp: Inputs) -> Conclusion | None:
 
 
 def roadmap(inp: Inputs) -> Conclusion | None:
-    """Overdue events of the roadmap on the report date."""
-    ro = inp.tables.get("roadmap_overdue")
-    if ro is None:
+    """Roadmap events not done by their due date on the report date (and those done late).
+    Only when a roadmap was given (its rows in the support table): an empty overdue list
+    alone cannot tell «nothing overdue» from «no roadmap»."""
+    ro, sup = inp.tables.get("roadmap_overdue"), inp.table("support")
+    if ro is None or sup is None or not (sup["block"] == "roadmap").any():
         return None
-    n = len(ro)
+    status = ro["status"] if "status" in ro else pd.Series(dtype=object)
+    overdue = ro[status == STATUS_OVERDUE]
+    n, late = len(overdue), int((status != STATUS_OVERDUE).sum())
     if n == 0:
-        text = "Просроченных мероприятий дорожной карты нет."
+        text = "Просроченных мероприятий дорожной карты нет"
     else:
+        days = int(pd.to_numeric(overdue["days_late"], errors="coerce").max())
         text = (
             f"Не выполнено в срок {n} {plural(n, 'мероприятие', 'мероприятия', 'мероприятий')} "
-            f"дорожной карты (наибольшая просрочка — {int(pd.to_numeric(ro['days_late']).max())} дн.)."
+            f"дорожной карты (наибольшая просрочка — {days} дн.)"
         )
-    return Conclusion("roadmap", text, float(n), SECTION_ROADMAP)
+    if late:
+        text += f"; выполнено с опозданием — {late}"
+    return Conclusion("roadmap", text + ".", float(n), SECTION_ROADMAP)
 
 
 RULES: tuple[Rule, ...] = (

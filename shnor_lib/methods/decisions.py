@@ -262,7 +262,7 @@ def school_facts(
     f["federal_list"] = f["school_id"].isin(
         conclusions.federal_list(tables.get("objectivity"), year)
     )
-    ex = tables.get("objectivity_exclusions")
+    ex = conclusions._exclusions(conclusions.Inputs(tables, year, years, 0.95))
     if ex is not None:
         e = ex[pd.to_numeric(ex["year"], errors="coerce").isin(list(years))]
         e = e.drop_duplicates(["school_id", "year", "procedure", "grade", "subject"])
@@ -350,7 +350,7 @@ def municipal_facts(inp: conclusions.Inputs, ew_probability: float) -> dict[str,
             out["below_min_share"] = c.value
         elif name == "teachers":
             out["teachers_ab_share"] = c.value
-        elif name == "objectivity" and inp.tables.get("objectivity_exclusions") is not None:
+        elif name == "objectivity" and conclusions._exclusions(inp) is not None:
             out["excluded_units"] = c.value
             ex = inp.tables["objectivity_exclusions"]
             ids = set(
