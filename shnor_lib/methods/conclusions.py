@@ -197,7 +197,7 @@ def transitions(inp: Inputs) -> Conclusion | None:
         f"остались {stayed}."
     )
     if new:
-        text += f" Вошли впервые: {listed(sorted(new))}."
+        text += f" Вошли: {listed(sorted(new))}."
     return Conclusion("transitions", text, float(entered), SECTION_CYCLE)
 
 
@@ -331,11 +331,15 @@ def teachers(inp: Inputs) -> Conclusion | None:
     r = cur.iloc[0]
     v = float(r["share_ab"])
     lo, hi = float(r["share_ab_ci_low"]), float(r["share_ab_ci_high"])
-    n_ab, n_assessed = int(r["n_a"]) + int(r["n_b"]), int(r["n_assessed"])
-    text = (
-        f"Профессиональные дефициты уровней A–B выявлены у {pct(v)} прошедших оценку педагогов "
-        f"({_with(f'{n_ab} из {n_assessed}', interval(lo, hi, 1, ' %'))})."
+    counts = pd.to_numeric(r[["n_a", "n_b", "n_assessed"]], errors="coerce")
+    of = (
+        ""
+        if counts.isna().any()
+        else f"{int(counts['n_a'] + counts['n_b'])} из {int(counts['n_assessed'])}"
     )
+    detail = _with(of, interval(lo, hi, 1, " %")) if of else interval(lo, hi, 1, " %")
+    text = f"Профессиональные дефициты уровней A–B выявлены у {pct(v)} прошедших оценку педагогов"
+    text += f" ({detail})." if detail else "."
     prev = _year_rows(m, inp.year - 1)
     if not prev.empty and pd.notna(prev["share_ab"].iloc[0]):
         text += f" Годом ранее — {pct(float(prev['share_ab'].iloc[0]))}."
@@ -374,7 +378,7 @@ def risk_factors(inp: Inputs) -> Conclusion | None:
     counts = high.groupby("factor_name")["school_id"].nunique()
     counts = counts.reset_index().sort_values(["school_id", "factor_name"], ascending=[False, True])
     top = counts.head(3)
-    items = [f"{r.factor_name} ({r.school_id} ОО)" for r in top.itertuples()]
+    items = [f"{r.factor_name} — {r.school_id} ОО" for r in top.itertuples()]
     n_sch = int(rl["school_id"].nunique())
     text = f"Чаще всего высокий уровень риска (из {n_sch} ОО): {'; '.join(items)}."
     return Conclusion("risk_factors", text, float(top["school_id"].iloc[0]), SECTION_RISKS)
