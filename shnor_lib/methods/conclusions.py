@@ -25,6 +25,18 @@ from shnor_lib.methods.indicators import C1_SHORT
 from shnor_lib.methods.support import STATUS_OVERDUE
 
 COLUMNS = ["no", "topic", "text", "value", "ci_low", "ci_high", "section"]
+# Russian headers and sheet name in tables.xlsx (merged into publish.RU_HEADERS / SHEET_NAMES;
+# columns already named there keep their label)
+RU_HEADERS = {"no": "№", "topic": "Правило", "text": "Текст", "section": "Раздел отчёта"}
+SHEET_NAMES = {"conclusions": "Выводы справки"}
+TABLE_HEADERS = {
+    "conclusions": {
+        "text": "Вывод",
+        "value": "Значение",
+        "ci_low": "Нижняя граница интервала",
+        "ci_high": "Верхняя граница интервала",
+    }
+}
 
 # Anchors (heading ids of notebooks/report.ipynb, as nbconvert makes them) of the sections
 # behind each conclusion; tests/test_spravka.py checks each exists in the rendered report.

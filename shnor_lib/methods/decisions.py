@@ -40,6 +40,22 @@ COLUMNS = [
     "control_value",
     "target_value",
 ]
+# Russian headers and sheet name in tables.xlsx (merged into publish.RU_HEADERS / SHEET_NAMES)
+RU_HEADERS = {
+    "decision_id": "Код решения",
+    "decision": "Решение",
+    "basis": "Основание",
+    "basis_value": "Значение основания",
+    "risk_category": "Категория риска",
+    "manageability": "Управляемость",
+    "horizon": "Горизонт",
+    "owner": "Ответственный",
+    "deadline": "Срок",
+    "control_indicator": "Контрольный показатель",
+    "control_value": "Текущее значение",
+    "target_value": "Целевое значение",
+}
+SHEET_NAMES = {"management_decisions": "Управленческие решения"}
 RISK_CATEGORIES = ("высокий", "средний", "низкий")
 MANAGEABILITY = ("управляемый", "слабоуправляемый")
 HORIZONS = ("оперативное", "стратегическое")
