@@ -113,10 +113,6 @@ def plural(n: int, one: str, few: str, many: str) -> str:
     return many
 
 
-def schools_word(n: int) -> str:
-    return f"{n} {plural(n, 'ОО', 'ОО', 'ОО')}"
-
-
 def listed(items: Sequence[str], limit: int = MAX_LISTED) -> str:
     items = [str(i) for i in items]
     if len(items) > limit:
@@ -231,11 +227,17 @@ def results_gap(inp: Inputs) -> Conclusion | None:
     return Conclusion("results_gap", text, gap, SECTION_INDEX)
 
 
-def _exclusions(inp: Inputs) -> pd.DataFrame | None:
-    """The excluded units (possibly none), or None when objectivity was not computed."""
+UNIT_KEYS = ["school_id", "year", "procedure", "grade", "subject"]
+
+
+def excluded_units(inp: Inputs) -> pd.DataFrame | None:
+    """The ВПР units excluded as non-objective in the window's years, one row per unit
+    (possibly none), or None when objectivity was not computed."""
     ex = inp.tables.get("objectivity_exclusions")
-    keys = {"school_id", "year", "procedure", "grade", "subject"}
-    return ex if ex is not None and keys <= set(ex.columns) else None
+    if ex is None or not set(UNIT_KEYS) <= set(ex.columns):
+        return None
+    e = ex[pd.to_numeric(ex["year"], errors="coerce").isin(list(inp.years))]
+    return e.drop_duplicates(UNIT_KEYS)
 
 
 def federal_list(objectivity: pd.DataFrame | None, year: int) -> set[str]:
@@ -249,15 +251,13 @@ def federal_list(objectivity: pd.DataFrame | None, year: int) -> set[str]:
 
 def objectivity(inp: Inputs) -> Conclusion | None:
     """Units of ВПР excluded as non-objective over the window, and the Rosobrnadzor list."""
-    ex = _exclusions(inp)
+    e = excluded_units(inp)
     obj = inp.table("objectivity")
-    if ex is None and obj is None:
+    if e is None and obj is None:
         return None
     parts: list[str] = []
     value = None
-    if ex is not None:
-        e = ex[pd.to_numeric(ex["year"], errors="coerce").isin(list(inp.years))]
-        e = e.drop_duplicates(["school_id", "year", "procedure", "grade", "subject"])
+    if e is not None:
         n_units, n_schools = len(e), int(e["school_id"].nunique())
         y0, y1 = min(inp.years), max(inp.years)
         parts.append(
@@ -278,8 +278,9 @@ def objectivity(inp: Inputs) -> Conclusion | None:
     return Conclusion("objectivity", " ".join(parts), value, SECTION_OBJECTIVITY)
 
 
-def targets(inp: Inputs) -> Conclusion | None:
-    """Municipal indicator targets met / not met this year (the indicators table's statuses)."""
+def target_statuses(inp: Inputs) -> tuple[int, list[str]] | None:
+    """(number of municipal indicators with a target and data this year, codes of those whose
+    target is not met), or None without the indicators table or any judged target."""
     ind = inp.table("indicators")
     if ind is None:
         return None
@@ -287,17 +288,27 @@ def targets(inp: Inputs) -> Conclusion | None:
     judged = m[m["target_status"].isin(["достигнут", "не достигнут"])]
     if judged.empty:
         return None
-    unmet = judged[judged["target_status"] == "не достигнут"]
-    n_met, n = len(judged) - len(unmet), len(judged)
-    text = f"Из {n} показателей муниципальной модели с целью и данными за {inp.year} г. цель достигнута по {n_met}"
-    if unmet.empty:
-        text += ", не достигнутых нет."
+    ref = dict(C1_SHORT)
+    if inp.catalog is not None:
+        ref.update(inp.catalog.set_index("indicator_id")["ref"].to_dict())
+    unmet = judged.loc[judged["target_status"] == "не достигнут", "indicator_id"]
+    return len(judged), [ref.get(i, i) for i in unmet]
+
+
+def targets(inp: Inputs) -> Conclusion | None:
+    """Municipal indicator targets met / not met this year (the indicators table's statuses)."""
+    found = target_statuses(inp)
+    if found is None:
+        return None
+    n, unmet = found
+    text = (
+        f"Из {n} показателей муниципальной модели с целью и данными за {inp.year} г. цель "
+        f"достигнута по {n - len(unmet)}"
+    )
+    if unmet:
+        text += f", не достигнута по {len(unmet)}: {listed(unmet, 12)}."
     else:
-        ref = dict(C1_SHORT)
-        if inp.catalog is not None:
-            ref.update(inp.catalog.set_index("indicator_id")["ref"].to_dict())
-        codes = [ref.get(i, i) for i in unmet["indicator_id"]]
-        text += f", не достигнута по {len(unmet)}: {listed(codes, 12)}."
+        text += ", не достигнутых нет."
     return Conclusion("targets", text, float(len(unmet)), SECTION_RESULTS)
 
 

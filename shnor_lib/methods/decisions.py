@@ -278,10 +278,8 @@ def school_facts(
     f["federal_list"] = f["school_id"].isin(
         conclusions.federal_list(tables.get("objectivity"), year)
     )
-    ex = conclusions._exclusions(conclusions.Inputs(tables, year, years, 0.95))
-    if ex is not None:
-        e = ex[pd.to_numeric(ex["year"], errors="coerce").isin(list(years))]
-        e = e.drop_duplicates(["school_id", "year", "procedure", "grade", "subject"])
+    e = conclusions.excluded_units(conclusions.Inputs(tables, year, years, 0.95))
+    if e is not None:
         counts = e.groupby(e["school_id"].astype(str)).size()
         f["excluded_units"] = f["school_id"].map(counts).fillna(0).astype(float)
     else:
@@ -338,47 +336,26 @@ def municipal_facts(inp: conclusions.Inputs, ew_probability: float) -> dict[str,
         hard = conclusions._flag(s, "hard_context")
         out["n_hard_context"] = int(hard.sum())
         out["hard_context_schools"] = sorted(s.loc[hard, "school_name"].astype(str))
-    for name, rule in (
-        ("targets", conclusions.targets),
-        ("below_minimum", conclusions.below_minimum),
-        ("teachers", conclusions.teachers),
-        ("objectivity", conclusions.objectivity),
-        ("roadmap", conclusions.roadmap),
+    found = conclusions.target_statuses(inp)
+    if found is not None:
+        out["n_targets"], out["unmet_targets"] = found
+        out["n_unmet_targets"] = len(found[1])
+    for field, rule in (
+        ("below_min_share", conclusions.below_minimum),
+        ("teachers_ab_share", conclusions.teachers),
+        ("roadmap_overdue", conclusions.roadmap),
         ("support_effect", conclusions.support_effect),
     ):
         c = rule(inp)
-        if c is None:
-            continue
-        if name == "targets":
-            out["n_unmet_targets"] = int(c.value)
-            ind = inp.tables["indicators"]
-            m = conclusions._year_rows(ind[ind["level"] == "municipality"], inp.year)
-            judged = m[m["target_status"].isin(["достигнут", "не достигнут"])]
-            out["n_targets"] = len(judged)
-            ref = dict(conclusions.C1_SHORT)
-            if inp.catalog is not None:
-                ref.update(inp.catalog.set_index("indicator_id")["ref"].to_dict())
-            out["unmet_targets"] = [
-                ref.get(i, i)
-                for i in judged.loc[judged["target_status"] == "не достигнут", "indicator_id"]
-            ]
-        elif name == "below_minimum":
-            out["below_min_share"] = c.value
-        elif name == "teachers":
-            out["teachers_ab_share"] = c.value
-        elif name == "objectivity" and conclusions._exclusions(inp) is not None:
-            out["excluded_units"] = c.value
-            ex = inp.tables["objectivity_exclusions"]
-            ids = set(
-                ex.loc[pd.to_numeric(ex["year"]).isin(list(inp.years)), "school_id"].astype(str)
-            )
-            names = conclusions._names(inp)
-            out["n_excluded_schools"] = len(ids)
-            out["excluded_schools"] = sorted(str(names.get(i, i)) for i in ids)
-        elif name == "roadmap":
-            out["roadmap_overdue"] = c.value
-        elif name == "support_effect":
-            out["support_effect"] = c.value
+        if c is not None:
+            out[field] = c.value
+    units = conclusions.excluded_units(inp)
+    if units is not None:
+        names = conclusions._names(inp)
+        ids = set(units["school_id"].astype(str))
+        out["excluded_units"] = len(units)
+        out["n_excluded_schools"] = len(ids)
+        out["excluded_schools"] = sorted(str(names.get(i, i)) for i in ids)
     p = inp.tables.get("pairs")
     if s is not None and p is not None:
         low = set(s.loc[conclusions._flag(s, "low_results"), "school_id"].astype(str))
