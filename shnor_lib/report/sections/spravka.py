@@ -43,7 +43,7 @@ CONTROL_LABELS = {
     "teachers_distribution.share_ab": "доля педагогов с дефицитами A–B, %",
     "indicators.target_status": "число недостигнутых целей",
     "min_scores.share": "доля результатов ГИА ниже минимума, %",
-    "roadmap_overdue": "просроченные мероприятия дорожной карты",
+    "roadmap_overdue.status": "просроченные мероприятия дорожной карты",
     "support_effect.effect": "эффект поддержки (изменение ИОР)",
 }
 MUNICIPALITY = "муниципалитет"
