@@ -275,6 +275,8 @@ def test_bad_rules_are_refused_naming_the_rule(change, needle):
 def test_packaged_rules_load_and_give_the_contract_columns():
     rules = decision_rules.load()
     assert {r["deadline"] for r in rules.rules} <= set(rules.deadlines)
+    # the справка names every control indicator of the packaged rules in Russian
+    assert {r["control_indicator"] for r in rules.rules} <= set(views.CONTROL_LABELS)
     june = rules.deadlines["june"]
     assert june.date(2024).isoformat() == "2025-06-30"
     out = decisions.generate(_inputs(_tables()), rules)
