@@ -365,3 +365,34 @@ def test_demo_spravka_opens_the_report(rendered):
     block = text[start:end]
     assert block.count("<li>") == len(concl)
     assert "Предлагаемые управленческие решения" in block
+
+
+def test_write_spravka_follows_the_param_and_needs_the_tables(tmp_path):
+    from docx import Document
+
+    from shnor_lib.config import load_params
+
+    inp = _inputs(_tables())
+    stage = tmp_path / "stage"
+    (stage / "tables").mkdir(parents=True)
+    made = {
+        "conclusions": conclusions.generate(inp),
+        "management_decisions": decisions.generate(inp, decision_rules.load()),
+        "schools": _schools(),
+    }
+    for name, frame in made.items():
+        publish.write_csv(frame, stage / "tables" / f"{name}.csv")
+
+    def params(on: bool):
+        over = {"municipality": "m", "title": "Район", "year": YEAR, "report": {"spravka": on}}
+        return load_params(None, root=tmp_path, overrides=over)
+
+    report._write_spravka(params(False), stage, "[m]")
+    assert not (stage / spravka.FILE_NAME).exists()
+    report._write_spravka(params(True), stage, "[m]")
+    doc = Document(str(stage / spravka.FILE_NAME))
+    assert len(doc.tables[0].rows) == len(made["management_decisions"]) + 1
+    (stage / spravka.FILE_NAME).unlink()
+    (stage / "tables" / "conclusions.csv").unlink()  # tables of an older version
+    report._write_spravka(params(True), stage, "[m]")
+    assert not (stage / spravka.FILE_NAME).exists()
