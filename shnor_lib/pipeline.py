@@ -27,10 +27,12 @@ import pandas as pd
 
 from shnor_lib import __version__, console
 from shnor_lib.config import Params
-from shnor_lib.io import atomic, ingest, publish, reference
+from shnor_lib.io import atomic, decision_rules, ingest, publish, reference
 from shnor_lib.methods import (
     clusters,
+    conclusions,
     cycle,
+    decisions,
     indicators,
     min_scores,
     objectivity,
@@ -46,9 +48,11 @@ from shnor_lib.methods import (
 from shnor_lib.notes import Note, select
 from shnor_lib.tables import (
     CLUSTERS,
+    CONCLUSIONS,
     EARLY_WARNING,
     EARLY_WARNING_CHECK,
     INDICATORS,
+    MANAGEMENT_DECISIONS,
     MIN_SCORES,
     MIN_SCORES_WINDOW,
     OBJECTIVITY_EFFECT,
@@ -661,6 +665,28 @@ def stage_cycle(ctx: Context) -> StageResult:
     )
 
 
+def stage_spravka(ctx: Context) -> StageResult:
+    """«Аналитическая справка»: the numbered conclusions and the proposed management decisions,
+    by rules, from the tables as they are published (small groups already suppressed, so the
+    справка cites no figure the tables hide)."""
+    p = ctx.params
+    tables = publish.for_publication({SCHOOLS: ctx.schools(), **ctx.tables}, p.min_group_size)
+    inp = conclusions.Inputs(
+        tables,
+        year=p.year,
+        years=p.years,
+        confidence=p.confidence,
+        catalog=indicators.load_catalog(),
+        absolute_below_min_share=p.cycle.absolute_below_min_share,
+    )
+    return StageResult(
+        tables={
+            CONCLUSIONS: conclusions.generate(inp),
+            MANAGEMENT_DECISIONS: decisions.generate(inp, decision_rules.load()),
+        }
+    )
+
+
 # The pipeline, in the order docs/methods.md fixes. A stage may read only what the stages above it
 # produced; M3 comes after M5 because ИОР is computed after the objectivity exclusions, and
 # M1 after M3 because A37–A40 are computed over the teachers of ШНОР.
@@ -679,6 +705,7 @@ STAGES: list[Stage] = [
     Stage("clusters", "Кластеры ОО (M8)", stage_clusters),
     Stage("pairing", "Пары со школами-лидерами (M9)", stage_pairing),
     Stage("recommendations", "Рекомендации (M10)", stage_recommendations),
+    Stage("spravka", "Аналитическая справка: выводы и управленческие решения", stage_spravka),
 ]
 WRITE_TITLE = "Запись таблиц"
 

@@ -46,6 +46,8 @@ TRANSITIONS = "transitions"
 SUPPORT_EFFECT = "support_effect"
 EARLY_WARNING = "early_warning"
 EARLY_WARNING_CHECK = "early_warning_check"
+CONCLUSIONS = "conclusions"
+MANAGEMENT_DECISIONS = "management_decisions"
 
 # published only when the input files give them (ФИС ОКО statistics, task scores)
 WHEN_GIVEN: tuple[str, ...] = (VPR_STATS_SHARES, TASK_RESULTS, TASK_DEFICITS)
@@ -91,4 +93,6 @@ PUBLISHED: tuple[str, ...] = (
     SUPPORT_EFFECT,
     EARLY_WARNING,
     EARLY_WARNING_CHECK,
+    CONCLUSIONS,
+    MANAGEMENT_DECISIONS,
 )

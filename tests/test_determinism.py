@@ -2,7 +2,7 @@
 
 The demo report, the blank forms and the site are built twice in separate processes that
 differ in time zone, locale, hash seed and wall-clock time; every output file (HTML,
-.ipynb, CSV, xlsx, parquet, results.json, summary.json, forms) is compared byte for byte.
+.ipynb, CSV, xlsx, docx, parquet, results.json, summary.json, forms) is compared byte for byte.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def test_outputs_identical_across_tz_locale_and_hash_seed(tmp_path):
     second = _files(root / "outputs", root / "data" / "processed")
 
     kinds = {Path(name).suffix for name in first}
-    assert {".html", ".ipynb", ".csv", ".xlsx", ".parquet", ".json"} <= kinds
+    assert {".html", ".ipynb", ".csv", ".xlsx", ".docx", ".parquet", ".json"} <= kinds
     assert any(name.startswith("outputs/forms/") for name in first)
     assert any(name.startswith("outputs/site/") for name in first)
     assert len(first) > 40

@@ -21,6 +21,7 @@ from typing import Any
 from shnor_lib.console import num
 from shnor_lib.errors import EnvironmentProblem, ShnorError
 from shnor_lib.io import atomic
+from shnor_lib.report import spravka
 from shnor_lib.report.html import notebook_to_html
 from shnor_lib.report.notebook import (
     _say,
@@ -51,6 +52,24 @@ def _key_numbers(ipynb: Path) -> dict[str, Any]:
 
 def report_title(params) -> str:
     return f"{params.title}: аналитический отчёт, {params.year} год"
+
+
+def _write_spravka(params, tmp: Path, label: str) -> None:
+    """spravka.docx beside report.html, in the same staged folder (``report.spravka``). The
+    previous one is never carried over (``drop`` of the staging), so a run that writes none
+    leaves none."""
+    if not params.report.spravka:
+        return
+    # the tables computed in this run, else the published ones (carried over only at the swap)
+    tables = tmp / "tables"
+    if not tables.is_dir():
+        tables = Path(params.output_dir()) / "tables"
+    if not (tables / "conclusions.csv").exists():  # e.g. tables of an older version
+        _say(
+            f"{label} Аналитическая справка не записана: нет таблицы conclusions.csv (shnor compute)"
+        )
+        return
+    spravka.write(tables, tmp / spravka.FILE_NAME, title=params.title, year=params.year)
 
 
 def render_report(params, *, tables_ready: bool = True, timings: dict | None = None) -> Path:
@@ -85,7 +104,9 @@ def render_report(params, *, tables_ready: bool = True, timings: dict | None = N
     # One swap publishes the tables (when computed here), the notebook and the HTML
     # together: until then the previous year folder stays as it was (shnor_lib.io.atomic).
     with contextlib.ExitStack() as stack:
-        tmp = stack.enter_context(atomic.staged_dir(out_dir, drop=(failed_copy.name,)))
+        tmp = stack.enter_context(
+            atomic.staged_dir(out_dir, drop=(failed_copy.name, spravka.FILE_NAME))
+        )
         if not tables_ready:
             from shnor_lib import pipeline
 
@@ -135,6 +156,7 @@ def render_report(params, *, tables_ready: bool = True, timings: dict | None = N
         (tmp / "summary.json").write_text(
             json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=False) + "\n", "utf-8"
         )
+        _write_spravka(params, tmp, label)
     html = out_dir / "report.html"
     size = html.stat().st_size
     size_ru = f"{num(size / 1e6, 1)} МБ" if size >= 1e6 else f"{num(size / 1e3)} КБ"
