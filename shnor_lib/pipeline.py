@@ -49,6 +49,7 @@ from shnor_lib.tables import (
     EARLY_WARNING,
     EARLY_WARNING_CHECK,
     INDICATORS,
+    INDICATORS_EXCLUSIONS,
     MIN_SCORES,
     MIN_SCORES_WINDOW,
     OBJECTIVITY_EFFECT,
@@ -287,10 +288,22 @@ def stage_indicators(ctx: Context) -> StageResult:
         confidence=p.confidence,
         ege_high_score=p.indicators.ege_high_score,
         teacher_schools=shnor_ids(ctx),
+        exclusions=ctx.work["exclusions"],
     )
-    c1 = indicators.temryuk_dynamics(data, confidence=p.confidence)
+    c1 = indicators.temryuk_dynamics(
+        data, confidence=p.confidence, exclusions=ctx.work["exclusions"]
+    )
     ind_all = pd.concat([ind, c1], ignore_index=True) if not c1.empty else ind
-    return StageResult(tables={INDICATORS: ind_all, PARTICIPANTS: indicators.participants(data)})
+    effect = indicators.exclusion_effect(
+        data, ctx.work["exclusions"], confidence=p.confidence, min_n=p.min_group_size
+    )
+    return StageResult(
+        tables={
+            INDICATORS: ind_all,
+            INDICATORS_EXCLUSIONS: effect,
+            PARTICIPANTS: indicators.participants(data),
+        }
+    )
 
 
 def stage_tasks(ctx: Context) -> StageResult:
@@ -581,7 +594,10 @@ def stage_recommendations(ctx: Context) -> StageResult:
         clusters=ctx.tables[CLUSTERS],
         pairs=ctx.tables[PAIRS],
         unpaired=ctx.tables[PAIRS_UNPAIRED],
-        exclusions=ctx.work["exclusions"],
+        # one definition of the exclusion counts: the analysis window (objectivity.exclusion_counts)
+        exclusions=objectivity.exclusions_in_window(
+            ctx.work["exclusions"], objectivity.exclusion_window(ctx.params)
+        ),
         municipal=_municipal_facts(ctx),
     )
     return StageResult(tables={RECOMMENDATIONS: recs})
