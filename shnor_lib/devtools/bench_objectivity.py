@@ -337,6 +337,8 @@ def summarize(units: pd.DataFrame, schools: pd.DataFrame | None = None) -> dict:
     """False exclusions and recall (lift × size) from the scored units of one scenario."""
     honest = units[~units["planted"]]
     tested = honest[honest["tested"]]
+    sy = units["school_id"].astype(str) + "|" + units["year"].astype(str)
+    mixed = sy[~units["planted"]].isin(set(sy[units["planted"]]))  # a planted unit beside
     planted = units[units["planted"]].copy()
     planted["lift"] = _lift_label(planted["lift_pp"])
     planted["big"] = planted["n"] >= N_SPLIT
@@ -357,6 +359,7 @@ def summarize(units: pd.DataFrame, schools: pd.DataFrame | None = None) -> dict:
         "honest_tested": int(len(tested)),
         "honest_flagged": int(tested["flagged"].sum()),
         "unit_fpr": float(tested["flagged"].mean()) if len(tested) else np.nan,
+        "honest_excluded_beside_planted": int((honest["excluded"] & mixed).sum()),
         "strong_units": int(honest["strong_school"].sum()),
         "strong_excluded": int((honest["strong_school"] & honest["excluded"]).sum()),
         "recall": recall,
@@ -441,8 +444,11 @@ def markdown(result: dict) -> str:
     names = {"school": "завышение во всей ОО", "class": "завышение в отдельном классе"}
     for key in SCENARIOS:
         s = sc[key]
+        lo, hi = (f"{100 * x:.1f}".replace(".", ",") for x in s["false_exclusion_range"])
         lines.append(
-            f"| {names[key]} | {_pct(s['honest_excluded'], s['honest_units'])} | "
+            f"| {names[key]} | {_pct(s['honest_excluded'], s['honest_units'])}; по "
+            f"муниципалитетам {lo}–{hi} %; из них в ОО × год, где завышен другой класс: "
+            f"{s['honest_excluded_beside_planted']} | "
             f"{_pct(s['gross_found'], s['gross_units'])} |"
         )
     for key in SCENARIOS:
