@@ -347,6 +347,51 @@ def test_federal_list_without_grade_covers_the_whole_school_year():
     assert not (kept["school_id"] == "900004").any()
 
 
+def test_school_flag_excludes_every_unit_of_the_school_year_and_the_rule_decides():
+    """School 0 inflates all four of its units (grades 5, 6 × Russian, maths): the pooled test
+    flags the school-year and the rule «school» excludes every unit, also one the unit test
+    alone does not flag; without «school» in the rule only the unit flags exclude."""
+    inflate = {(0, g, s): 0.3 for g in (5, 6) for s in (RUS, MAT)}
+    data = make_data(schools=20, grades={5: 20, 6: 20}, subjects=(RUS, MAT), inflate=inflate)
+    res = objectivity.stage(data, _marked(data), _params())
+    sch = res.schools.set_index("school_id")
+    assert list(res.schools.columns) == objectivity.SCHOOL_COLUMNS
+    assert bool(sch.loc["900000", "flagged"]) and bool(sch.loc["900000", "excluded"])
+    assert sch.loc["900000", "units_tested"] == 4 and sch.loc["900000", "excluded_units"] == 4
+    mine = res.exclusions[res.exclusions["school_id"] == "900000"]
+    assert len(mine) == 4 and mine["reason"].str.contains("во всей ВПР ОО").all()
+    share = _rows(res, "share_4_5", school_id="900000")
+    assert share["school_flagged"].all() and share["excluded"].all()
+    # honest schools: hardly any flagged at the school level
+    assert sch.drop(index="900000")["flagged"].fillna(False).astype(bool).sum() <= 1
+    unit_only = objectivity.stage(
+        data, _marked(data), _params(exclusion_rule=["excess", "federal_list"])
+    )
+    flagged = _rows(unit_only, "share_4_5", school_id="900000")["flagged"].fillna(False)
+    ex = unit_only.exclusions[unit_only.exclusions["school_id"] == "900000"]
+    assert len(ex) == int(flagged.astype(bool).sum()) < 4  # the school test adds units
+    assert not unit_only.schools.set_index("school_id").loc["900000", "excluded"]
+
+
+def test_exclusion_counts_use_one_window():
+    ex = pd.DataFrame(
+        {
+            "school_id": ["1", "1", "2", "3"],
+            "year": [2021, 2023, 2024, 2024],
+            "procedure": "ВПР",
+            "grade": pd.array([5, 5, 6, 7], dtype="Int64"),
+            "subject": [RUS, RUS, MAT, MAT],
+            "reason": "x",
+        }
+    )
+    c = objectivity.exclusion_counts(ex, [2022, 2023, 2024])
+    assert (c.units, c.schools, c.school_years, c.years) == (3, 3, 3, (2022, 2023, 2024))
+    assert c.window_text() == "2022–2024 гг." and c.share is None
+    c1 = objectivity.exclusion_counts(pd.concat([ex, ex]), [2021])  # duplicates count once
+    assert (c1.units, c1.schools) == (1, 1)
+    assert objectivity.exclusion_window(_params()) == [YEAR - 2, YEAR - 1, YEAR]
+
+
 def test_bad_params_are_named():
     data = make_data(schools=12)
     with pytest.raises(ShnorError, match="exclusion_rule"):
