@@ -656,13 +656,17 @@ def models_table(res) -> pd.DataFrame:
     m = _t(res, OBJECTIVITY_MODELS)
     if m.empty:
         return m
-    checks = {"share_4_5": "Доля «4»–«5»", "mean_mark": "Средняя отметка"}
+    checks = {
+        "share_4_5": "Доля «4»–«5»",
+        "mean_mark": "Средняя отметка",
+        "school_share_4_5": "Доля «4»–«5» по всей ВПР ОО за год",
+    }
     return pd.DataFrame(
         {
             "Проверка": m["check"].map(checks),
             "Ожидаемое значение": m["basis"],
             "Единиц": m["units"].astype(int),
-            "Групп (год × класс × предмет)": m["groups"].astype(int),
+            "Групп (год × класс × предмет; для ОО — ОО × год)": m["groups"].astype(int),
             "τ (разброс между ОО, не объяснённый моделью)": m["tau"].map(
                 lambda x: fmt_number(x, 3)
             ),
