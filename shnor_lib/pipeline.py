@@ -53,6 +53,7 @@ from shnor_lib.tables import (
     EARLY_WARNING_CHECK,
     INDICATORS,
     MANAGEMENT_DECISIONS,
+    INDICATORS_EXCLUSIONS,
     MIN_SCORES,
     MIN_SCORES_WINDOW,
     OBJECTIVITY_EFFECT,
@@ -293,10 +294,26 @@ def stage_indicators(ctx: Context) -> StageResult:
         confidence=p.confidence,
         ege_high_score=p.indicators.ege_high_score,
         teacher_schools=shnor_ids(ctx),
+        exclusions=ctx.work["exclusions"],
     )
-    c1 = indicators.temryuk_dynamics(data, confidence=p.confidence)
+    c1 = indicators.temryuk_dynamics(
+        data, confidence=p.confidence, exclusions=ctx.work["exclusions"]
+    )
     ind_all = pd.concat([ind, c1], ignore_index=True) if not c1.empty else ind
-    return StageResult(tables={INDICATORS: ind_all, PARTICIPANTS: indicators.participants(data)})
+    effect = indicators.exclusion_effect(
+        data,
+        ctx.work["exclusions"],
+        confidence=p.confidence,
+        catalog=reference.load_indicator_catalog(),
+        min_n=p.min_group_size,
+    )
+    return StageResult(
+        tables={
+            INDICATORS: ind_all,
+            INDICATORS_EXCLUSIONS: effect,
+            PARTICIPANTS: indicators.participants(data),
+        }
+    )
 
 
 def stage_tasks(ctx: Context) -> StageResult:
@@ -585,7 +602,10 @@ def stage_recommendations(ctx: Context) -> StageResult:
         clusters=ctx.tables[CLUSTERS],
         pairs=ctx.tables[PAIRS],
         unpaired=ctx.tables[PAIRS_UNPAIRED],
-        exclusions=ctx.work["exclusions"],
+        # one definition of the exclusion counts: the analysis window (objectivity.exclusion_counts)
+        exclusions=objectivity.exclusions_in_window(
+            ctx.work["exclusions"], objectivity.exclusion_window(ctx.params)
+        ),
         municipal=_municipal_facts(ctx),
         rules=reference.load_recommendation_rules(),
     )
@@ -676,7 +696,7 @@ def stage_spravka(ctx: Context) -> StageResult:
         year=p.year,
         years=p.years,
         confidence=p.confidence,
-        catalog=indicators.load_catalog(),
+        catalog=reference.load_indicator_catalog(),
         absolute_below_min_share=p.cycle.absolute_below_min_share,
     )
     return StageResult(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 SCHOOLS = "schools"
 INDICATORS = "indicators"
+INDICATORS_EXCLUSIONS = "indicators_exclusions"
 PARTICIPANTS = "participants"
 VPR_STATS_SHARES = "vpr_stats_shares"
 TASK_RESULTS = "task_results"
@@ -19,6 +20,7 @@ MIN_SCORES_WINDOW = "min_scores_window"
 RISK = "risk"
 OBJECTIVITY = "objectivity"
 OBJECTIVITY_EXCLUSIONS = "objectivity_exclusions"
+OBJECTIVITY_SCHOOLS = "objectivity_schools"
 OBJECTIVITY_JOURNAL = "objectivity_journal"
 OBJECTIVITY_MODELS = "objectivity_models"
 OBJECTIVITY_FUNNEL = "objectivity_funnel"
@@ -56,6 +58,7 @@ WHEN_GIVEN: tuple[str, ...] = (VPR_STATS_SHARES, TASK_RESULTS, TASK_DEFICITS)
 PUBLISHED: tuple[str, ...] = (
     SCHOOLS,
     INDICATORS,
+    INDICATORS_EXCLUSIONS,
     PARTICIPANTS,
     VPR_STATS_SHARES,
     TASK_RESULTS,
@@ -66,6 +69,7 @@ PUBLISHED: tuple[str, ...] = (
     RISK,
     OBJECTIVITY,
     OBJECTIVITY_EXCLUSIONS,
+    OBJECTIVITY_SCHOOLS,
     OBJECTIVITY_JOURNAL,
     OBJECTIVITY_MODELS,
     OBJECTIVITY_FUNNEL,

@@ -344,11 +344,58 @@ def test_federal_list_without_grade_covers_the_whole_school_year():
     data["rosobrnadzor"] = pd.DataFrame({"year": [YEAR], "school_id": ["900004"]})
     res = objectivity.stage(data, _marked(data), _params(), **_REF)
     ex = res.exclusions
-    assert len(ex) == 1 and pd.isna(ex.iloc[0]["grade"]) and pd.isna(ex.iloc[0]["subject"])
+    # one row per unit the entry covers (grade 5 and 6 Russian), so rows count units
+    assert ex[["grade", "subject"]].values.tolist() == [[5, RUS], [6, RUS]]
+    assert (ex["school_id"] == "900004").all()
     covered = res.table[(res.table["school_id"] == "900004")]
     assert covered["excluded"].all()
     kept = results_index.drop_excluded(data["vpr"], ex, "ВПР")
     assert not (kept["school_id"] == "900004").any()
+
+
+def test_school_flag_excludes_every_unit_of_the_school_year_and_the_rule_decides():
+    """School 0 inflates all four of its units (grades 5, 6 × Russian, maths): the pooled test
+    flags the school-year and the rule «school» excludes every unit, also one the unit test
+    alone does not flag; without «school» in the rule only the unit flags exclude."""
+    inflate = {(0, g, s): 0.3 for g in (5, 6) for s in (RUS, MAT)}
+    data = make_data(schools=20, grades={5: 20, 6: 20}, subjects=(RUS, MAT), inflate=inflate)
+    res = objectivity.stage(data, _marked(data), _params())
+    sch = res.schools.set_index("school_id")
+    assert list(res.schools.columns) == objectivity.SCHOOL_COLUMNS
+    assert bool(sch.loc["900000", "flagged"]) and bool(sch.loc["900000", "excluded"])
+    assert sch.loc["900000", "units_tested"] == 4 and sch.loc["900000", "excluded_units"] == 4
+    mine = res.exclusions[res.exclusions["school_id"] == "900000"]
+    assert len(mine) == 4 and mine["reason"].str.contains("во всей ВПР ОО").all()
+    share = _rows(res, "share_4_5", school_id="900000")
+    assert share["school_flagged"].all() and share["excluded"].all()
+    # honest schools: hardly any flagged at the school level
+    assert sch.drop(index="900000")["flagged"].fillna(False).astype(bool).sum() <= 1
+    unit_only = objectivity.stage(
+        data, _marked(data), _params(exclusion_rule=["excess", "federal_list"])
+    )
+    flagged = _rows(unit_only, "share_4_5", school_id="900000")["flagged"].fillna(False)
+    ex = unit_only.exclusions[unit_only.exclusions["school_id"] == "900000"]
+    assert len(ex) == int(flagged.astype(bool).sum()) < 4  # the school test adds units
+    assert not unit_only.schools.set_index("school_id").loc["900000", "excluded"]
+
+
+def test_exclusion_counts_use_one_window():
+    ex = pd.DataFrame(
+        {
+            "school_id": ["1", "1", "2", "3"],
+            "year": [2021, 2023, 2024, 2024],
+            "procedure": "ВПР",
+            "grade": pd.array([5, 5, 6, 7], dtype="Int64"),
+            "subject": [RUS, RUS, MAT, MAT],
+            "reason": "x",
+        }
+    )
+    c = objectivity.exclusion_counts(ex, [2022, 2023, 2024])
+    assert (c.units, c.schools, c.school_years, c.years) == (3, 3, 3, (2022, 2023, 2024))
+    assert c.window_text() == "2022–2024 гг." and c.share is None
+    c1 = objectivity.exclusion_counts(pd.concat([ex, ex]), [2021])  # duplicates count once
+    assert (c1.units, c1.schools) == (1, 1)
+    assert objectivity.exclusion_window(_params()) == [YEAR - 2, YEAR - 1, YEAR]
 
 
 def test_bad_params_are_named():
@@ -501,27 +548,83 @@ def test_report_section_cells_compile():
 
 # ----------------------------------------------------------------------------- validation
 
-VALIDATION_SEEDS = (1, 2, 3, 4)
+VALIDATION_SEEDS = (11, 12)
 
 
-def test_validation_targets_on_fixed_seeds():
-    """M5 validation: FPR <= 5 % among honest tested units and recall >= 90 % for gross
-    inflation (planted lift >= 25 points, >= 20 participants) on four fixed synthetic
-    municipalities (40 schools, 4 years each). The 20-seed benchmark
-    (`python -m shnor_lib.devtools.bench_objectivity`) measures about 2 % and 92 %."""
-    units = pd.concat(
-        [bench_objectivity.evaluate_seed(s)["units"] for s in VALIDATION_SEEDS],
-        ignore_index=True,
-    )
-    result = bench_objectivity.summarize(units)
-    assert result["gross_units"] >= 150
-    assert result["fpr"] <= bench_objectivity.TARGET_FPR, result
-    assert result["recall_gross"] >= bench_objectivity.TARGET_RECALL, result
-    table = result["recall_table"].set_index("Подъём доли «4»–«5», п.п.")
-    # power grows with the lift and the size of the unit
-    assert table.loc["≥ 25", "n ≥ 20: полнота"] > table.loc["15–25", "n ≥ 20: полнота"]
-    assert table.loc["15–25", "n ≥ 20: полнота"] > table.loc["< 15", "n ≥ 20: полнота"]
-    assert table.loc["≥ 25", "n ≥ 20: полнота"] > table.loc["≥ 25", "n < 20: полнота"]
+@pytest.fixture(scope="module")
+def bench_small():
+    """Both planted scenarios of bench_objectivity on two small seeds (40 schools, 4 years)."""
+    return {
+        sc: [bench_objectivity.evaluate_seed(s, sc) for s in VALIDATION_SEEDS]
+        for sc in bench_objectivity.SCENARIOS
+    }
+
+
+def _summary(runs, school=False):
+    units = pd.concat([r["units"] for r in runs], ignore_index=True)
+    schools = pd.concat([r["school_years"] for r in runs], ignore_index=True)
+    return bench_objectivity.summarize(units, schools if school else None)
+
+
+def test_school_wide_inflation_is_found_with_few_honest_units_excluded(bench_small):
+    """The goal of the issue on planted school-wide inflation: recall >= 0.80 of gross lifts
+    (>= 25 points, n >= 20) with <= 2 % of honest units excluded. The 20-seed benchmark
+    (docs/validation.md) measures the same figures on 20 municipalities."""
+    r = _summary(bench_small["school"], school=True)
+    assert r["gross_units"] >= 40, r
+    assert r["false_exclusion"] <= bench_objectivity.TARGET_FALSE_EXCLUSION, r
+    assert r["recall_gross"] >= bench_objectivity.TARGET_RECALL, r
+    # the school-level test finds gross school-years and flags hardly any honest one
+    gross = next(x for x in r["school_recall"] if x["lift"] == "≥ 25")
+    assert gross["total"] >= 5 and gross["found"] / gross["total"] >= 0.8, r
+    assert r["school_years_honest_flagged"] <= 0.02 * r["school_years_honest"], r
+
+
+def test_single_class_inflation_keeps_honest_exclusions_low_and_power_grows(bench_small):
+    r = _summary(bench_small["class"])
+    # honest units excluded beside really inflated classes of their school-year (the school
+    # test flags the whole procedure then) are the price of the school rule; the others stay
+    # within the target (docs/validation.md gives both)
+    clean = r["honest_excluded"] - r["honest_excluded_beside_planted"]
+    assert clean <= bench_objectivity.TARGET_FALSE_EXCLUSION * r["honest_units"], r
+    assert r["false_exclusion"] <= 0.05, r
+    rec = {x["lift"]: x for x in r["recall"]}
+
+    def recall(lift, size):
+        row = rec[lift]
+        return row[f"{size}: found"] / max(row[f"{size}: total"], 1)
+
+    big, small = "n ≥ 20", "n < 20"
+    assert recall("≥ 25", big) > recall("15–25", big) > recall("< 15", big)
+    assert recall("≥ 25", big) > recall("≥ 25", small)
+
+
+def test_pooling_finds_school_wide_inflation_the_unit_test_misses(bench_small):
+    """Pooled evidence is the point of the school test: in the school scenario, planted units
+    of small classes (n < 20) are excluded far more often than the unit test flags them."""
+    units = pd.concat([r["units"] for r in bench_small["school"]], ignore_index=True)
+    small = units[units["planted"] & (units["n"] < 20) & (units["lift_pp"] >= 25)]
+    assert len(small) >= 20
+    assert small["excluded"].mean() >= small["flagged"].mean() + 0.3
+
+
+def test_simulator_plants_both_scenarios_as_described():
+    data, truth = bench_objectivity.simulate(5, "school", n_schools=30)
+    planted = pd.DataFrame(truth["units"])
+    assert planted["school_wide"].all() and len(truth["school_years"]) >= 1
+    # every unit of an inflating school-year is planted
+    vpr = data["vpr"]
+    for sy in truth["school_years"]:
+        units = vpr[(vpr["school_id"] == sy["school_id"]) & (vpr["year"] == sy["year"])]
+        n_units = len(units.drop_duplicates(["grade", "subject"]))
+        mine = planted[(planted["school_id"] == sy["school_id"]) & (planted["year"] == sy["year"])]
+        assert len(mine) == n_units
+    data, truth = bench_objectivity.simulate(5, "class", n_schools=30)
+    planted = pd.DataFrame(truth["units"])
+    assert not planted["school_wide"].any() and truth["school_years"] == []
+    n_units = len(data["vpr"].drop_duplicates(["school_id", "year", "grade", "subject"]))
+    assert 0.02 < len(planted) / n_units < 0.12
+    assert (planted["lift_pp"] >= 0).all() and (planted["lift_pp"] > 0).mean() > 0.9
 
 
 def test_truth_is_not_read_by_the_stage(synthetic, tmp_path):
@@ -529,3 +632,41 @@ def test_truth_is_not_read_by_the_stage(synthetic, tmp_path):
     assert "inflated_units" in json.dumps(truth)
     src = Path(objectivity.__file__).read_text("utf-8")
     assert "_truth" not in src
+
+
+# ----------------------------------------------------------------------------- one count
+
+
+def test_exclusion_counts_agree_in_summary_objectivity_section_and_recommendations(
+    demo_computed,
+):
+    """One definition of the exclusion counts (issue: the summary said 112 units / 34 schools
+    over 3 years, the recommendations 159 / 36 over 4): the overview, the objectivity section
+    and the municipal recommendation all quote objectivity.exclusion_counts over the window."""
+    import re
+
+    from shnor_lib.pipeline import load_results
+    from shnor_lib.report.sections import objectivity as views
+    from shnor_lib.report.sections import overview
+
+    _root, params, _truth = demo_computed
+    res = load_results(params)
+    ex = res.tables["objectivity_exclusions"]
+    counts = objectivity.exclusion_counts(ex, objectivity.exclusion_window(params))
+    assert counts.years == tuple(params.years)
+    # the data have exclusions outside the window too: the window is what is counted
+    assert len(ex.drop_duplicates(results_index.EXCLUSION_KEYS)) > counts.units > 0
+
+    key = overview.key_numbers(res)
+    assert key[next(k for k in key if k.startswith("Исключено единиц ВПР"))] == counts.units
+    row = overview.summary(res).set_index("Группа").filter(like="исключёнными", axis=0)
+    assert f"единиц: {counts.units}" in row.index[0]
+    assert int(row["Число ОО"].iloc[0]) == counts.schools
+    section = views.key_numbers(res)
+    assert section[next(k for k in section if k.startswith("Исключено единиц за"))] == counts.units
+
+    recs = res.tables["recommendations"]
+    text = " ".join(recs["evidence"].astype(str))
+    m = re.search(r"исключённых как необъективные:\s*(\d+); ОО с исключениями: (\d+)", text)
+    assert m, "the municipal recommendation on objectivity quotes the counts"
+    assert (int(m.group(1)), int(m.group(2))) == (counts.units, counts.schools)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from shnor_lib.errors import ShnorError
-from shnor_lib.io import xlsx, xlsx_labels
+from shnor_lib.io import reference, xlsx, xlsx_labels
 from shnor_lib.methods import indicators, objectivity
 from shnor_lib.tables import (
     CLUSTERS,
@@ -465,7 +465,7 @@ def _indicator_names() -> dict[str, str]:
     """indicator_id → its Russian name: the catalogue, the C1 means, the teachers' shares."""
     from shnor_lib.methods import teachers
 
-    cat = indicators.load_catalog()
+    cat = reference.load_indicator_catalog()
     names = dict(zip(cat["indicator_id"], cat["name_ru"], strict=True))
     names.update(indicators.C1_LABELS)
     for shares in (teachers.FLAG_SHARES, teachers.LEVEL_SHARES):

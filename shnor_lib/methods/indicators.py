@@ -137,6 +137,53 @@ def journal_scope(units: pd.DataFrame, subjects, grades: tuple[int, int]) -> pd.
     return units[units["subject"].isin(list(subjects)) & units["grade"].between(*grades)]
 
 
+# Result indicators computed after the objectivity exclusions (M5): the shares of pupils who
+# passed every ВПР subject (A11–A15) and the ВПР mean marks (C1-2). The journal agreement
+# (A26–A36) is a check of objectivity itself and stays on all data.
+RESULT_SOURCES = frozenset({"vpr_passed_all"})
+EXCLUSION_EFFECT_COLUMNS = [
+    "indicator_id",
+    "level",
+    "school_id",
+    "year",
+    "excluded_units",
+    "n_before",
+    "n_after",
+    "value_before",
+    "value_after",
+]
+
+
+def _excluded_rows(vpr: pd.DataFrame, exclusions: pd.DataFrame | None) -> pd.Series:
+    """Rows of the ВПР pupil table inside an excluded unit (results_index.drop_excluded)."""
+    from shnor_lib.methods import results_index  # results_index imports this module
+
+    kept = results_index.drop_excluded(vpr, exclusions, "ВПР")
+    return ~vpr.index.isin(kept.index)
+
+
+def vpr_after_exclusions(
+    vpr: pd.DataFrame | None, exclusions: pd.DataFrame | None, *, pupils: bool
+):
+    """The ВПР pupil rows the result indicators use.
+
+    ``pupils=False`` (a mean per subject, C1-2): the rows of the excluded units are dropped.
+    ``pupils=True`` («справились по всем предметам», A11–A15): every pupil with a mark in an
+    excluded unit is dropped, numerator and denominator alike — whether such a pupil passed
+    every subject is not known, and judging the pupil on the other subjects only would raise
+    the share."""
+    if vpr is None or exclusions is None or exclusions.empty:
+        return vpr
+    bad = _excluded_rows(vpr, exclusions)
+    if not bad.any():
+        return vpr
+    if not pupils or "student_id" not in vpr:
+        return vpr[~bad]
+    keys = ["school_id", "year", "student_id"]
+    hit = pd.MultiIndex.from_frame(vpr.loc[bad, keys])
+    return vpr[~pd.MultiIndex.from_frame(vpr[keys]).isin(hit)]
+
+
 def _vpr_journal(
     vpr: pd.DataFrame | None, what: str, flt: dict[str, str], units: pd.DataFrame | None = None
 ) -> pd.DataFrame | None:
@@ -179,8 +226,12 @@ def school_counts(
     catalog: pd.DataFrame,
     ege_high_score: float = 80,
     teacher_schools: Collection[str] | None = None,
+    exclusions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Long table: indicator_id, school_id, year, numerator, n (school level).
+
+    ``exclusions`` (M5): the result indicators (:data:`RESULT_SOURCES`) are counted without
+    the excluded ВПР units (:func:`vpr_after_exclusions`); the journal agreement on all data.
 
     ``teacher_schools``: the schools whose teachers the «teachers» indicators count (A37–A40
     are shares of the teachers of ШНОР: the reporting year's ШНОР, in every year, so the
@@ -192,12 +243,15 @@ def school_counts(
         staff = staff[staff["school_id"].astype(str).isin({str(s) for s in teacher_schools})]
     parts = []
     units = None  # journal agreement per school × year × grade × subject, computed once
+    vpr_kept = None  # ВПР pupils outside the excluded units, computed once
     for row in catalog.itertuples():
         flt = _parse_filter(row.filter)
         if row.source == "stats":
             part = _from_stats(stats, row.numerator, row.denominator)
         elif row.source == "vpr_passed_all":
-            part = _vpr_passed_all(tables.get("vpr"), int(flt["grade"]))
+            if vpr_kept is None:
+                vpr_kept = vpr_after_exclusions(tables.get("vpr"), exclusions, pupils=True)
+            part = _vpr_passed_all(vpr_kept, int(flt["grade"]))
         elif row.source == "vpr_journal":
             vpr = tables.get("vpr")
             if units is None and vpr is not None and "journal_mark" in vpr:
@@ -355,12 +409,16 @@ def compute(
     ege_high_score: float = 80,
     catalog: pd.DataFrame,
     teacher_schools: Collection[str] | None = None,
+    exclusions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """indicators.csv content (docs/data_contract.md, outputs): school and municipality rows, all years.
 
+    ``exclusions``: M5's excluded units; result indicators are computed without them (see
+    :func:`school_counts`, :func:`exclusion_effect` for the counts before and after).
+
     ``teacher_schools``: the ШНОР over whose teachers A37–A40 are computed (see
     :func:`school_counts`)."""
-    counts = school_counts(tables, catalog, ege_high_score, teacher_schools)
+    counts = school_counts(tables, catalog, ege_high_score, teacher_schools, exclusions)
     muni = municipal_counts(counts, tables, catalog)
     school = _with_change(
         _with_values(counts, confidence), ["indicator_id", "school_id"], confidence
@@ -566,11 +624,21 @@ def _mean_rows(sel: pd.DataFrame, value: str, keys: list[str], confidence: float
     return m.drop(columns=["sd", "value_prev", "sd_prev"])
 
 
-def temryuk_dynamics(tables: dict[str, pd.DataFrame], *, confidence: float = 0.95) -> pd.DataFrame:
-    """C1-1 and C1-2: mean ЕГЭ score and mean ВПР mark with t intervals and Welch changes."""
+def temryuk_dynamics(
+    tables: dict[str, pd.DataFrame],
+    *,
+    confidence: float = 0.95,
+    exclusions: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """C1-1 and C1-2: mean ЕГЭ score and mean ВПР mark with t intervals and Welch changes.
+
+    C1-2 is a result of school-marked ВПР: the rows of the units M5 excluded (``exclusions``)
+    are left out."""
     frames = []
     for ind_id, _label, table, flt, value in C1_MEANS:
         data = tables.get(table)
+        if table == "vpr":
+            data = vpr_after_exclusions(data, exclusions, pupils=False)
         if data is None:
             continue
         sel = data
@@ -589,6 +657,64 @@ def temryuk_dynamics(tables: dict[str, pd.DataFrame], *, confidence: float = 0.9
     out["target_status"], out["target_confirmed"] = dynamics_verdict(out)
     out["numerator"] = np.nan
     return out[COLUMNS]
+
+
+def exclusion_effect(
+    tables: dict[str, pd.DataFrame],
+    exclusions: pd.DataFrame | None,
+    *,
+    confidence: float = 0.95,
+    catalog: pd.DataFrame,
+    min_n: int = 0,
+) -> pd.DataFrame:
+    """The result indicators before and after the M5 exclusions (:data:`EXCLUSION_EFFECT_COLUMNS`):
+    one row per indicator × school (and municipality) × year whose count the exclusions
+    change; ``excluded_units`` = excluded ВПР units of the school-year (municipality: all).
+    A value from fewer than ``min_n`` pupils is left empty (M11), its n kept."""
+    vpr = tables.get("vpr")
+    if vpr is None or exclusions is None or exclusions.empty:
+        return pd.DataFrame(columns=EXCLUSION_EFFECT_COLUMNS)
+    res = catalog[catalog["source"].isin(RESULT_SOURCES)]
+    only = {"vpr": vpr}
+    frames = []
+    for when, ex in (("before", None), ("after", exclusions)):
+        counts = school_counts(only, res, exclusions=ex)
+        muni = municipal_counts(counts, {}, res)
+        c1 = temryuk_dynamics(only, confidence=confidence, exclusions=ex)
+        c1 = c1[c1["indicator_id"].str.startswith("c1_2")]
+        parts = [
+            _with_values(counts, confidence).assign(level="school"),
+            _with_values(muni, confidence).assign(level="municipality", school_id=""),
+            c1.assign(school_id=c1["school_id"].astype(object).fillna("")),
+        ]
+        keep = ["indicator_id", "level", "school_id", "year", "value", "n"]
+        f = pd.concat([p[keep].astype({"school_id": str}) for p in parts if len(p)])
+        frames.append(
+            f.set_index(["indicator_id", "level", "school_id", "year"]).add_suffix(f"_{when}")
+        )
+    out = frames[0].join(frames[1], how="left")
+    out["n_after"] = out["n_after"].fillna(0)
+    out = out[out["n_before"] != out["n_after"]].reset_index()
+    if out.empty:
+        return pd.DataFrame(columns=EXCLUSION_EFFECT_COLUMNS)
+    per = exclusions[exclusions["procedure"] == "ВПР"].astype({"school_id": str})
+    by_school = per.groupby(["school_id", "year"]).size()
+    by_year = per.groupby("year").size()
+    out["excluded_units"] = [
+        int(by_year.get(r.year, 0))
+        if r.level == "municipality"
+        else int(by_school.get((r.school_id, r.year), 0))
+        for r in out.itertuples(index=False)
+    ]
+    out["school_id"] = out["school_id"].replace("", pd.NA).astype("string")
+    out["year"] = out["year"].astype("int64")
+    for c in ("n_before", "n_after"):
+        out[c] = out[c].astype("int64")
+        out.loc[out[c] < min_n, c.replace("n_", "value_")] = np.nan
+    order = {i: k for k, i in enumerate([*catalog["indicator_id"], *C1_LABELS])}
+    out = out.assign(_o=out["indicator_id"].map(order), _l=(out["level"] == "school").astype(int))
+    out = out.sort_values(["_o", "_l", "school_id", "year"], na_position="first")
+    return out[EXCLUSION_EFFECT_COLUMNS].reset_index(drop=True)
 
 
 # ------------------------------------------------------------------ A41, A42 (the cycle stage)

@@ -54,8 +54,7 @@ Unit: school × year × procedure (ВПР) × grade × subject. Stage order (no 
      Flag: the interval lies above 0 **and** the excess ``observed − expected`` is at
      least ``objectivity.min_excess`` (10 points). A calibrated two-sided 95 % interval
      flags at most 2.5 % of honest units; ``python -m shnor_lib.devtools.bench_objectivity``
-     measures the false-positive rate and the power by lift × size on 20 municipalities
-     (about 2 % and 92 % for gross inflation, lift ≥ 25 points and n ≥ 20).
+     measures false exclusions and the power by scenario × lift × size (docs/validation.md).
 
    The mean mark (check ``mean_mark``) is tested in the same way on the mark scale
    (``v = s²/n`` with the pooled within-unit variance of marks); it is a reported sign:
@@ -80,8 +79,26 @@ Unit: school × year × procedure (ВПР) × grade × subject. Stage order (no 
    Flag: target «не достигнут» (the interval lies below the target).
 4. Federal list (check ``federal_list``): units on the Rosobrnadzor list.
 
-Exclusion rule (``objectivity.exclusion_rule``, default ``[excess, federal_list]``): an
-excluded unit is dropped from every ИОР component and therefore from the ИСБ fit.
+5. School × procedure × year (check ``school_share_4_5``, table ``objectivity_schools``;
+   :func:`school_tests`). Lenient marking is usually a school's decision for the whole ВПР of
+   a year, and a lift spread over many small classes hides in each class's noise. All tested
+   units of the school-year are pooled (precision-weighted mean of their leave-one-out
+   residuals); the variance of the pooled residual is ``τ²_s + κ_s/Σw``, estimated over all
+   school-years by the median rule above, because honest schools differ from their expected
+   value in all their classes at once. Flag at ``objectivity.school_confidence`` and
+   ``min_excess``; at least ``objectivity.school_min_units`` tested units.
+
+The unit test's interval uses ``objectivity.unit_confidence`` (0.99), not the report's
+``confidence``: a unit is excluded on it alone, among dozens per school; on the simulated
+municipalities of bench_objectivity (honest schools of persistently different quality, drift,
+small classes) 0.95 excluded about 3 % of honest units, 0.99 about 1 %.
+
+Exclusion rule (``objectivity.exclusion_rule``, default ``[excess, school, federal_list]``):
+a unit is excluded when it is flagged itself, when its school × year is flagged (then every
+ВПР unit of the school in that year, small classes included) or when it is on the federal
+list. An excluded unit is dropped from every ИОР component, the ИСБ fit and the result
+indicators (A11–A15, C1-2: methods/indicators.py); the journal agreement stays on all data.
+Every count of exclusions comes from :func:`exclusion_counts` over :func:`exclusion_window`.
 """
 
 from __future__ import annotations
@@ -118,6 +135,7 @@ COLUMNS = [
     "reason",
 ]
 EXTRA_COLUMNS = [
+    "school_flagged",
     "observed",
     "observed_ci_low",
     "observed_ci_high",
@@ -136,10 +154,33 @@ CHECK_LABELS = {
     "journal_confirmed": "Подтверждение отметок в журнале",
     "journal_raised": "Повышение отметки по сравнению с журналом",
     "federal_list": "Перечень Рособрнадзора",
+    "school_share_4_5": "Превышение доли «4»–«5» во всей ВПР ОО за год",
 }
+SCHOOL_CHECK = "school_share_4_5"  # the pooled school × procedure × year test
+SCHOOL_KEYS = ["school_id", "year", "procedure"]
+SCHOOL_COLUMNS = [
+    "school_id",
+    "year",
+    "procedure",
+    "units",
+    "units_tested",
+    "units_flagged",
+    "n",
+    "observed",
+    "expected",
+    "statistic",
+    "ci_low",
+    "ci_high",
+    "z",
+    "flagged",
+    "excluded",
+    "excluded_units",
+    "reason",
+]
 # exclusion_rule values → the check whose flag excludes the unit
 RULES = {
     "excess": "share_4_5",
+    "school": SCHOOL_CHECK,
     "mean_mark": "mean_mark",
     "heaping": "heaping_3",
     "journal": "journal_confirmed",
@@ -147,6 +188,7 @@ RULES = {
 }
 RULE_LABELS = {
     "excess": "превышение доли «4»–«5» над ожидаемой по данным ГИА и контексту",
+    "school": "превышение доли «4»–«5» во всей ВПР ОО за год (проверка на уровне ОО)",
     "mean_mark": "превышение средней отметки над ожидаемой",
     "heaping": "скопление баллов на пороге «3»",
     "journal": "низкая доля подтверждения отметок в журнале",
@@ -181,6 +223,7 @@ class ObjectivityResult:
 
     table: pd.DataFrame  # objectivity.csv: one row per unit × check
     exclusions: pd.DataFrame  # school_id, year, procedure, grade, subject, reason
+    schools: pd.DataFrame  # objectivity_schools.csv: the pooled test per school × procedure × year
     journal: pd.DataFrame  # per indicator × school (or municipality) × year
     heaping: pd.DataFrame  # the heaping_3 rows of `table` (per unit and per school × year)
     models: pd.DataFrame  # per check × model: τ², κ, units, groups
@@ -191,6 +234,7 @@ class ObjectivityResult:
         return {
             "objectivity": self.table,
             "objectivity_exclusions": self.exclusions,
+            "objectivity_schools": self.schools,
             "objectivity_journal": self.journal,
             "objectivity_models": self.models,
             "objectivity_funnel": self.funnel,
@@ -803,6 +847,120 @@ def excess_tests(
     return frames[0], frames[1], info
 
 
+def school_tests(
+    share: pd.DataFrame,
+    units: pd.DataFrame,
+    *,
+    procedure: str,
+    confidence: float,
+    min_excess: float,
+    min_units: int,
+) -> tuple[pd.DataFrame, dict]:
+    """The pooled test of a school × procedure × year: all its tested units together.
+
+    Lenient marking is usually decided for a whole procedure, so the evidence of all units is
+    pooled. Per unit the residual ``r = y − ŷ`` (variance-stabilized share minus its
+    leave-one-out expected value from the unit test) gets the weight ``w = 1/V`` of the unit
+    test; the school's pooled excess is ``r̄ = Σwr/Σw``. Honest schools differ in ways the
+    predictors miss (a strong primary school, a good year), and that difference is shared by
+    all units of the school, so ``r̄`` does not shrink like ``1/Σw``: its variance is
+    ``τ²_s + κ_s/Σw``, with τ²_s and κ_s estimated from all school-years by the median rule of
+    :func:`_estimate_variance` (robust to the inflating minority). Flag: ``r̄`` above
+    ``z·√(τ²_s + κ_s/Σw)`` at ``confidence`` (one-sided, z of the two-sided level) and the
+    pooled excess at least ``min_excess`` points; at least ``min_units`` tested units.
+    Shares are reported on the percent scale: expected ``sin²(η̄)`` with η̄ the weighted mean of
+    the expected values, observed ``sin²(η̄ + r̄)``; the interval of the excess is
+    ``observed − sin²(η̄ ± z·sd)``. Returns the table (:data:`SCHOOL_COLUMNS`, without the
+    exclusion columns) and the variance parameters.
+    """
+    cols = [c for c in SCHOOL_COLUMNS if c not in ("excluded", "excluded_units")]
+    all_units = units.groupby(["school_id", "year"]).size().rename("units")
+    t = share[(share["model"] != "") & share["eta"].notna() & share["var"].notna()]
+    info = {"tau2": np.nan, "kappa": np.nan, "residuals": 0}
+    if t.empty:
+        return pd.DataFrame(columns=cols), info
+    k = t["observed"].to_numpy(float) * t["n"].to_numpy(float) / 100
+    n = t["n"].to_numpy(float)
+    y = _asin((k + 3 / 8) / (n + 3 / 4))
+    w = 1.0 / t["var"].to_numpy(float)
+    frame = pd.DataFrame(
+        {
+            "school_id": t["school_id"].to_numpy(),
+            "year": t["year"].to_numpy(),
+            "w": w,
+            "wr": w * (y - t["eta"].to_numpy(float)),
+            "we": w * t["eta"].to_numpy(float),
+            "n": n,
+            "flag": t["flagged"].fillna(False).astype(bool).to_numpy(),
+        }
+    )
+    g = frame.groupby(["school_id", "year"], sort=True).agg(
+        W=("w", "sum"),
+        WR=("wr", "sum"),
+        WE=("we", "sum"),
+        n=("n", "sum"),
+        units_tested=("w", "size"),
+        units_flagged=("flag", "sum"),
+    )
+    g["rbar"] = g["WR"] / g["W"]
+    g["eta"] = g["WE"] / g["W"]
+    pooled = g["units_tested"] >= max(int(min_units), 1)
+    d, v = g.loc[pooled, "rbar"].to_numpy(), 1.0 / g.loc[pooled, "W"].to_numpy()
+    tau2, kappa = _estimate_variance(d, v, np.zeros_like(d)) if d.size else (np.nan, 1.0)
+    tau2 = 0.0 if not np.isfinite(tau2) else tau2
+    info = {"tau2": float(tau2), "kappa": float(kappa), "residuals": int(d.size)}
+    z = _z(confidence)
+    sd = np.sqrt(tau2 + kappa / g["W"])
+    obs = _sin2(g["eta"] + g["rbar"])
+    out = pd.DataFrame(
+        {
+            "units_tested": g["units_tested"].astype("int64"),
+            "units_flagged": g["units_flagged"].astype("int64"),
+            "n": g["n"].round().astype("int64"),
+            "observed": obs,
+            "expected": _sin2(g["eta"]),
+            "statistic": obs - _sin2(g["eta"]),
+            "ci_low": obs - _sin2(g["eta"] + z * sd),
+            "ci_high": obs - _sin2(g["eta"] - z * sd),
+            "z": g["rbar"] / sd,
+        }
+    )
+    out["flagged"] = pd.array((out["z"] > z) & (out["statistic"] >= min_excess), dtype="boolean")
+    out.loc[~pooled, ["observed", "expected", "statistic", "ci_low", "ci_high", "z"]] = np.nan
+    out.loc[~pooled, "flagged"] = pd.NA
+    out = out.join(all_units, how="outer").reset_index()
+    out["units"] = out["units"].fillna(0).astype("int64")
+    for c in ("units_tested", "units_flagged", "n"):
+        out[c] = out[c].fillna(0).astype("int64")
+    out["flagged"] = pd.array(out["flagged"], dtype="boolean")
+    out["procedure"] = procedure
+    out["reason"] = _school_reason(out, min_units, min_excess)
+    out["school_id"] = out["school_id"].astype(str)
+    out["year"] = out["year"].astype("int64")
+    return out[cols].sort_values(["year", "school_id"]).reset_index(drop=True), info
+
+
+def _school_reason(frame: pd.DataFrame, min_units: int, min_excess: float) -> pd.Series:
+    out = []
+    for r in frame.itertuples(index=False):
+        if r.units_tested < max(min_units, 1):
+            out.append(f"{NOT_ASSESSED}: проверено единиц {int(r.units_tested)} < {int(min_units)}")
+        elif bool(r.flagged):
+            out.append(
+                f"превышение по всей ВПР ОО за год {_fmt(r.statistic)} п.п. "
+                f"({int(r.units_tested)} единиц, {int(r.n)} участников), интервал "
+                f"[{_fmt(r.ci_low)}; {_fmt(r.ci_high)}] выше 0, не менее {_fmt(min_excess)} п.п."
+            )
+        elif r.ci_low > 0:
+            out.append(
+                f"превышение {_fmt(r.statistic)} п.п. значимо, но меньше порога "
+                f"{_fmt(min_excess)} п.п."
+            )
+        else:
+            out.append("не выявлено: интервал превышения включает 0 или ниже 0")
+    return pd.Series(out, index=frame.index, dtype=object)
+
+
 def _excess_reason(frame: pd.DataFrame, min_n: int, unit: str, fmt) -> pd.Series:
     out = []
     for r in frame.itertuples(index=False):
@@ -1254,6 +1412,7 @@ def _empty_result(params) -> ObjectivityResult:
     return ObjectivityResult(
         table=table,
         exclusions=ex,
+        schools=pd.DataFrame(columns=SCHOOL_COLUMNS),
         journal=pd.DataFrame(),
         heaping=pd.DataFrame(),
         models=pd.DataFrame(),
@@ -1379,6 +1538,7 @@ def stage(
     proc, rules = _validate(params)
     obj = params.objectivity
     conf = float(params.confidence)
+    unit_conf = float(obj.unit_confidence)  # the unit test's interval (it alone excludes a unit)
     min_n = int(params.min_group_size)
     vpr = data.get("vpr")
     counted = count_units(data.get("vpr_stats"))  # ФИС ОКО statistics instead of pupil rows
@@ -1402,7 +1562,7 @@ def stage(
         ctx_names,
         min_n=min_n,
         min_schools=int(obj.min_schools),
-        confidence=conf,
+        confidence=unit_conf,
         min_excess=float(obj.min_excess),
         min_excess_mark=float(obj.min_excess_mark),
     )
@@ -1414,6 +1574,15 @@ def stage(
             frame["flagged"].to_numpy(dtype=bool, na_value=False), dtype="boolean"
         )
         frame.loc[small | (frame["model"] == ""), "flagged"] = pd.NA
+    schools, school_info = school_tests(
+        share,
+        units,
+        procedure=proc,
+        confidence=float(obj.school_confidence),
+        min_excess=float(obj.min_excess),
+        min_units=int(obj.school_min_units),
+    )
+    info["share_4_5"] = dict(info["share_4_5"])
     share["reason"] = _excess_reason(share, min_n, "п.п.", _fmt)
     mean["reason"] = _excess_reason(mean, min_n, "балла", _fmt2)
     share["adjusted"] = np.nan
@@ -1460,6 +1629,12 @@ def stage(
     ex_parts = []
     for rule in rules:
         check = RULES[rule]
+        if check == SCHOOL_CHECK:
+            hit = schools[schools["flagged"].fillna(False).astype(bool)][["school_id", "year"]]
+            hit = units[KEYS].merge(hit, on=["school_id", "year"], how="inner")
+            if not hit.empty:
+                ex_parts.append(hit.assign(rule=RULE_LABELS[rule]))
+            continue
         flagged = table["flagged"].astype("boolean").fillna(False).astype(bool)
         hit = table[(table["check"] == check) & flagged]
         if check == "heaping_3":
@@ -1482,7 +1657,7 @@ def stage(
         ex.insert(2, "procedure", proc)
     else:
         ex = pd.DataFrame(columns=[*results_index.EXCLUSION_KEYS, "reason"])
-    ex = ex[[*results_index.EXCLUSION_KEYS, "reason"]].reset_index(drop=True)
+    ex = _expand_to_units(ex[[*results_index.EXCLUSION_KEYS, "reason"]], units)
     if not ex.empty:
         table = _mark_excluded(table, ex)
 
@@ -1505,8 +1680,11 @@ def stage(
     table = table.sort_values(["year", "school_id", "_g", "subject", "_o"], na_position="first")
     table = table[COLUMNS + EXTRA_COLUMNS].reset_index(drop=True)
 
+    schools = _school_exclusions(schools, ex, rules)
+    table["school_flagged"] = _school_flag_of(table, schools)
     models = _models_table(info, share, mean)
-    funnel = funnel_limits(share, info["share_4_5"], conf)
+    models = pd.concat([models, _school_model_row(school_info, schools)], ignore_index=True)
+    funnel = funnel_limits(share, info["share_4_5"], unit_conf)
     heaping = table[table["check"] == "heaping_3"].reset_index(drop=True)
     journal = journal_table(
         None, catalog, targets=obj.targets, confidence=conf, min_n=min_n, units=j_units
@@ -1514,6 +1692,7 @@ def stage(
     return ObjectivityResult(
         table=table,
         exclusions=ex,
+        schools=schools,
         journal=journal,
         heaping=heaping,
         models=models,
@@ -1526,7 +1705,162 @@ def stage(
             "confidence": conf,
             "min_group_size": min_n,
             "min_schools": int(obj.min_schools),
+            "school_confidence": float(obj.school_confidence),
+            "school_min_units": int(obj.school_min_units),
         },
+    )
+
+
+def _expand_to_units(ex: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """Exclusion rows with an empty grade or subject (a federal-list entry for a whole school
+    or subject) become one row per unit of the data they cover, so that every row of
+    ``objectivity_exclusions`` is one unit and counting rows counts units; an entry that
+    matches no unit stays as it is. Reasons of the same unit are joined."""
+    if ex.empty:
+        return ex.reset_index(drop=True)
+    whole = ex["grade"].isna() | ex["subject"].isna()
+    if not whole.any():
+        return ex.reset_index(drop=True)
+    u = units[KEYS].astype({"school_id": str})
+    parts, rest = [ex[~whole]], []
+    for r in ex[whole].itertuples(index=False):
+        sel = u[(u["school_id"] == str(r.school_id)) & (u["year"] == int(r.year))]
+        if not pd.isna(r.grade):
+            sel = sel[sel["grade"] == int(r.grade)]
+        if not pd.isna(r.subject):
+            sel = sel[sel["subject"] == r.subject]
+        if sel.empty:
+            rest.append(r._asdict())
+        else:
+            parts.append(sel.assign(procedure=r.procedure, reason=r.reason))
+    out = pd.concat([*parts, pd.DataFrame(rest, columns=ex.columns)], ignore_index=True)
+    out["grade"] = pd.array(pd.to_numeric(out["grade"], errors="coerce"), dtype="Int64")
+    out["subject"] = out["subject"].astype(object).where(out["subject"].notna(), None)
+    out = (
+        out.groupby(results_index.EXCLUSION_KEYS, dropna=False, sort=True)["reason"]
+        .agg(lambda s: "; ".join(dict.fromkeys("; ".join(s).split("; "))))
+        .reset_index()
+    )
+    return out[[*results_index.EXCLUSION_KEYS, "reason"]]
+
+
+def _school_exclusions(schools: pd.DataFrame, ex: pd.DataFrame, rules: list[str]) -> pd.DataFrame:
+    """excluded / excluded_units of each school-year: the units the rule excludes there (by
+    any check), and whether the school-level test itself excluded the whole school-year."""
+    out = schools.copy()
+    per = ex.groupby(["school_id", "year"]).size() if not ex.empty else pd.Series(dtype="int64")
+    idx = pd.MultiIndex.from_frame(out[["school_id", "year"]])
+    out["excluded_units"] = pd.Series(per.reindex(idx).to_numpy(), index=out.index)
+    out["excluded_units"] = out["excluded_units"].fillna(0).astype("int64")
+    by_school = "school" in rules
+    out["excluded"] = out["flagged"].fillna(False).astype(bool) & by_school
+    return out[SCHOOL_COLUMNS].reset_index(drop=True)
+
+
+def _school_flag_of(table: pd.DataFrame, schools: pd.DataFrame) -> pd.Series:
+    """Per row of the unit table: whether its school × procedure × year is flagged."""
+    flag = schools.set_index(["school_id", "year"])["flagged"]
+    idx = pd.MultiIndex.from_arrays([table["school_id"].astype(str), table["year"]])
+    return pd.Series(pd.array(flag.reindex(idx).to_numpy(), dtype="boolean"), index=table.index)
+
+
+def _school_model_row(info: dict, schools: pd.DataFrame) -> pd.DataFrame:
+    tested = schools[schools["statistic"].notna()]
+    return pd.DataFrame(
+        [
+            {
+                "check": SCHOOL_CHECK,
+                "model": "S",
+                "basis": "объединение единиц ОО за год",
+                "units": int(tested["units_tested"].sum()),
+                "groups": int(len(tested)),
+                "tau2": info["tau2"],
+                "tau": float(np.sqrt(info["tau2"])) if np.isfinite(info["tau2"]) else np.nan,
+                "kappa": info["kappa"],
+                "residuals": info["residuals"],
+                "scale": "арксинус √доли",
+                "flagged": int(schools["flagged"].fillna(False).astype(bool).sum()),
+            }
+        ]
+    )
+
+
+# ============================================================================ exclusion counts
+
+
+@dataclass(frozen=True)
+class ExclusionCounts:
+    """The one definition of «how many results were excluded» that every section, the
+    recommendations and the справка quote (:func:`exclusion_counts`)."""
+
+    years: tuple[int, ...]  # the analysis window, oldest first
+    units: int  # excluded ВПР units (school × year × grade × subject), each counted once
+    schools: int  # schools with at least one excluded unit
+    school_years: int  # school × year with at least one excluded unit
+    school_years_flagged: int  # school × year excluded as a whole by the school-level test
+    units_total: int | None  # ВПР units in the window (None: the unit table was not given)
+
+    @property
+    def share(self) -> float | None:
+        """Excluded units as a percentage of all ВПР units of the window."""
+        return 100.0 * self.units / self.units_total if self.units_total else None
+
+    def window_text(self) -> str:
+        """«2022–2024 гг.» (or «2024 г.»): the period the counts cover, for the texts."""
+        if not self.years:
+            return ""
+        if len(self.years) == 1:
+            return f"{self.years[0]} г."
+        return f"{self.years[0]}–{self.years[-1]} гг."
+
+
+def exclusion_window(params) -> list[int]:
+    """The years over which exclusions are counted: the analysis window ``params.years``
+    (``window`` years ending at the reporting year), as ИОР and the leaders use them."""
+    return list(params.years)
+
+
+def exclusions_in_window(exclusions: pd.DataFrame | None, years) -> pd.DataFrame:
+    """The exclusion rows (``objectivity_exclusions``) of the window's years, one per unit."""
+    cols = [*results_index.EXCLUSION_KEYS, "reason"]
+    if exclusions is None or exclusions.empty:
+        return pd.DataFrame(columns=cols)
+    ex = exclusions[pd.to_numeric(exclusions["year"], errors="coerce").isin(list(years))]
+    ex = ex.assign(school_id=ex["school_id"].astype(str))
+    return ex.drop_duplicates(results_index.EXCLUSION_KEYS).reset_index(drop=True)
+
+
+def exclusion_counts(
+    exclusions: pd.DataFrame | None,
+    years,
+    *,
+    table: pd.DataFrame | None = None,
+    schools: pd.DataFrame | None = None,
+) -> ExclusionCounts:
+    """Counts of excluded ВПР results over ``years`` (use :func:`exclusion_window`).
+
+    ``exclusions``: the ``objectivity_exclusions`` table; ``table`` (``objectivity``, optional):
+    gives the number of ВПР units of the window (the denominator of the share); ``schools``
+    (``objectivity_schools``, optional): the school-years excluded as a whole. Every report
+    section, the recommendations and the справка take their numbers from here, so they
+    agree: one window (the analysis window, not every year in the data) and one unit."""
+    years = tuple(int(y) for y in years)
+    ex = exclusions_in_window(exclusions, years)
+    total = None
+    if table is not None and not table.empty:
+        t = table[(table["check"] == "share_4_5") & table["year"].isin(years)]
+        total = int(len(t.drop_duplicates(KEYS)))
+    flagged = 0
+    if schools is not None and not schools.empty and "excluded" in schools:
+        s = schools[schools["year"].isin(years)]
+        flagged = int(s["excluded"].astype("boolean").fillna(False).astype(bool).sum())
+    return ExclusionCounts(
+        years=years,
+        units=int(len(ex)),
+        schools=int(ex["school_id"].nunique()),
+        school_years=int(len(ex.drop_duplicates(["school_id", "year"]))),
+        school_years_flagged=flagged,
+        units_total=total,
     )
 
 
@@ -1557,6 +1891,17 @@ def _mark_excluded(table: pd.DataFrame, ex: pd.DataFrame) -> pd.DataFrame:
         m = tk.dropna(subset=cols).merge(sel[[*cols, "reason"]], on=cols, how="inner")
         hit[m["_i"].to_numpy()] = True
         why[m["_i"].to_numpy()] = m["reason"].to_numpy()
+    # a row of the whole school-year (grade and subject empty: pooled heaping, a federal entry
+    # without grade) is excluded when every unit of that school-year is
+    whole = tk["grade"].isna().to_numpy() & table["subject"].isna().to_numpy()
+    if whole.any():
+        unit_rows = ~tk["grade"].isna().to_numpy()
+        sy = table["school_id"].astype(str) + "|" + table["year"].astype(str)
+        all_out = pd.Series(hit[unit_rows]).groupby(sy[unit_rows].to_numpy()).all()
+        done = sy[whole].map(all_out).fillna(False).astype(bool).to_numpy()
+        idx = np.flatnonzero(whole)[done & ~hit[whole]]
+        hit[idx] = True
+        why[idx] = "все единицы ОО за год исключены"
     table["excluded"] = hit
     table["reason"] = np.where(
         hit, table["reason"].astype(str) + "; результаты исключены: " + why, table["reason"]

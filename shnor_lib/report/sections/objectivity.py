@@ -17,15 +17,18 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from shnor_lib.fmt import fmt_number, fmt_percent
+from shnor_lib.methods import objectivity as m_objectivity
 from shnor_lib.report.display import SMALL_N, axis_format  # noqa: E402
 from shnor_lib.report.wording import ci_label, number, percent_adjective, percent_level, years  # noqa: E402
 from shnor_lib.tables import (  # noqa: E402
+    INDICATORS_EXCLUSIONS,  # noqa: E402
     OBJECTIVITY,
     OBJECTIVITY_EFFECT,
     OBJECTIVITY_EXCLUSIONS,
     OBJECTIVITY_FUNNEL,
     OBJECTIVITY_JOURNAL,
     OBJECTIVITY_MODELS,
+    OBJECTIVITY_SCHOOLS,
     SCHOOLS,
 )
 
@@ -83,39 +86,51 @@ def _share_ci(value, lo, hi) -> str:
 # ----------------------------------------------------------------------------- summary
 
 
+def _counts(res, years_: list[int]) -> m_objectivity.ExclusionCounts:
+    """The one definition of the exclusion counts (methods.objectivity.exclusion_counts)."""
+    return m_objectivity.exclusion_counts(
+        _t(res, OBJECTIVITY_EXCLUSIONS),
+        years_,
+        table=_t(res, OBJECTIVITY),
+        schools=_t(res, OBJECTIVITY_SCHOOLS),
+    )
+
+
 def key_numbers(res, year: int | None = None) -> dict[str, object]:
-    """Key figures of the reporting year."""
+    """Key figures of the reporting year, and the exclusions of the analysis window."""
     year = _year(res, year)
     share = _checks(res, "share_4_5")
     if share.empty:
         return {"Единиц ВПР (класс × предмет)": 0}
     cur = share[share["year"] == year]
-    ex = _t(res, OBJECTIVITY_EXCLUSIONS)
-    ex_cur = ex[ex["year"] == year] if not ex.empty else ex
     fed = _checks(res, "federal_list")
     fed_cur = fed[fed["year"] == year] if not fed.empty else fed
+    now = _counts(res, [year])
+    window = _counts(res, m_objectivity.exclusion_window(res.params))
     return {
         "Единиц ВПР (ОО × класс × предмет)": int(len(cur)),
         f"Проверено (не менее {int(res.params.min_group_size)} участников)": int(
             cur["statistic"].notna().sum()
         ),
-        "Выявлено завышение": int(_flag(cur["flagged"]).sum()),
+        "Выявлено завышение в классе": int(_flag(cur["flagged"]).sum()),
+        "ОО, где завышение выявлено по всей ВПР года": now.school_years_flagged,
         "В перечне Рособрнадзора": int(len(fed_cur)),
-        "Исключено единиц": int(len(ex_cur)),
-        "ОО с исключениями": int(ex_cur["school_id"].nunique()) if not ex_cur.empty else 0,
+        "Исключено единиц": now.units,
+        "ОО с исключениями": now.schools,
+        f"Исключено единиц за {window.window_text()}": window.units,
     }
 
 
 def summary_by_year(res) -> pd.DataFrame:
-    """Per year: units, tested, flagged by the test, federal list, excluded, schools."""
+    """Per year: units, tested, flagged by the unit and the school test, federal list,
+    excluded units and schools (counts of :func:`_counts`)."""
     share = _checks(res, "share_4_5")
     if share.empty:
         return pd.DataFrame()
     fed = _checks(res, "federal_list")
-    ex = _t(res, OBJECTIVITY_EXCLUSIONS)
     rows = []
     for year, g in share.groupby("year"):
-        exy = ex[ex["year"] == year] if not ex.empty else ex
+        c = _counts(res, [int(year)])
         rows.append(
             {
                 "Год": int(year),
@@ -124,7 +139,8 @@ def summary_by_year(res) -> pd.DataFrame:
                 "Не проверено: мало участников": int(
                     g["reason"].astype(str).str.startswith("недостаточно").sum()
                 ),
-                "Выявлено завышение": int(_flag(g["flagged"]).sum()),
+                "Выявлено завышение в классе": int(_flag(g["flagged"]).sum()),
+                "ОО с завышением по всей ВПР года": c.school_years_flagged,
                 "Ожидаемое — только по контексту (нет ГИА)": int(
                     g["basis"].astype(str).str.startswith("только контекст").sum()
                 ),
@@ -132,14 +148,82 @@ def summary_by_year(res) -> pd.DataFrame:
                     g["basis"].astype(str).str.startswith("среднее").sum()
                 ),
                 "В перечне Рособрнадзора": int((fed["year"] == year).sum()) if not fed.empty else 0,
-                "Исключено единиц": int(len(exy)),
-                "ОО с исключениями": int(exy["school_id"].nunique()) if not exy.empty else 0,
+                "Исключено единиц": c.units,
+                "ОО с исключениями": c.schools,
             }
         )
     return pd.DataFrame(rows)
 
 
-# ----------------------------------------------------------------------------- figures
+def school_tests(res, year: int | None = None) -> pd.DataFrame:
+    """The school × procedure × year test of the reporting year: every school whose pooled
+    excess is flagged or whose classes were flagged, with the pooled excess and interval."""
+    year = _year(res, year)
+    s = _t(res, OBJECTIVITY_SCHOOLS)
+    ci = ci_label(res.params.objectivity.school_confidence)
+    cols = [
+        "ОО",
+        "Проверено единиц",
+        "Из них с завышением в классе",
+        "Участников",
+        "Доля «4»–«5» (все классы)",
+        "Ожидаемая доля",
+        f"Превышение [{ci}]",
+        "Вывод",
+    ]
+    if s.empty:
+        return pd.DataFrame(columns=cols)
+    s = s[(s["year"] == year) & (_flag(s["flagged"]) | (s["units_flagged"] > 0))]
+    names = _names(res)
+    verdict = np.where(
+        _flag(s["flagged"]),
+        np.where(
+            s["excluded"].astype(bool),
+            "завышение по всей ВПР: исключены все единицы ОО за год",
+            "завышение по всей ВПР (правило исключения его не использует)",
+        ),
+        "по ОО в целом не выявлено: исключаются только отмеченные классы",
+    )
+    out = pd.DataFrame(
+        {
+            "ОО": s["school_id"].astype(str).map(lambda x: names.get(x, x)),
+            "Проверено единиц": s["units_tested"].astype(int),
+            "Из них с завышением в классе": s["units_flagged"].astype(int),
+            "Участников": s["n"].astype(int),
+            "Доля «4»–«5» (все классы)": s["observed"].map(fmt_percent),
+            "Ожидаемая доля": s["expected"].map(fmt_percent),
+            f"Превышение [{ci}]": [
+                _interval(v, lo, hi)
+                for v, lo, hi in zip(s["statistic"], s["ci_low"], s["ci_high"], strict=True)
+            ],
+            "Вывод": verdict,
+        }
+    )
+    return out.sort_values(["Вывод", "ОО"]).reset_index(drop=True)
+
+
+def indicator_effect(res) -> pd.DataFrame:
+    """Municipal result indicators (A11–A15, C1-2) before and after the exclusions."""
+    e = _t(res, INDICATORS_EXCLUSIONS)
+    cols = ["Показатель", "Год", "Участников до", "после", "Значение до", "после "]
+    if e.empty:
+        return pd.DataFrame(columns=cols)
+    e = e[e["level"] == "municipality"]
+    from shnor_lib.report.sections.common import indicator_names
+
+    names = indicator_names()
+    mean = e["indicator_id"].astype(str).str.startswith("c1_")
+    fmt = [(lambda v: fmt_number(v, 2)) if m else fmt_percent for m in mean]
+    return pd.DataFrame(
+        {
+            "Показатель": e["indicator_id"].map(lambda i: names.get(i, i)),
+            "Год": e["year"].astype(int),
+            "Участников до": e["n_before"].astype(int),
+            "после": e["n_after"].astype(int),
+            "Значение до": [f(v) for f, v in zip(fmt, e["value_before"], strict=True)],
+            "после ": [f(v) for f, v in zip(fmt, e["value_after"], strict=True)],
+        }
+    ).reset_index(drop=True)
 
 
 def funnel_plot(res, year: int | None = None):
@@ -190,7 +274,7 @@ def funnel_plot(res, year: int | None = None):
         color=COLORS["line"],
         lw=1,
         ls="--",
-        label=f"Контрольные границы ({percent_level(res.params.confidence)} %)",
+        label=f"Контрольные границы ({percent_level(res.params.objectivity.unit_confidence)} %)",
     )
     ax.plot(lim["n"], lim["lcl"], color=COLORS["line"], lw=1, ls="--")
     ok = ~flagged
@@ -284,7 +368,7 @@ def exclusions_list(res, year: int | None = None, *, all_years: bool = False) ->
         "n",
         "Доля «4»–«5»",
         "Ожидаемая доля",
-        f"Превышение [{ci_label(res.params.confidence)}]",
+        f"Превышение [{ci_label(res.params.objectivity.unit_confidence)}]",
         "Основа ожидаемого",
         "Основание исключения",
     ]
@@ -316,7 +400,7 @@ def exclusions_list(res, year: int | None = None, *, all_years: bool = False) ->
                 for v, n in zip(m.get("observed"), m.get("n"), strict=True)
             ],
             "Ожидаемая доля": m.get("expected").map(fmt_percent),
-            f"Превышение [{ci_label(res.params.confidence)}]": [
+            f"Превышение [{ci_label(res.params.objectivity.unit_confidence)}]": [
                 _interval(v, lo, hi)
                 for v, lo, hi in zip(
                     m.get("statistic"), m.get("ci_low"), m.get("ci_high"), strict=True
@@ -572,13 +656,17 @@ def models_table(res) -> pd.DataFrame:
     m = _t(res, OBJECTIVITY_MODELS)
     if m.empty:
         return m
-    checks = {"share_4_5": "Доля «4»–«5»", "mean_mark": "Средняя отметка"}
+    checks = {
+        "share_4_5": "Доля «4»–«5»",
+        "mean_mark": "Средняя отметка",
+        "school_share_4_5": "Доля «4»–«5» по всей ВПР ОО за год",
+    }
     return pd.DataFrame(
         {
             "Проверка": m["check"].map(checks),
             "Ожидаемое значение": m["basis"],
             "Единиц": m["units"].astype(int),
-            "Групп (год × класс × предмет)": m["groups"].astype(int),
+            "Групп (год × класс × предмет; для ОО — ОО × год)": m["groups"].astype(int),
             "τ (разброс между ОО, не объяснённый моделью)": m["tau"].map(
                 lambda x: fmt_number(x, 3)
             ),
@@ -601,12 +689,18 @@ def intro_text(res) -> str:
         "отметок «4» и «5» сравнивается с долей, которую можно ожидать у этой школы по её "
         f"результатам ОГЭ и ЕГЭ за {years(res.params.window)} и по социальному составу обучающихся (устойчивая "
         "регрессия по всем школам муниципалитета того же года, класса и предмета). Результаты "
-        f"признаются необъективными, если весь {percent_adjective(res.params.confidence, 'ный')} доверительный интервал превышения "
+        f"признаются необъективными, если весь {percent_adjective(res.params.objectivity.unit_confidence, 'ный')} доверительный интервал превышения "
         f"лежит выше нуля и превышение не меньше {fmt_number(obj.min_excess, 0)} процентных "
         "пунктов. Интервал учитывает случайные колебания (чем меньше участников, тем он шире), "
         "погрешность ожидаемого значения и обычные различия между школами, которые модель не "
         "объясняет. Классы с числом участников меньше "
-        f"{int(res.params.min_group_size)} не проверяются («недостаточно участников»)."
+        f"{int(res.params.min_group_size)} не проверяются («недостаточно участников»). "
+        "Решение о мягкой проверке обычно принимает школа для всей ВПР года, поэтому вторая "
+        "проверка объединяет все классы и предметы ВПР школы за год: если всё превышение "
+        "школы вместе (с учётом того, что и честные школы стабильно отличаются от ожидаемого) "
+        f"выше нуля с уровнем доверия {percent_level(obj.school_confidence)} % и не меньше "
+        f"{fmt_number(obj.min_excess, 0)} п.п., исключаются все результаты ВПР школы за этот "
+        "год, включая малые классы."
     )
 
 
@@ -615,19 +709,25 @@ def plain_note(res) -> str:
     rules = list(res.params.objectivity.exclusion_rule)
     basis = []
     if "excess" in rules:
-        basis.append("выявленное завышение доли «4»–«5»")
+        basis.append("выявленное завышение доли «4»–«5» в классе")
+    if "school" in rules:
+        basis.append("завышение доли «4»–«5» по всей ВПР школы за год (исключаются все её классы)")
     if "federal_list" in rules:
         basis.append("включение в перечень Рособрнадзора")
-    extra = [r for r in rules if r not in ("excess", "federal_list")]
+    extra = [r for r in rules if r not in ("excess", "school", "federal_list")]
     if extra:
         basis.append("другие признаки, указанные в параметрах")
     return (
         "Исключение означает, что результаты ВПР этой школы в данном классе и предмете за этот "
-        "год не учитываются при расчёте индекса образовательных результатов (ИОР) и индекса "
-        "социального благополучия (ИСБ): школа не выглядит сильнее, чем показывают независимые "
-        "данные. Это статистический сигнал, а не доказательство нарушения: при уровне доверия "
-        f"{percent_level(res.params.confidence)} % около "
-        f"{number(50 * (1 - res.params.confidence))} % честно проверенных классов могут попасть в список случайно, поэтому "
+        "год не учитываются при расчёте индекса образовательных результатов (ИОР), индекса "
+        "социального благополучия (ИСБ) и показателей результатов (доли справившихся с ВПР по "
+        "всем предметам A11–A15, средние отметки ВПР C1-2): школа не выглядит сильнее, чем "
+        "показывают независимые данные. Показатели подтверждения отметок журналом (A26–A36) "
+        "считаются по всем данным: они сами проверяют объективность. Это статистический "
+        "сигнал, а не доказательство нарушения: при уровне доверия "
+        f"{percent_level(res.params.objectivity.unit_confidence)} % около "
+        f"{number(50 * (1 - res.params.objectivity.unit_confidence))} % честно проверенных "
+        "классов могут попасть в список случайно, поэтому "
         "исключение — повод для разговора со школой и перепроверки работ, а не для санкций. "
         f"ИОР школы рассчитывается по остальным компонентам. Школа, у которой за "
         f"{years(res.params.window)} "

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from shnor_lib.methods import indicators
+from shnor_lib.methods import indicators, objectivity
 from shnor_lib.pipeline import Results
 from shnor_lib.report.sections.common import _yesno, indicator_names
 from shnor_lib.report.sections.indicators import _confirmed
 from shnor_lib.report.wording import years
 from shnor_lib.tables import (
     INDICATORS,
-    OBJECTIVITY,
+    OBJECTIVITY_EXCLUSIONS,
     SCHOOLS,
 )
 
@@ -51,15 +51,10 @@ def key_numbers(res: Results) -> dict[str, object]:
         "ШНОР и ШССУ": int((flag("low_results") & flag("hard_context")).sum()),
         "Школы-лидеры": count("leader"),
     }
-    obj = res.tables.get(OBJECTIVITY)
-    if obj is not None and "excluded" in obj:
-        ex = obj[
-            obj["excluded"].astype("boolean").fillna(False).astype(bool)
-            & obj["year"].isin(res.params.years)
-        ]
-        out[f"Исключено единиц ВПР за {years(res.params.window)}"] = len(
-            ex.drop_duplicates(["school_id", "year", "procedure", "grade", "subject"])
-        )
+    ex_table = res.tables.get(OBJECTIVITY_EXCLUSIONS)
+    if ex_table is not None:
+        counts = objectivity.exclusion_counts(ex_table, objectivity.exclusion_window(res.params))
+        out[f"Исключено единиц ВПР за {years(res.params.window)}"] = counts.units
     return out
 
 
@@ -94,17 +89,16 @@ def summary(res: Results) -> pd.DataFrame:
         ),
         ("Резильентные в строгом смысле (ИСБ в 1-м и ИОР в 4-м квартиле)", col("resilient_strict")),
     ]
-    obj = res.tables.get(OBJECTIVITY)
-    if obj is not None and "excluded" in obj:
-        ex = obj[
-            obj["excluded"].astype("boolean").fillna(False).astype(bool)
-            & obj["year"].isin(res.params.years)
-        ]
-        units = ex.drop_duplicates(["school_id", "year", "procedure", "grade", "subject"])
+    ex_table = res.tables.get(OBJECTIVITY_EXCLUSIONS)
+    if ex_table is not None:
+        window = objectivity.exclusion_window(res.params)
+        counts = objectivity.exclusion_counts(ex_table, window)
+        ex = objectivity.exclusions_in_window(ex_table, window)
         groups.append(
             (
-                f"ОО с исключёнными результатами (необъективность), единиц: {len(units)}",
-                s["school_id"].isin(set(ex["school_id"])),
+                "ОО с исключёнными результатами (необъективность) за "
+                f"{counts.window_text()}, единиц: {counts.units}",
+                s["school_id"].astype(str).isin(set(ex["school_id"])),
             )
         )
     return pd.DataFrame(
