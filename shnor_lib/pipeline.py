@@ -35,6 +35,7 @@ from shnor_lib.methods import (
     min_scores,
     objectivity,
     pairing,
+    pooled,
     recommendations,
     results_index,
     risk_profile,
@@ -49,6 +50,7 @@ from shnor_lib.tables import (
     EARLY_WARNING,
     EARLY_WARNING_CHECK,
     INDICATORS,
+    INDICATORS_POOLED,
     MIN_SCORES,
     MIN_SCORES_WINDOW,
     OBJECTIVITY_EFFECT,
@@ -290,7 +292,14 @@ def stage_indicators(ctx: Context) -> StageResult:
     )
     c1 = indicators.temryuk_dynamics(data, confidence=p.confidence)
     ind_all = pd.concat([ind, c1], ignore_index=True) if not c1.empty else ind
-    return StageResult(tables={INDICATORS: ind_all, PARTICIPANTS: indicators.participants(data)})
+    pooled_ind = pooled.window(ind_all, p.years, p.confidence, exclude=indicators.NOT_PEOPLE)
+    return StageResult(
+        tables={
+            INDICATORS: ind_all,
+            INDICATORS_POOLED: pooled_ind,  # the school cards' values for small schools
+            PARTICIPANTS: indicators.participants(data),
+        }
+    )
 
 
 def stage_tasks(ctx: Context) -> StageResult:

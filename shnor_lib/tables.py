@@ -9,6 +9,7 @@ from __future__ import annotations
 
 SCHOOLS = "schools"
 INDICATORS = "indicators"
+INDICATORS_POOLED = "indicators_pooled"
 PARTICIPANTS = "participants"
 VPR_STATS_SHARES = "vpr_stats_shares"
 TASK_RESULTS = "task_results"
@@ -54,6 +55,7 @@ WHEN_GIVEN: tuple[str, ...] = (VPR_STATS_SHARES, TASK_RESULTS, TASK_DEFICITS)
 PUBLISHED: tuple[str, ...] = (
     SCHOOLS,
     INDICATORS,
+    INDICATORS_POOLED,
     PARTICIPANTS,
     VPR_STATS_SHARES,
     TASK_RESULTS,

@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from shnor_lib.methods import indicators
+from shnor_lib.methods import indicators, pooled
 from shnor_lib.tables import (
     CLUSTERS,
     INDICATORS,
+    INDICATORS_POOLED,
     MIN_SCORES,
     MIN_SCORES_WINDOW,
     OBJECTIVITY,
@@ -138,11 +139,15 @@ RU_HEADERS = {
     "kind": "Направление",
     "text": "Рекомендация",
     "evidence": "Основание",
+    "year_first": "Первый год",
+    "year_last": "Последний год",
+    "years": "Лет с данными",
 }
 
 SHEET_NAMES = {
     SCHOOLS: "ОО",
     INDICATORS: "Показатели",
+    INDICATORS_POOLED: "Показатели за окно лет",
     PARTICIPANTS: "Участники",
     OBJECTIVITY: "Объективность",
     SOCIAL_MODEL: "Модель ИСБ",
@@ -192,6 +197,8 @@ def for_publication(tables: dict[str, pd.DataFrame], min_n: int) -> dict[str, pd
     out = dict(tables)
     if INDICATORS in out:
         out[INDICATORS] = indicators.suppress_small(out[INDICATORS], min_n)
+    if INDICATORS_POOLED in out:
+        out[INDICATORS_POOLED] = pooled.suppress(out[INDICATORS_POOLED], min_n)
     for name in (MIN_SCORES, MIN_SCORES_WINDOW):
         if name in out and not out[name].empty:
             frame = out[name].copy()
