@@ -16,7 +16,6 @@ suppressed; a small school's indicators fall back to the window pooled over the 
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -581,7 +580,8 @@ def write_cards(tables: Mapping[str, pd.DataFrame], params: Any, out_dir: Path) 
     target = Path(out_dir) / CARDS_DIR
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    pages = render_html(build_cards(tables, params), params)
+    cards = build_cards(tables, params)
+    pages = render_html(cards, params)
     paths = []
     for sid, html in pages.items():
         path = target / f"{_safe_name(sid)}.html"
@@ -590,21 +590,94 @@ def write_cards(tables: Mapping[str, pd.DataFrame], params: Any, out_dir: Path) 
     result.html = len(paths)
     result.seconds_html = time.perf_counter() - t0
     mode = pdf_mode(params)
-    if mode == "false" or not paths:
-        return result
-    browser = pdf.find_browser()
-    if browser is None:
-        if mode == "true":
-            from shnor_lib.errors import EnvironmentProblem
+    browser = pdf.find_browser() if mode != "false" and paths else None
+    if mode == "true" and browser is None:
+        from shnor_lib.errors import EnvironmentProblem
 
-            raise EnvironmentProblem(pdf.NO_BROWSER_RU, pdf.NO_BROWSER_EN)
+        raise EnvironmentProblem(pdf.NO_BROWSER_RU, pdf.NO_BROWSER_EN)
+    if mode == "auto" and browser is None and paths:
         result.note = pdf.NO_BROWSER_RU
-        return result
-    t1 = time.perf_counter()
-    pdf.print_many(browser, [(p, p.with_suffix(".pdf")) for p in paths])
-    result.pdf = len(paths)
-    result.seconds_pdf = time.perf_counter() - t1
+    if browser is not None:
+        t1 = time.perf_counter()
+        pdf.print_many(browser, [(p, p.with_suffix(".pdf")) for p in paths])
+        result.pdf = len(paths)
+        result.seconds_pdf = time.perf_counter() - t1
+    (target / "index.html").write_text(_index_html(cards, params, result), "utf-8")
     return result
+
+
+def _status_line(card: dict[str, Any]) -> str:
+    """The reporting year's statuses of a card, e.g. «ШНОР, ШССУ» (or «—»)."""
+    st = card.get("statuses") or {}
+    if not st.get("years") or st["years"][-1] is None:
+        return MISSING
+    on = [row["label"] for row in st["rows"] if row["cells"] and row["cells"][-1] == "да"]
+    return ", ".join(on) or "—"
+
+
+def _index_html(cards: list[dict[str, Any]], params: Any, result: CardsResult) -> str:
+    """schools/index.html: every card of the municipality, linked (HTML and PDF)."""
+    env = _environment()
+    rows = [
+        {
+            "school_id": c["school_id"],
+            "name": c["name"],
+            "status": _status_line(c),
+            "href": f"{_safe_name(c['school_id'])}.html",
+            "pdf": f"{_safe_name(c['school_id'])}.pdf",
+        }
+        for c in cards
+    ]
+    return env.get_template("index.html.j2").render(
+        cards=rows,
+        title=_text(params.title),
+        year=int(params.year),
+        css=(TEMPLATE_DIR / "card.css").read_text("utf-8"),
+        pdf=result.pdf > 0,
+        note=result.note,
+    )
+
+
+# the tables a card reads (``load_tables`` reads only these)
+CARD_TABLES = (
+    SCHOOLS,
+    STATUS_HISTORY,
+    INDICATORS,
+    INDICATORS_POOLED,
+    MIN_SCORES_WINDOW,
+    RESULTS_INDEX,
+    SOCIAL_INDEX,
+    SOCIAL_MODEL,
+    OBJECTIVITY,
+    OBJECTIVITY_EXCLUSIONS,
+    *RISK_PROFILE_TABLES,
+    TEACHERS_BY_SCHOOL,
+    PAIRS,
+    PAIRS_UNPAIRED,
+    RECOMMENDATIONS,
+    MANAGEMENT_DECISIONS,
+)
+
+
+def load_tables(tables_dir: Path) -> dict[str, pd.DataFrame]:
+    """The published tables the cards read (those present), as :func:`publish.read_csv` gives."""
+    from shnor_lib.io import publish
+
+    out = {}
+    for name in CARD_TABLES:
+        path = Path(tables_dir) / f"{name}.csv"
+        if path.exists():
+            out[name] = publish.read_csv(path)
+    return out
+
+
+def publish_cards(params: Any, staged_year_dir: Path) -> CardsResult:
+    """The cards of ``params``' municipality into the staged year folder of the report run
+    (the tables as this run wrote them, else as published)."""
+    from shnor_lib.io import atomic
+
+    base = atomic.current(params.output_dir(), "tables")
+    return write_cards(load_tables(base / "tables"), params, staged_year_dir)
 
 
 def _safe_name(school_id: str) -> str:
@@ -620,8 +693,40 @@ def card_href(school_id: str) -> str:
     return f"{CARDS_DIR}/{_safe_name(str(school_id))}.html"
 
 
-def _isfinite(x: Any) -> bool:
-    try:
-        return math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
+class _Html:
+    """Raw HTML for the notebook (``_repr_html_``): the report's list of cards."""
+
+    def __init__(self, html: str) -> None:
+        self.html = html
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def report_links(res: Any) -> _Html:
+    """The report's «Карточки школ» list: every school, its statuses, links to its card
+    (``schools/<id>.html`` and ``.pdf`` beside report.html, written by the same run)."""
+    from html import escape
+
+    tables = getattr(res, "tables", {}) or {}
+    schools = tables.get(SCHOOLS)
+    if schools is None or schools.empty:
+        return _Html('<p class="shnor-empty">Карточек нет: нет перечня ОО.</p>')
+    items = []
+    for r in schools.sort_values("school_id").to_dict("records"):
+        sid = str(r["school_id"])
+        flags = [label for col, label in STATUS_LABELS if col in r and _yes_no(r[col]) == "да"]
+        status = f" — {', '.join(flags)}" if flags else ""
+        href = escape(card_href(sid), quote=True)
+        items.append(
+            f'<li><a href="{href}">{escape(_text(r.get("school_name")) or sid)}</a>'
+            f'{escape(status)} (<a href="{href[:-5]}.pdf">PDF</a>)</li>'
+        )
+    return _Html(
+        "<p>Карточка школы — информационное письмо руководителю ОО на одну-две страницы A4: "
+        "статусы, ключевые показатели с интервалами, ИОР и ИСБ, объективность, риски, "
+        "дефициты педагогов, школа-партнёр и рекомендации. "
+        f'<a href="{CARDS_DIR}/index.html">Все карточки</a>. PDF есть, если при построении '
+        "отчёта был доступен браузер Chromium.</p>\n"
+        '<ul class="shnor-cards">' + "".join(items) + "</ul>"
+    )

@@ -117,7 +117,11 @@ def build_site(outputs_root: Path, site_dir: Path | None = None) -> Path:
                 if cls
                 else f"<td>{esc(_fmt_key(v))}</td>"
             )
-        cells.append(f'<td><a href="{esc(href, quote=True)}">открыть отчёт</a></td>')
+        cards = ""  # the school cards published beside the report (report/cards.py)
+        if (e["src"].parent / "schools" / "index.html").exists():
+            cards_href = f"{e['municipality']}/{e['year']}/schools/index.html"
+            cards = f' · <a href="{esc(cards_href, quote=True)}">карточки школ</a>'
+        cells.append(f'<td><a href="{esc(href, quote=True)}">открыть отчёт</a>{cards}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     head = ['<th scope="col">Муниципалитет</th>', '<th scope="col" class="num">Год</th>']
     head += [f'<th scope="col" class="num">{esc(k)}</th>' for k in columns]
@@ -170,6 +174,8 @@ def build_site(outputs_root: Path, site_dir: Path | None = None) -> Path:
             dest = tmp / e["municipality"] / str(e["year"]) / "report.html"
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(e["src"], dest)
+            if (e["src"].parent / "schools").is_dir():  # the school cards, linked above
+                shutil.copytree(e["src"].parent / "schools", dest.parent / "schools")
         for r in regions:
             dest = tmp / r["region"] / str(r["year"]) / "region.html"
             dest.parent.mkdir(parents=True, exist_ok=True)
