@@ -134,11 +134,6 @@ def _yes_no(x: Any) -> str:
     return "да" if bool(x) else "нет"
 
 
-def _truthy(s: pd.Series) -> pd.Series:
-    """A published boolean column (true/false, booleans or empty) as plain booleans."""
-    return s.astype(object).map(lambda v: _yes_no(v) == "да").astype(bool)
-
-
 def _upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -148,11 +143,20 @@ def _text(x: Any) -> str:
 
 
 # Splitting the tables by school (one pass) --------------------------------------------------
-def _by_school(frame: pd.DataFrame | None, column: str = "school_id") -> dict[str, pd.DataFrame]:
+Row = dict[str, Any]
+
+
+def _by_school(frame: pd.DataFrame | None, column: str = "school_id") -> dict[str, list[Row]]:
+    """A table's rows as plain dicts, grouped by school: the cards then read plain Python
+    (a pandas filter per card and block cost seconds for a municipality)."""
     if frame is None or frame.empty or column not in frame:
         return {}
-    ids = frame[column].astype("string")
-    return {str(k): g for k, g in frame.groupby(ids, sort=False, dropna=True)}
+    out: dict[str, list[Row]] = {}
+    ids = frame[column].astype("string").tolist()
+    for sid, row in zip(ids, frame.to_dict("records"), strict=True):
+        if not _missing(sid):
+            out.setdefault(str(sid), []).append(row)
+    return out
 
 
 @dataclass
@@ -163,56 +167,50 @@ class Sources:
     year: int
     min_n: int
     years: list[int] = field(default_factory=list)
-    split: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
+    split: dict[str, dict[str, list[Row]]] = field(default_factory=dict)
 
-    def rows(self, table: str, school_id: str, column: str = "school_id") -> pd.DataFrame:
+    def rows(self, table: str, school_id: str, column: str = "school_id") -> list[Row]:
         key = f"{table}:{column}"
         if key not in self.split:
             self.split[key] = _by_school(self.tables.get(table), column)
-        return self.split[key].get(school_id, _EMPTY)
+        return self.split[key].get(school_id, [])
 
-    def table(self, name: str) -> pd.DataFrame:
-        frame = self.tables.get(name)
-        return frame if frame is not None else _EMPTY
-
-
-_EMPTY = pd.DataFrame()
+    @property
+    def model_terms(self) -> list[Row]:
+        """The ИСБ model's characteristics (the same for every school)."""
+        model = self.tables.get(SOCIAL_MODEL)
+        if model is None or model.empty or "weight" not in model:
+            return []
+        return model.to_dict("records")
 
 
 # The blocks of a card -----------------------------------------------------------------------
 def _statuses(src: Sources, sid: str) -> dict[str, Any]:
-    hist = src.rows(STATUS_HISTORY, sid)
-    if hist.empty:
+    hist = sorted(
+        (r for r in src.rows(STATUS_HISTORY, sid) if r["year"] <= src.year),
+        key=lambda r: r["year"],
+    )[-STATUS_YEARS:]
+    if not hist:
         return {}
-    hist = hist[hist["year"] <= src.year].sort_values("year").tail(STATUS_YEARS)
-    soc = src.rows(SOCIAL_INDEX, sid)
     resilient: dict[int, Any] = {}
-    if not soc.empty and "resilient_strict" in soc:
-        for y, strict, ctx in zip(
-            soc["year"],
-            soc["resilient_strict"],
-            soc.get("resilient_contextual", soc["resilient_strict"]),
-            strict=True,
-        ):
-            resilient[int(y)] = (
-                None
-                if _missing(strict) and _missing(ctx)
-                else bool((not _missing(strict) and strict) or (not _missing(ctx) and ctx))
-            )
-    years = [int(y) for y in hist["year"]]
+    for r in src.rows(SOCIAL_INDEX, sid):
+        flags = [r.get(c) for c in ("resilient_strict", "resilient_contextual")]
+        known = [f for f in flags if not _missing(f)]
+        resilient[int(r["year"])] = any(_yes_no(f) == "да" for f in known) if known else None
+    years = [int(r["year"]) for r in hist]
     rows = []
     for col, label in STATUS_LABELS:
         if col == "resilient":
             cells = [_yes_no(resilient.get(y)) for y in years]
-        elif col in hist:
-            cells = [_yes_no(v) for v in hist[col]]
+        elif col in hist[0]:
+            cells = [_yes_no(r[col]) for r in hist]
         else:
             continue
         rows.append({"label": label, "cells": cells})
     return {"years": years, "rows": rows}
 
 
-def _indicator_value(row: pd.Series | None, pooled: pd.Series | None, decimals: int) -> dict:
+def _indicator_value(row: Row | None, pooled: Row | None, decimals: int) -> dict:
     if row is not None and not _missing(row.get("value")):
         return {
             "value": interval(row["value"], row.get("ci_low"), row.get("ci_high"), decimals),
@@ -233,13 +231,12 @@ def _indicator_value(row: pd.Series | None, pooled: pd.Series | None, decimals: 
 
 
 def _indicators(src: Sources, sid: str) -> list[dict]:
-    ind = src.rows(INDICATORS, sid)
-    pooled = src.rows(INDICATORS_POOLED, sid)
-    this_year = ind[ind["year"] == src.year] if not ind.empty else ind
+    this_year = {r["indicator_id"]: r for r in src.rows(INDICATORS, sid) if r["year"] == src.year}
+    pooled = {r["indicator_id"]: r for r in src.rows(INDICATORS_POOLED, sid)}
     out = []
     window = src.rows(MIN_SCORES_WINDOW, sid)
-    if not window.empty:
-        r = window.iloc[0]
+    if window:
+        r = window[0]
         small = _missing(r.get("share"))
         out.append(
             {
@@ -252,22 +249,18 @@ def _indicators(src: Sources, sid: str) -> list[dict]:
             }
         )
     for iid, label, decimals in KEY_INDICATORS:
-        row = _first(this_year, "indicator_id", iid)
-        prow = _first(pooled, "indicator_id", iid)
+        row, prow = this_year.get(iid), pooled.get(iid)
         if row is None and prow is None:
             continue
         out.append({"label": label, **_indicator_value(row, prow, decimals)})
     return out
 
 
-def _first(frame: pd.DataFrame, column: str, value: Any) -> pd.Series | None:
-    if frame.empty or column not in frame:
-        return None
-    hit = frame[frame[column] == value]
-    return None if hit.empty else hit.iloc[0]
+def _first(rows: list[Row], column: str, value: Any) -> Row | None:
+    return next((r for r in rows if r.get(column) == value), None)
 
 
-def _index_block(src: Sources, sid: str, school: pd.Series) -> dict[str, Any]:
+def _index_block(src: Sources, sid: str) -> dict[str, Any]:
     from shnor_lib.methods.results_index import COMPONENT_LABELS
 
     ri = _first(src.rows(RESULTS_INDEX, sid), "year", src.year)
@@ -294,17 +287,14 @@ def _index_block(src: Sources, sid: str, school: pd.Series) -> dict[str, Any]:
             "components": comps,
         }
     if soc is not None:
-        model = src.table(SOCIAL_MODEL)
-        terms = []
-        if not model.empty and "weight" in model:
-            for r in model.itertuples(index=False):
-                terms.append(
-                    {
-                        "label": _text(getattr(r, "label", "")) or _text(r.term),
-                        "weight": num(r.weight, 2),
-                        "sign": "повышает" if getattr(r, "sign", 0) > 0 else "снижает",
-                    }
-                )
+        terms = [
+            {
+                "label": _text(r.get("label")) or _text(r.get("term")),
+                "weight": num(r.get("weight"), 2),
+                "sign": "повышает" if (r.get("sign") or 0) > 0 else "снижает",
+            }
+            for r in src.model_terms
+        ]
         block["social"] = {
             "value": num(soc.get("social_index"), 2),
             "quartile": num(soc.get("social_quartile"), 0),
@@ -316,7 +306,7 @@ def _index_block(src: Sources, sid: str, school: pd.Series) -> dict[str, Any]:
     return block
 
 
-def _expected(school: pd.Series) -> dict[str, str]:
+def _expected(school: Row) -> dict[str, str]:
     if _missing(school.get("expected_result")) or _missing(school.get("results_index")):
         return {}
     return {
@@ -347,31 +337,32 @@ def _units(rows: list[tuple[str, str, str]]) -> list[dict[str, str]]:
     ]
 
 
-def _unit(r: Any) -> str:
-    unit = _text(r.procedure)
-    if not _missing(r.grade):
-        unit += f", {_grade(r.grade)}, {_text(r.subject)}"
+def _unit(r: Row) -> str:
+    unit = _text(r.get("procedure"))
+    if not _missing(r.get("grade")):
+        unit += f", {_grade(r['grade'])}, {_text(r.get('subject'))}"
     return unit
 
 
+def _sort_key(*cols: str):
+    return lambda r: tuple((_missing(r.get(c)), str(r.get(c))) for c in cols)
+
+
 def _objectivity(src: Sources, sid: str) -> dict[str, list[dict]]:
-    excl = src.rows(OBJECTIVITY_EXCLUSIONS, sid)
-    if not excl.empty:
-        excl = excl.sort_values(["year", "grade", "subject"])
-    excluded = _units(
-        [(str(int(r.year)), _text(r.reason), _unit(r)) for r in excl.itertuples(index=False)]
+    excl = sorted(src.rows(OBJECTIVITY_EXCLUSIONS, sid), key=_sort_key("year", "grade", "subject"))
+    excluded = _units([(str(int(r["year"])), _text(r.get("reason")), _unit(r)) for r in excl])
+    flags = [
+        r
+        for r in src.rows(OBJECTIVITY, sid)
+        if _yes_no(r.get("flagged")) == "да" and _yes_no(r.get("excluded")) != "да"
+    ]
+    flags.sort(key=_sort_key("year", "check", "grade", "subject"))
+    flagged = _units(
+        [
+            (str(int(r["year"])), CHECK_RU.get(r.get("check"), _text(r.get("check"))), _unit(r))
+            for r in flags
+        ]
     )
-    obj = src.rows(OBJECTIVITY, sid)
-    flagged = []
-    if not obj.empty and {"flagged", "excluded"} <= set(obj.columns):
-        f = obj[_truthy(obj["flagged"]) & ~_truthy(obj["excluded"])]
-        f = f.sort_values(["year", "check", "grade", "subject"])
-        flagged = _units(
-            [
-                (str(int(r.year)), CHECK_RU.get(r.check, _text(r.check)), _unit(r))
-                for r in f.itertuples(index=False)
-            ]
-        )
     if not excluded and not flagged:
         return {}
     return {"excluded": excluded, "flagged": flagged}
@@ -380,11 +371,11 @@ def _objectivity(src: Sources, sid: str) -> dict[str, list[dict]]:
 def _risks(src: Sources, sid: str) -> dict[str, Any]:
     for name in RISK_PROFILE_TABLES:
         rows = src.rows(name, sid)
-        if rows.empty:
+        if not rows:
             continue
-        cols = [c for c in RISK_COLUMNS if c in rows]
+        cols = [c for c in RISK_COLUMNS if c in rows[0]]
         body, other = [], []
-        for r in rows.to_dict("records"):
+        for r in rows:
             if "level" in r and str(r["level"]) not in RISK_SHOWN and "factor_name" in r:
                 other.append(f"{_text(r['factor_name'])} — {_text(r['level'])}")
                 continue
@@ -394,10 +385,7 @@ def _risks(src: Sources, sid: str) -> dict[str, Any]:
 
 
 def _teachers(src: Sources, sid: str) -> dict[str, Any]:
-    t = src.rows(TEACHERS_BY_SCHOOL, sid)
-    if t.empty:
-        return {}
-    t = t[t["year"] == src.year]
+    t = [r for r in src.rows(TEACHERS_BY_SCHOOL, sid) if r["year"] == src.year]
     levels = []
     assessed = None
     for lvl in TEACHER_LEVELS:
@@ -423,7 +411,7 @@ def _partner(src: Sources, sid: str, names: Mapping[str, str]) -> dict[str, Any]
         ("low_results_school_id", "leader_school_id", "школа-лидер (наставник)"),
         ("leader_school_id", "low_results_school_id", "подопечная ШНОР"),
     ):
-        for r in src.rows(PAIRS, sid, col).to_dict("records"):
+        for r in src.rows(PAIRS, sid, col):
             pid = _text(r.get(other))
             out.append(
                 {
@@ -437,7 +425,7 @@ def _partner(src: Sources, sid: str, names: Mapping[str, str]) -> dict[str, Any]
     reason = "; ".join(
         (f"{_text(r.get('model'))} модель — " if _text(r.get("model")) else "")
         + _text(r.get("reason"))
-        for r in unpaired.to_dict("records")
+        for r in unpaired
         if _text(r.get("reason"))
     )
     if not out and not reason:
@@ -446,9 +434,8 @@ def _partner(src: Sources, sid: str, names: Mapping[str, str]) -> dict[str, Any]
 
 
 def _recommendations(src: Sources, sid: str) -> dict[str, Any]:
-    rec = src.rows(RECOMMENDATIONS, sid)
     items = []
-    for r in rec.to_dict("records"):
+    for r in src.rows(RECOMMENDATIONS, sid):
         items.append(
             {
                 "addressee": _text(r.get("addressee")),
@@ -460,10 +447,9 @@ def _recommendations(src: Sources, sid: str) -> dict[str, Any]:
             }
         )
     dec = src.rows(MANAGEMENT_DECISIONS, sid)
-    cols = [c for c in DECISION_COLUMNS if c in dec]
+    cols = [c for c in DECISION_COLUMNS if dec and c in dec[0]]
     decisions = [
-        [num(r[c], 2) if isinstance(r[c], float) else _text(r[c]) for c in cols]
-        for r in dec.to_dict("records")
+        [num(r[c], 2) if isinstance(r[c], float) else _text(r[c]) for c in cols] for r in dec
     ]
     if not items and not decisions:
         return {}
@@ -487,13 +473,16 @@ def build_cards(tables: Mapping[str, pd.DataFrame], params: Any) -> list[dict[st
         min_n=int(params.min_group_size),
         years=[int(y) for y in params.years],
     )
-    schools = src.table(SCHOOLS)
-    if schools.empty:
+    frame = tables.get(SCHOOLS)
+    if frame is None or frame.empty:
         return []
-    schools = schools.assign(school_id=schools["school_id"].astype(str)).sort_values("school_id")
-    names = dict(zip(schools["school_id"], schools["school_name"].map(_text), strict=True))
+    schools = sorted(
+        ({**r, "school_id": str(r["school_id"])} for r in frame.to_dict("records")),
+        key=lambda r: r["school_id"],
+    )
+    names = {r["school_id"]: _text(r.get("school_name")) for r in schools}
     cards = []
-    for school in (row for _, row in schools.iterrows()):
+    for school in schools:
         sid = school["school_id"]
         cards.append(
             {
@@ -504,7 +493,7 @@ def build_cards(tables: Mapping[str, pd.DataFrame], params: Any) -> list[dict[st
                 "students": num(school.get("students_total"), 0),
                 "statuses": _statuses(src, sid),
                 "indicators": _indicators(src, sid),
-                "index": _index_block(src, sid, school),
+                "index": _index_block(src, sid),
                 "expected": _expected(school),
                 "objectivity": _objectivity(src, sid),
                 "risks": _risks(src, sid),
@@ -659,6 +648,22 @@ CARD_TABLES = (
 )
 
 
+# the columns read of the large tables (the others: all columns)
+CARD_COLUMNS = {
+    OBJECTIVITY: (
+        "school_id",
+        "year",
+        "procedure",
+        "grade",
+        "subject",
+        "check",
+        "flagged",
+        "excluded",
+    ),
+    INDICATORS: ("indicator_id", "level", "school_id", "year", "value", "ci_low", "ci_high", "n"),
+}
+
+
 def load_tables(tables_dir: Path) -> dict[str, pd.DataFrame]:
     """The published tables the cards read (those present), as :func:`publish.read_csv` gives."""
     from shnor_lib.io import publish
@@ -667,7 +672,7 @@ def load_tables(tables_dir: Path) -> dict[str, pd.DataFrame]:
     for name in CARD_TABLES:
         path = Path(tables_dir) / f"{name}.csv"
         if path.exists():
-            out[name] = publish.read_csv(path)
+            out[name] = publish.read_csv(path, columns=CARD_COLUMNS.get(name))
     return out
 
 

@@ -170,8 +170,30 @@ def _fixed_date() -> bytes:
 _DATE = re.compile(rb"/(CreationDate|ModDate) \(D:(\d{14})([^)]*)\)")
 
 
+_NODE = re.compile(rb"\(node(\d+)\)")  # a structure element's /ID and the /Headers naming it
+
+
+def _renumber_nodes(data: bytes) -> bytes:
+    """The tagged PDF's structure ids are DOM node ids, which grow from page to page of the
+    same tab: numbered in order of appearance instead (same width, so same length)."""
+    seen: dict[bytes, bytes] = {}
+
+    def sub(m: re.Match) -> bytes:
+        old = m.group(1)
+        if old not in seen:
+            seen[old] = str(len(seen) + 1).zfill(len(old)).encode()
+        new = seen[old]
+        if len(new) != len(old):  # cannot happen with zero-padding unless ids overflow
+            return m.group(0)
+        return b"(node" + new + b")"
+
+    return _NODE.sub(sub, data)
+
+
 def deterministic(data: bytes) -> bytes:
-    """The PDF with its time stamps fixed (same length: the xref offsets stay valid)."""
+    """The PDF with its time stamps fixed and its structure ids renumbered (same length:
+    the xref offsets stay valid)."""
+    data = _renumber_nodes(data)
     fixed = _fixed_date()
 
     def sub(m: re.Match) -> bytes:
