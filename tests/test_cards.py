@@ -157,6 +157,26 @@ def test_pooling_sums_numerators_and_weights_means():
     assert small["value"].isna().all() and (small["n"] == 10).all()
 
 
+def test_only_the_school_list_gives_a_card_with_every_block_omitted(demo_tables, tmp_path):
+    params, tables = demo_tables
+    only = {"schools": tables["schools"].head(1)}
+    done = cards.write_cards(only, _no_pdf(params), tmp_path)
+    sid = str(only["schools"]["school_id"].iloc[0])
+    text = _text(tmp_path / "schools" / f"{sid}.html")
+    assert done.html == 1
+    for line in (
+        "Статусы по годам не рассчитаны",
+        "Показателей школы за отчётный период нет",
+        "ИОР школы за",
+        "Признаков необъективности результатов не выявлено",
+        "Профиль рисков школы не рассчитан",
+        "Данных о диагностике педагогов",
+        "Школа не участвует в парах",
+        "Адресных рекомендаций школе нет",
+    ):
+        assert line in text, line
+
+
 def test_no_personal_data_in_cards(written):
     _, _, out, _, _ = written
     for path in out.glob("*.html"):

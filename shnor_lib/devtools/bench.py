@@ -44,6 +44,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -455,6 +456,20 @@ def markdown(res: dict) -> str:
         lines.append(
             f"| (d) | демо `make report` (повторный запуск) | {_ru(d['wall_s'])} с | — | — |"
         )
+    k = (d or {}).get("cards")
+    if k:
+        one = (
+            f"; `chromium --print-to-pdf` отдельным процессом — {_ru(k['per_process_s'], 2)} с "
+            "на карточку"
+            if "per_process_s" in k
+            else ""
+        )
+        lines.append(
+            f"| (d′) | все карточки школ демо ({k['cards']} HTML, {k['pdf']} PDF; один проход, "
+            f"один Chromium) | {_ru(k['total_s'], 1)} с (чтение таблиц {_ru(k['load_s'], 1)} с, "
+            f"HTML {_ru(k['html_s'], 1)} с, PDF {_ru(k['pdf_s'], 1)} с){one} "
+            f"| быстрее отчёта ({_ru(d['wall_s'])} с) | {_status(k['total_s'] < d['wall_s'])} |"
+        )
     lines.append("")
     if a:
         lines += [
@@ -537,8 +552,54 @@ def _measure_demo(out: Path, quick: bool, quiet: bool, say) -> dict:
         say("bench (d): демо-отчёт, два запуска…")
         _run_cmd(cmd, quiet)
         d = {"wall_s": _run_cmd(cmd, quiet), "what": "shnor report --params params/demo.yml"}
+        say("bench (d′): карточки школ демо…")
+        d["cards"] = measure_cards(ROOT / "params" / "demo.yml", out / "cards")
     say(f"bench (d): {console.secs(d['wall_s'])} (второй запуск)")
     return d
+
+
+def measure_cards(params_path: Path, out: Path, per_process: int = 3) -> dict:
+    """(d′): every school card of a municipality from its published tables (load, HTML,
+    PDF with one browser), and — to justify the one browser — ``chromium --print-to-pdf``
+    started once per card for ``per_process`` cards."""
+    from shnor_lib.config import load_params
+    from shnor_lib.report import cards, pdf
+
+    params = load_params(params_path)
+    t0 = time.perf_counter()
+    tables = cards.load_tables(params.output_dir() / "tables")
+    load_s = time.perf_counter() - t0
+    done = cards.write_cards(tables, params, out)
+    res = {
+        "cards": done.html,
+        "pdf": done.pdf,
+        "load_s": load_s,
+        "html_s": done.seconds_html,
+        "pdf_s": done.seconds_pdf,
+        "total_s": time.perf_counter() - t0,
+        "note": done.note,
+    }
+    browser = pdf.find_browser()
+    htmls = sorted((out / cards.CARDS_DIR).glob("*.html"))[:per_process]
+    if browser and htmls:
+        t1 = time.perf_counter()
+        for html in htmls:
+            with tempfile.TemporaryDirectory() as profile:
+                subprocess.run(
+                    [
+                        browser,
+                        *pdf.FLAGS[:-1],
+                        f"--user-data-dir={profile}",
+                        "--no-pdf-header-footer",
+                        f"--print-to-pdf={out / 'one.pdf'}",
+                        html.as_uri(),
+                    ],
+                    capture_output=True,
+                    timeout=120,
+                    check=False,
+                )
+        res["per_process_s"] = (time.perf_counter() - t1) / len(htmls)
+    return res
 
 
 def run(

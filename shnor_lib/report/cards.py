@@ -265,7 +265,7 @@ def _index_block(src: Sources, sid: str) -> dict[str, Any]:
 
     ri = _first(src.rows(RESULTS_INDEX, sid), "year", src.year)
     soc = _first(src.rows(SOCIAL_INDEX, sid), "year", src.year)
-    block: dict[str, Any] = {}
+    block: dict[str, Any] = {"results": {}, "social": {}}
     if ri is not None:
         comps = []
         for c in RI_COMPONENTS:
