@@ -246,6 +246,8 @@ def _needs_chromium() -> str:
 
 
 def test_pdf_card_is_a4_at_most_two_pages_and_byte_identical(written, tmp_path):
+    """The fullest kind of card (a paired ШНОР with recommendations). In the demo 36 of 40
+    cards print on ≤ 2 pages; the 4 with 16–20 recommendations take 3."""
     browser = _needs_chromium()
     params, tables, out, _, _ = written
     sid = _a_paired_shnor(tables)
@@ -262,3 +264,17 @@ def test_pdf_card_is_a4_at_most_two_pages_and_byte_identical(written, tmp_path):
     ), boxes
     pages = int(re.search(rb"/Type /Pages\b[^>]*?/Count (\d+)", data, re.S).group(1))
     assert 1 <= pages <= 2, pages
+
+
+def test_site_index_links_and_copies_the_cards(tmp_path):
+    from shnor_lib.report import site
+
+    year = tmp_path / "outputs" / "demo" / "2024"
+    (year / "schools").mkdir(parents=True)
+    (year / "report.html").write_text("<html><body>отчёт</body></html>", "utf-8")
+    (year / "schools" / "index.html").write_text("<html>карточки</html>", "utf-8")
+    (year / "schools" / "230101.html").write_text("<html>карточка</html>", "utf-8")
+    index = site.build_site(tmp_path / "outputs").read_text("utf-8")
+    assert 'href="demo/2024/schools/index.html"' in index
+    copied = tmp_path / "outputs" / "site" / "demo" / "2024" / "schools"
+    assert (copied / "230101.html").read_text("utf-8") == "<html>карточка</html>"

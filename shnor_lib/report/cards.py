@@ -717,6 +717,11 @@ def report_links(res: Any) -> _Html:
     schools = tables.get(SCHOOLS)
     if schools is None or schools.empty:
         return _Html('<p class="shnor-empty">Карточек нет: нет перечня ОО.</p>')
+    from shnor_lib.report import pdf
+
+    params = getattr(res, "params", None)
+    # the cards are printed after the notebook, by this run: PDFs exist when it can print
+    with_pdf = pdf_mode(params) != "false" and pdf.find_browser() is not None
     items = []
     for r in schools.sort_values("school_id").to_dict("records"):
         sid = str(r["school_id"])
@@ -725,13 +730,20 @@ def report_links(res: Any) -> _Html:
         href = escape(card_href(sid), quote=True)
         items.append(
             f'<li><a href="{href}">{escape(_text(r.get("school_name")) or sid)}</a>'
-            f'{escape(status)} (<a href="{href[:-5]}.pdf">PDF</a>)</li>'
+            f"{escape(status)}"
+            + (f' (<a href="{href[:-5]}.pdf">PDF</a>)' if with_pdf else "")
+            + "</li>"
         )
     return _Html(
         "<p>Карточка школы — информационное письмо руководителю ОО на одну-две страницы A4: "
         "статусы, ключевые показатели с интервалами, ИОР и ИСБ, объективность, риски, "
         "дефициты педагогов, школа-партнёр и рекомендации. "
-        f'<a href="{CARDS_DIR}/index.html">Все карточки</a>. PDF есть, если при построении '
-        "отчёта был доступен браузер Chromium.</p>\n"
+        f'<a href="{CARDS_DIR}/index.html">Все карточки</a>.'
+        + (
+            ""
+            if with_pdf
+            else " PDF не создаются: нет браузера Chromium или report.cards_pdf: false."
+        )
+        + "</p>\n"
         '<ul class="shnor-cards">' + "".join(items) + "</ul>"
     )
