@@ -707,6 +707,9 @@ class _Html:
     def _repr_html_(self) -> str:
         return self.html
 
+    def __repr__(self) -> str:  # the notebook's text/plain: no memory address (determinism)
+        return "Карточки школ"
+
 
 def report_links(res: Any) -> _Html:
     """The report's «Карточки школ» list: every school, its statuses, links to its card
