@@ -62,7 +62,10 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "clusters.risk_levels": ("terciles", "fixed"),
     "objectivity.procedure": ("ВПР",),
     "cycle.shnor_rule": ("relative", "absolute"),
+    "report.cards_pdf": ("auto",),
 }
+# Keys that take true/false besides the text choices above (YAML reads true as a boolean).
+_BOOL_OR_CHOICE = {"report.cards_pdf"}
 _RANGES: dict[str, tuple[float, float]] = {
     "confidence": (0.5, 0.9999),
     "window": (1, 10),
@@ -278,6 +281,8 @@ def _check(key: str, value: Any, default: Any, file: str, problems: list[Problem
         if value is not None and not _type_ok(value, expected):
             bad(_TYPE_RU[expected] + " или null", f"{expected.__name__} or null")
         return
+    if key in _BOOL_OR_CHOICE and isinstance(value, bool):
+        return
     expected = type(default)
     if (
         expected is int
@@ -298,7 +303,11 @@ def _check(key: str, value: Any, default: Any, file: str, problems: list[Problem
                 )
                 return
     if key in _CHOICES and value not in _CHOICES[key]:
-        bad("одно из: " + ", ".join(_CHOICES[key]), "one of: " + ", ".join(_CHOICES[key]))
+        extra = (", true, false") if key in _BOOL_OR_CHOICE else ""
+        bad(
+            "одно из: " + ", ".join(_CHOICES[key]) + extra,
+            "one of: " + ", ".join(_CHOICES[key]) + extra,
+        )
     if key in _RANGES:
         lo, hi = _RANGES[key]
         if not lo <= value <= hi:

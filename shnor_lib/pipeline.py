@@ -37,6 +37,7 @@ from shnor_lib.methods import (
     min_scores,
     objectivity,
     pairing,
+    pooled,
     recommendations,
     results_index,
     risk_profile,
@@ -52,8 +53,9 @@ from shnor_lib.tables import (
     EARLY_WARNING,
     EARLY_WARNING_CHECK,
     INDICATORS,
-    MANAGEMENT_DECISIONS,
     INDICATORS_EXCLUSIONS,
+    INDICATORS_POOLED,
+    MANAGEMENT_DECISIONS,
     MIN_SCORES,
     MIN_SCORES_WINDOW,
     OBJECTIVITY_EFFECT,
@@ -307,10 +309,12 @@ def stage_indicators(ctx: Context) -> StageResult:
         catalog=reference.load_indicator_catalog(),
         min_n=p.min_group_size,
     )
+    pooled_ind = pooled.window(ind_all, p.years, p.confidence, exclude=indicators.NOT_PEOPLE)
     return StageResult(
         tables={
             INDICATORS: ind_all,
             INDICATORS_EXCLUSIONS: effect,
+            INDICATORS_POOLED: pooled_ind,  # the school cards' values for small schools
             PARTICIPANTS: indicators.participants(data),
         }
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 SCHOOLS = "schools"
 INDICATORS = "indicators"
 INDICATORS_EXCLUSIONS = "indicators_exclusions"
+INDICATORS_POOLED = "indicators_pooled"
 PARTICIPANTS = "participants"
 VPR_STATS_SHARES = "vpr_stats_shares"
 TASK_RESULTS = "task_results"
@@ -59,6 +60,7 @@ PUBLISHED: tuple[str, ...] = (
     SCHOOLS,
     INDICATORS,
     INDICATORS_EXCLUSIONS,
+    INDICATORS_POOLED,
     PARTICIPANTS,
     VPR_STATS_SHARES,
     TASK_RESULTS,

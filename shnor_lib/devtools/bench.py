@@ -44,6 +44,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -237,7 +238,13 @@ def child_reports(raw: str, run_dir: str, limit: int | None, smoke: str | None =
         "total_s": total,
         "per_report_s": total / len(params_list),
         "execute_s": timings.get("execute", 0.0) / len(params_list),
-        "html_s": timings.get("html", 0.0) / len(params_list),
+        "html_s": (timings.get("html", 0.0) - timings.get("cards", 0.0)) / len(params_list),
+        # the school cards of each municipality (one pass + one browser), inside the report run
+        "cards_s": timings.get("cards", 0.0) / len(params_list),
+        "cards": sum(len(list((p.output_dir() / "schools").glob("*.pdf"))) for p in params_list),
+        "card_pages": sum(
+            len(list((p.output_dir() / "schools").glob("*.html"))) - 1 for p in params_list
+        ),
         "floor_s": statistics.median(floors + floors_after),
         "floor_runs": [round(x, 3) for x in [warm, *floors, *floors_after]],
         "peak_gb": mem.peak / 1e9,
@@ -437,9 +444,31 @@ def markdown(res: dict) -> str:
             f"{_ru(ratio, 1)} | ≤ {_ru(TARGET_REPORT_RATIO)}× пустого блокнота "
             f"| {_status(ok_c)} |"
         )
+    if c and "cards_s" in c:
+        report_s = c["execute_s"] + c["html_s"]
+        lines.append(
+            f"| (c′) | карточки всех школ муниципалитета (HTML {c['card_pages']}, PDF "
+            f"{c['cards']} по всем отчётам; один проход по таблицам, один Chromium) "
+            f"| {_ru(c['cards_s'], 2)} с на муниципалитет против {_ru(report_s, 2)} с "
+            f"на отчёт | быстрее отчёта | {_status(c['cards_s'] < report_s)} |"
+        )
     if d:
         lines.append(
             f"| (d) | демо `make report` (повторный запуск) | {_ru(d['wall_s'])} с | — | — |"
+        )
+    k = (d or {}).get("cards")
+    if k:
+        one = (
+            f"; `chromium --print-to-pdf` отдельным процессом — {_ru(k['per_process_s'], 2)} с "
+            "на карточку"
+            if "per_process_s" in k
+            else ""
+        )
+        lines.append(
+            f"| (d′) | все карточки школ демо ({k['cards']} HTML, {k['pdf']} PDF; один проход, "
+            f"один Chromium) | {_ru(k['total_s'], 1)} с (чтение таблиц {_ru(k['load_s'], 1)} с, "
+            f"HTML {_ru(k['html_s'], 1)} с, PDF {_ru(k['pdf_s'], 1)} с){one} "
+            f"| быстрее отчёта ({_ru(d['wall_s'])} с) | {_status(k['total_s'] < d['wall_s'])} |"
         )
     lines.append("")
     if a:
@@ -523,8 +552,54 @@ def _measure_demo(out: Path, quick: bool, quiet: bool, say) -> dict:
         say("bench (d): демо-отчёт, два запуска…")
         _run_cmd(cmd, quiet)
         d = {"wall_s": _run_cmd(cmd, quiet), "what": "shnor report --params params/demo.yml"}
+        say("bench (d′): карточки школ демо…")
+        d["cards"] = measure_cards(ROOT / "params" / "demo.yml", out / "cards")
     say(f"bench (d): {console.secs(d['wall_s'])} (второй запуск)")
     return d
+
+
+def measure_cards(params_path: Path, out: Path, per_process: int = 3) -> dict:
+    """(d′): every school card of a municipality from its published tables (load, HTML,
+    PDF with one browser), and — to justify the one browser — ``chromium --print-to-pdf``
+    started once per card for ``per_process`` cards."""
+    from shnor_lib.config import load_params
+    from shnor_lib.report import cards, pdf
+
+    params = load_params(params_path)
+    t0 = time.perf_counter()
+    tables = cards.load_tables(params.output_dir() / "tables")
+    load_s = time.perf_counter() - t0
+    done = cards.write_cards(tables, params, out)
+    res = {
+        "cards": done.html,
+        "pdf": done.pdf,
+        "load_s": load_s,
+        "html_s": done.seconds_html,
+        "pdf_s": done.seconds_pdf,
+        "total_s": time.perf_counter() - t0,
+        "note": done.note,
+    }
+    browser = pdf.find_browser()
+    htmls = sorted((out / cards.CARDS_DIR).glob("*.html"))[:per_process]
+    if browser and htmls:
+        t1 = time.perf_counter()
+        for html in htmls:
+            with tempfile.TemporaryDirectory() as profile:
+                subprocess.run(
+                    [
+                        browser,
+                        *pdf.FLAGS[:-1],
+                        f"--user-data-dir={profile}",
+                        "--no-pdf-header-footer",
+                        f"--print-to-pdf={out / 'one.pdf'}",
+                        html.as_uri(),
+                    ],
+                    capture_output=True,
+                    timeout=120,
+                    check=False,
+                )
+        res["per_process_s"] = (time.perf_counter() - t1) / len(htmls)
+    return res
 
 
 def run(

@@ -17,10 +17,11 @@ import pandas as pd
 
 from shnor_lib.errors import ShnorError
 from shnor_lib.io import reference, xlsx, xlsx_labels
-from shnor_lib.methods import indicators, objectivity
+from shnor_lib.methods import indicators, objectivity, pooled
 from shnor_lib.tables import (
     CLUSTERS,
     INDICATORS,
+    INDICATORS_POOLED,
     MIN_SCORES,
     MIN_SCORES_WINDOW,
     OBJECTIVITY,
@@ -145,11 +146,15 @@ RU_HEADERS = {
     "kind": "Направление",
     "text": "Рекомендация",
     "evidence": "Основание",
+    "year_first": "Первый год",
+    "year_last": "Последний год",
+    "years": "Лет с данными",
 }
 
 SHEET_NAMES = {
     SCHOOLS: "ОО",
     INDICATORS: "Показатели",
+    INDICATORS_POOLED: "Показатели за окно лет",
     PARTICIPANTS: "Участники",
     OBJECTIVITY: "Объективность",
     SOCIAL_MODEL: "Модель ИСБ",
@@ -205,6 +210,8 @@ def for_publication(tables: dict[str, pd.DataFrame], min_n: int) -> dict[str, pd
     out = dict(tables)
     if INDICATORS in out:
         out[INDICATORS] = indicators.suppress_small(out[INDICATORS], min_n)
+    if INDICATORS_POOLED in out:
+        out[INDICATORS_POOLED] = pooled.suppress(out[INDICATORS_POOLED], min_n)
     for name in (MIN_SCORES, MIN_SCORES_WINDOW):
         if name in out and not out[name].empty:
             frame = out[name].copy()

@@ -50,6 +50,20 @@ def _key_numbers(ipynb: Path) -> dict[str, Any]:
     return found
 
 
+def _cards(params, staged: Path, label: str, timings: dict | None) -> None:
+    """Every school's card (HTML, and PDF when Chromium is there) into ``staged/schools``."""
+    from shnor_lib.report import cards
+
+    t0 = time.perf_counter()
+    done = cards.publish_cards(params, staged)
+    pdfs = f", PDF: {done.pdf}" if done.pdf else ""
+    _say(f"{label} Карточки школ: {done.html}{pdfs} за {_secs(t0)}")
+    if done.note:
+        _say(f"{label} {done.note}")
+    if timings is not None:
+        timings["cards"] = timings.get("cards", 0.0) + time.perf_counter() - t0
+
+
 def report_title(params) -> str:
     return f"{params.title}: аналитический отчёт, {params.year} год"
 
@@ -157,6 +171,7 @@ def render_report(params, *, tables_ready: bool = True, timings: dict | None = N
             json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=False) + "\n", "utf-8"
         )
         _write_spravka(params, tmp, label)
+        _cards(params, tmp, label, timings)  # published with the report, in the same swap
     html = out_dir / "report.html"
     size = html.stat().st_size
     size_ru = f"{num(size / 1e6, 1)} МБ" if size >= 1e6 else f"{num(size / 1e3)} КБ"

@@ -109,8 +109,12 @@ def build_site(outputs_root: Path, site_dir: Path | None = None) -> Path:
         href = f"{e['municipality']}/{e['year']}/report.html"
         shown = [k for k in INDEX_COLUMNS if k in e["key_numbers"]]
         rest = [k for k in e["key_numbers"] if k not in INDEX_COLUMNS]
+        cards = ""  # the school cards published beside the report (report/cards.py)
+        if (e["src"].parent / "schools" / "index.html").exists():
+            cards_href = f"{e['municipality']}/{e['year']}/schools/index.html"
+            cards = f' · <a href="{esc(cards_href, quote=True)}">карточки школ</a>'
         cells = [
-            f'<th scope="row"><a href="{esc(href, quote=True)}">{esc(e["title"])}</a></th>',
+            f'<th scope="row"><a href="{esc(href, quote=True)}">{esc(e["title"])}</a>{cards}</th>',
             f'<td class="num">{e["year"]}</td>',
         ]
         for k in INDEX_COLUMNS:
@@ -174,6 +178,8 @@ def build_site(outputs_root: Path, site_dir: Path | None = None) -> Path:
             dest = tmp / e["municipality"] / str(e["year"]) / "report.html"
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(e["src"], dest)
+            if (e["src"].parent / "schools").is_dir():  # the school cards, linked above
+                shutil.copytree(e["src"].parent / "schools", dest.parent / "schools")
         for r in regions:
             dest = tmp / r["region"] / str(r["year"]) / "region.html"
             dest.parent.mkdir(parents=True, exist_ok=True)
