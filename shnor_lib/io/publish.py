@@ -175,13 +175,14 @@ SMALL_CELL = "н/д (мало участников)"
 
 def _register_stage_labels() -> None:
     """Stage modules keep the Russian names of their own columns and sheets."""
-    from shnor_lib.methods import cycle, support, teachers
+    from shnor_lib.methods import cycle, pairing, risk_profile, support, teachers
 
-    for module in (support, teachers, cycle):
+    for module in (support, teachers, cycle, risk_profile, pairing):
         for key, value in module.RU_HEADERS.items():
             RU_HEADERS.setdefault(key, value)
         SHEET_NAMES.update({k: v for k, v in module.SHEET_NAMES.items() if k not in SHEET_NAMES})
-    TABLE_HEADERS.update(cycle.TABLE_HEADERS)
+    for module in (cycle, risk_profile, pairing):
+        TABLE_HEADERS.update(module.TABLE_HEADERS)
 
 
 _register_stage_labels()

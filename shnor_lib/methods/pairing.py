@@ -54,11 +54,22 @@ PAIR_COLUMNS = [
     "low_results_school_id",
     "leader_school_id",
     "model",
-    "mentee_group",
-    "partner_basis",
     "social_distance",
     "distance_difference_km",
+    "mentee_group",
+    "partner_basis",
 ]
+# Russian headers of the published tables (merged into publish.RU_HEADERS / TABLE_HEADERS).
+RU_HEADERS = {
+    "mentee_group": "Группа ОО",
+    "partner_basis": "Партнёр — кто",
+    "distance_difference_km": "Разница удалённости, км",
+}
+TABLE_HEADERS = {
+    "pairs": {"low_results_school_id": "Код ОО (ШНОР, ШССУ)", "leader_school_id": "Код партнёра"},
+    "pairs_unpaired": {"low_results_school_id": "Код ОО (ШНОР, ШССУ)"},
+}
+SHEET_NAMES: dict[str, str] = {}
 UNPAIRED_COLUMNS = ["low_results_school_id", "mentee_group", "model", "reason"]
 INELIGIBLE_COLUMNS = ["school_id", "reason"]
 

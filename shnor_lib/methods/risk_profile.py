@@ -374,6 +374,23 @@ def long_table(values: pd.DataFrame, levels_: pd.DataFrame) -> pd.DataFrame:
     return out[cols].reset_index(drop=True)
 
 
+# Russian headers and sheet names of the published tables (merged into publish.RU_HEADERS,
+# publish.TABLE_HEADERS and publish.SHEET_NAMES).
+RU_HEADERS = {
+    "factor": "Фактор (код)",
+    "factor_name": "Фактор риска",
+    "project_factor": "Фактор «500+»",
+    "category_name": "Категория риска",
+    "threshold": "Порог «высокий»",
+    "threshold_low": "Порог «низкий»",
+    "source": "Источник",
+}
+TABLE_HEADERS = {
+    "risk_profile_school": {"value": "Значение"},
+    "risk_levels": {"value": "Значение"},
+}
+SHEET_NAMES = {"risk_profile_school": "Профиль рисков ОО"}
+
 PROFILE_COLUMNS = [
     "school_id",
     "factor",
