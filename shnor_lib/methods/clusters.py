@@ -290,10 +290,10 @@ def _choice_note(table: pd.DataFrame, k: int, min_share: float, min_stab: float)
         for r in table.itertuples(index=False)
     )
     return (
-        f"Число кластеров k = {k}: среди вариантов, где каждый кластер — не менее "
+        f"Выбор числа кластеров ({parts}). Допустимы варианты, где каждый кластер — не менее "
         f"{fmt_number(100 * min_share, 0)} % ОО, а устойчивость (средний скорректированный "
-        f"индекс Рэнда по бутстреп-выборкам) не ниже {fmt_number(min_stab, 2)}, выбран вариант "
-        f"с наибольшей шириной силуэта ({parts})."
+        f"индекс Рэнда по бутстреп-выборкам) не ниже {fmt_number(min_stab, 2)}; из них "
+        "берётся вариант с наибольшей шириной силуэта."
     )
 
 
@@ -304,7 +304,8 @@ def _choose(table: pd.DataFrame, min_share: float, min_stab: float) -> tuple[int
     big = t[t["min_share"] >= min_share - 1e-12]
     ok = big[big["_st"] >= min_stab - 1e-12]
     if not ok.empty:
-        return int(ok.sort_values(["_si", "k"], ascending=[False, True])["k"].iloc[0]), ""
+        k = int(ok.sort_values(["_si", "k"], ascending=[False, True])["k"].iloc[0])
+        return k, f"Выбрано k = {k}."
     if not big.empty:
         k = int(big.sort_values(["_st", "k"], ascending=[False, True])["k"].iloc[0])
         return k, (
@@ -371,8 +372,7 @@ def cluster(
     profiles = z.groupby(labels.to_numpy()).mean()
     profiles.index.name = "cluster"
     notes.append(_choice_note(choice, best, min_cluster_share, min_stability))
-    if fallback:
-        notes.append(fallback)
+    notes.append(fallback)
     names = ", ".join(feature_name(c) for c in z.columns)
     notes.append(f"Признаки профиля (стандартизованы): {names}.")
     return ClusterResult(
