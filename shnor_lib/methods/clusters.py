@@ -305,17 +305,19 @@ def _choose(table: pd.DataFrame, min_share: float, min_stab: float) -> tuple[int
     ok = big[big["_st"] >= min_stab - 1e-12]
     if not ok.empty:
         k = int(ok.sort_values(["_si", "k"], ascending=[False, True])["k"].iloc[0])
-        return k, f"Выбрано k = {k}."
+        return k, f"Число кластеров k = {k}."
     if not big.empty:
         k = int(big.sort_values(["_st", "k"], ascending=[False, True])["k"].iloc[0])
         return k, (
-            f"Ни один вариант не достиг устойчивости {fmt_number(min_stab, 2)}: выбран самый "
-            f"устойчивый из вариантов без малых кластеров (k = {k}); группы условны."
+            f"Число кластеров k = {k}: ни один вариант не достиг устойчивости "
+            f"{fmt_number(min_stab, 2)}, выбран самый устойчивый из вариантов без малых "
+            "кластеров; группы условны."
         )
     k = int(t.sort_values(["min_share", "k"], ascending=[False, True])["k"].iloc[0])
     return k, (
-        f"Ни при одном k все кластеры не составляют не менее {fmt_number(100 * min_share, 0)} % "
-        f"ОО: выбран вариант с наибольшим наименьшим кластером (k = {k})."
+        f"Число кластеров k = {k}: ни при одном k каждый кластер не составляет "
+        f"{fmt_number(100 * min_share, 0)} % ОО, выбран вариант с наибольшим наименьшим "
+        "кластером."
     )
 
 

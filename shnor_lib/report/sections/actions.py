@@ -271,7 +271,7 @@ def cluster_table(res: Any) -> pd.DataFrame:
             {
                 "Кластер": c,
                 "Название": r["name"],
-                "Чем отличается от средней ОО": r["description"],
+                "Чем отличается от остальных ОО": r["description"],
                 "Число ОО": int(r["size"]),
                 "ШНОР": int(members["low_results"].sum()),
                 "ШССУ": int(members["hard_context"].sum()),
