@@ -77,6 +77,10 @@ _RANGES: dict[str, tuple[float, float]] = {
     "objectivity.heaping_delta": (0.0, 0.5),
     "clusters.k_min": (2, 20),
     "clusters.k_max": (2, 20),
+    "clusters.min_cluster_share": (0.0, 0.5),
+    "clusters.min_stability": (0.0, 1.0),
+    "clusters.bootstrap": (1, 1000),
+    "clusters.seed": (0, 2**31 - 1),
     "results_index.components.gia_below_min.weight": (0.0, 100.0),
     "results_index.components.ege_mean.weight": (0.0, 100.0),
     "results_index.components.oge_mean_mark.weight": (0.0, 100.0),
@@ -90,6 +94,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "social_index.min_schools": (1, 100000),
     "objectivity.min_excess": (0.0, 100.0),
     "pairing.max_pairs_per_leader": (1, 100),
+    "pairing.max_isb_gap": (0.0, 1.0),
     # values the methods divide by or compare with shares: out of range they crash or mislead
     "indicators.ege_high_score": (0, 100),
     "social_index.max_abs_corr": (0.5, 1.0),

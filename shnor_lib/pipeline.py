@@ -67,6 +67,7 @@ from shnor_lib.tables import (
     RESULTS_INDEX,
     RISK,
     RISK_LEVELS,
+    RISK_PROFILE_SCHOOL,
     ROADMAP_OVERDUE,
     SCHOOLS,
     SOCIAL_INDEX,
@@ -533,9 +534,11 @@ def stage_risk_profile(ctx: Context) -> StageResult:
         ab = cur.set_index("school_id")["share_ab"]
     window = ctx.tables[MIN_SCORES_WINDOW]
     below = window.assign(share=window["share"].where(window["n"] >= p.min_group_size))
+    tch = data.get("teachers")
     values = risk_profile.factor_values(
         schools,
         ctx_now,
+        teachers_year=None if tch is None else tch[tch["year"] == p.year],
         teachers_ab_share=ab,
         vpr_fail_share=vpr_fail_share(data, p, ctx.work["exclusions"])[["school_id", "share"]],
         below_min_share=below[["school_id", "share"]],
@@ -544,7 +547,12 @@ def stage_risk_profile(ctx: Context) -> StageResult:
     top = risk_profile.top_risks(levels)
     cols = schools[["school_id"]].assign(top_risks=schools["school_id"].map(top).fillna(""))
     return StageResult(
-        tables={RISK_LEVELS: risk_profile.long_table(values, levels)},
+        tables={
+            RISK_LEVELS: risk_profile.long_table(values, levels),
+            RISK_PROFILE_SCHOOL: risk_profile.profile_table(
+                values, levels, method=p.clusters.risk_levels
+            ),
+        },
         school_columns=cols,
         work={"risk_values": values, "risk_levels": levels},
     )
@@ -559,6 +567,10 @@ def stage_clusters(ctx: Context) -> StageResult:
         k_min=p.clusters.k_min,
         k_max=p.clusters.k_max,
         method=p.clusters.method,
+        seed=p.clusters.seed,
+        min_cluster_share=p.clusters.min_cluster_share,
+        min_stability=p.clusters.min_stability,
+        bootstrap=p.clusters.bootstrap,
     )
     cols = schools[["school_id"]].assign(
         cluster=schools["school_id"].map(cres.labels).astype("Int64")
@@ -572,8 +584,29 @@ def stage_clusters(ctx: Context) -> StageResult:
 
 def stage_pairing(ctx: Context) -> StageResult:
     """M9: pairs «ШНОР — школа-лидер»."""
-    pres = pairing.pair(ctx.schools(), max_pairs_per_leader=ctx.params.pairing.max_pairs_per_leader)
-    return StageResult(tables={PAIRS: pres.pairs, PAIRS_UNPAIRED: pres.unpaired})
+    p = ctx.params
+    pres = pairing.pair(
+        ctx.schools(),
+        max_pairs_per_leader=p.pairing.max_pairs_per_leader,
+        max_isb_gap=p.pairing.max_isb_gap,
+        exclusions=ctx.work["exclusions"],
+        window_years=p.years,
+        history=ctx.tables.get(STATUS_HISTORY),
+        year=p.year,
+    )
+    names = ctx.schools().set_index("school_id")["school_name"]
+    notes = [
+        Note(
+            "pairing",
+            "info",
+            f"Школа-лидер «{names.get(r.school_id, r.school_id)}» не назначается партнёром: "
+            f"{r.reason}.",
+            table=PAIRS,
+            school_id=r.school_id,
+        )
+        for r in pres.ineligible.itertuples(index=False)
+    ]
+    return StageResult(tables={PAIRS: pres.pairs, PAIRS_UNPAIRED: pres.unpaired}, notes=notes)
 
 
 def _municipal_facts(ctx: Context) -> dict[str, Any]:
@@ -598,6 +631,7 @@ def _municipal_facts(ctx: Context) -> dict[str, Any]:
 def stage_recommendations(ctx: Context) -> StageResult:
     """M10: recommendations per school, cluster and municipality."""
     values, levels = ctx.work["risk_values"], ctx.work["risk_levels"]
+    forms = ctx.work.get("forms")  # parsed by ingest
     frame = ctx.schools().merge(
         risk_profile.school_columns(values, levels), on="school_id", how="left"
     )
@@ -612,6 +646,7 @@ def stage_recommendations(ctx: Context) -> StageResult:
         ),
         municipal=_municipal_facts(ctx),
         rules=reference.load_recommendation_rules(),
+        named=None if forms is None else recommendations.named_support(forms.mnc, forms.mtkp),
     )
     return StageResult(tables={RECOMMENDATIONS: recs})
 

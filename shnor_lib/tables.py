@@ -39,6 +39,7 @@ SUPPORT = "support"
 ROADMAP_OVERDUE = "roadmap_overdue"
 SUPPORT_NOTES = "support_notes"
 RISK_LEVELS = "risk_levels"
+RISK_PROFILE_SCHOOL = "risk_profile_school"
 CLUSTERS = "clusters"
 PAIRS = "pairs"
 PAIRS_UNPAIRED = "pairs_unpaired"
@@ -89,6 +90,7 @@ PUBLISHED: tuple[str, ...] = (
     ROADMAP_OVERDUE,
     SUPPORT_NOTES,
     RISK_LEVELS,
+    RISK_PROFILE_SCHOOL,
     CLUSTERS,
     PAIRS,
     PAIRS_UNPAIRED,

@@ -132,21 +132,6 @@ def test_long_table_round_trip():
 # ---------------------------------------------------------------------------- clusters
 
 
-def test_silhouette_matches_hand_computation():
-    x = np.array([[0.0], [1.0], [5.0], [6.0]])
-    # a = 1 for every point; b = 5.5, 4.5, 4.5, 5.5 → s = 4.5/5.5, 3.5/4.5, 3.5/4.5, 4.5/5.5
-    s = clusters.silhouette_samples(x, np.array([0, 0, 1, 1]))
-    assert s == pytest.approx([9 / 11, 7 / 9, 7 / 9, 9 / 11])
-    assert clusters.silhouette(x, np.array([0, 0, 1, 1])) == pytest.approx((9 / 11 + 7 / 9) / 2)
-    # a singleton cluster has silhouette 0 (Rousseeuw): [0, 1 | 10]
-    s2 = clusters.silhouette_samples(np.array([[0.0], [1.0], [10.0]]), np.array([1, 1, 2]))
-    assert s2 == pytest.approx([0.9, 8 / 9, 0.0])
-    # 2-D, Euclidean: points (0,0), (0,1) | (3,0), (3,1)
-    x3 = np.array([[0, 0], [0, 1], [3, 0], [3, 1]], dtype=float)
-    b = (3 + np.sqrt(10)) / 2
-    assert clusters.silhouette(x3, np.array([0, 0, 1, 1])) == pytest.approx((b - 1) / b)
-
-
 def _planted(seed: int = 7) -> tuple[pd.DataFrame, dict[str, str]]:
     """24 schools in three well-separated groups."""
     rng = np.random.default_rng(seed)
@@ -204,106 +189,7 @@ def test_clusters_impute_and_degenerate_cases():
     assert one.k == 0 and one.descriptions.empty and "двух признаков" in one.notes[-1]
 
 
-# ---------------------------------------------------------------------------- pairing
-
-
-def _schools(rows: list[tuple]) -> pd.DataFrame:
-    cols = [
-        "school_id",
-        "low_results",
-        "leader",
-        "social_index",
-        "results_index",
-        "school_type",
-        "distance_km",
-    ]
-    return pd.DataFrame(rows, columns=cols)
-
-
-def test_pairing_capacity_is_shared_and_neediest_go_first():
-    s = _schools(
-        [
-            ("L1", False, True, 0.50, 0.9, "лицей", 5.0),
-            ("A", True, False, 0.45, 0.20, "СОШ", 5.0),
-            ("B", True, False, 0.55, 0.10, "СОШ", 5.0),
-            ("C", True, False, 0.50, 0.30, "СОШ", 5.0),
-        ]
-    )
-    r = pairing.pair(s, max_pairs_per_leader=2)
-    # horizontal pass, neediest first: B (0.10), A (0.20) take L1's two places
-    assert r.pairs[["low_results_school_id", "model"]].values.tolist() == [
-        ["A", pairing.HORIZONTAL],
-        ["B", pairing.HORIZONTAL],
-    ]
-    u = r.unpaired.set_index(["low_results_school_id", "model"])["reason"]
-    assert u[("C", pairing.HORIZONTAL)] == pairing.capacity_reason(2)
-    assert u[("A", pairing.VERTICAL)] == pairing.ONLY_HORIZONTAL  # never the same school twice
-    assert r.load["L1"] == 2
-    r3 = pairing.pair(s, max_pairs_per_leader=3)
-    assert set(r3.pairs["low_results_school_id"]) == {"A", "B", "C"}
-
-
-def test_pairing_tie_breaks_by_remoteness_then_id():
-    s = _schools(
-        [
-            ("L2", False, True, 0.60, 0.9, "СОШ", 30.0),
-            ("L1", False, True, 0.40, 0.9, "СОШ", 10.0),
-            ("L3", False, True, 0.40, 0.9, "СОШ", 10.0),
-            ("A", True, False, 0.50, 0.1, "СОШ", 28.0),
-            ("B", True, False, 0.50, 0.2, "СОШ", 10.0),
-        ]
-    )
-    p = pairing.pair(s).pairs.set_index("low_results_school_id")
-    assert p.loc["A", "leader_school_id"] == "L2"  # |ΔИСБ| ties at 0.1; |Δkm| 2 beats 18
-    assert p.loc["B", "leader_school_id"] == "L1"  # L1 and L3 tie on both: smaller id
-    assert p.loc["A", "social_distance"] == pytest.approx(0.1)
-
-
-def test_pairing_vertical_needs_a_higher_school_type():
-    s = _schools(
-        [
-            ("N1", False, True, 0.50, 0.9, "НОШ", 1.0),
-            ("O1", False, True, 0.50, 0.9, "ООШ", 1.0),
-            ("S1", False, True, 0.30, 0.9, "СОШ", 1.0),
-            ("G1", False, True, 0.20, 0.9, "гимназия", 1.0),
-            ("o", True, False, 0.50, 0.1, "ООШ", 1.0),
-            ("s", True, False, 0.28, 0.2, "СОШ", 1.0),
-            ("g", True, False, 0.90, 0.3, "лицей", 1.0),
-            ("x", True, False, np.nan, 0.4, None, 1.0),
-        ]
-    )
-    r = pairing.pair(s, max_pairs_per_leader=5)
-    vert = r.pairs[r.pairs["model"] == pairing.VERTICAL].set_index("low_results_school_id")
-    hor = r.pairs[r.pairs["model"] == pairing.HORIZONTAL].set_index("low_results_school_id")
-    assert hor.loc["o", "leader_school_id"] == "N1"  # nearest ИСБ (tie N1/O1 → id)
-    assert vert.loc["o", "leader_school_id"] == "S1"  # СОШ/гимназия; S1 has the nearer ИСБ
-    assert hor.loc["s", "leader_school_id"] == "S1"
-    assert vert.loc["s", "leader_school_id"] == "G1"  # for a СОШ only лицей/гимназия/УИОП
-    u = r.unpaired.set_index(["low_results_school_id", "model"])["reason"]
-    assert u[("g", pairing.VERTICAL)] == pairing.NO_HIGHER
-    assert u[("x", pairing.HORIZONTAL)] == pairing.NO_OWN_ISB
-    assert u[("x", pairing.VERTICAL)] == pairing.NO_TYPE
-
-
-def test_pairing_without_leaders_or_isb():
-    none = pairing.pair(_schools([("a", True, False, 0.5, 0.1, "СОШ", 1.0)]))
-    assert none.pairs.empty and set(none.unpaired["reason"]) == {pairing.NO_LEADERS}
-    s = _schools(
-        [
-            ("L", False, True, np.nan, 0.9, "лицей", 1.0),
-            ("a", True, False, np.nan, 0.1, "ООШ", 1.0),
-        ]
-    )
-    r = pairing.pair(s)
-    assert r.unpaired["reason"].tolist() == [pairing.NO_OWN_ISB]
-    row = r.pairs.iloc[0]
-    assert row["model"] == pairing.VERTICAL and np.isnan(row["social_distance"])
-    assert list(r.pairs.columns)[:4] == [
-        "low_results_school_id",
-        "leader_school_id",
-        "model",
-        "social_distance",
-    ]
+# pairing: tests/test_pairs_clusters_risk.py
 
 
 # ---------------------------------------------------------------------------- recommendations
@@ -431,18 +317,25 @@ def _fixture() -> dict:
     cl["z_results_index"] = [-1.3, 0.8]
     pairs = pd.DataFrame(
         {
-            "low_results_school_id": ["100", "100", "300"],
-            "leader_school_id": ["400", "500", "500"],
-            "model": [pairing.HORIZONTAL, pairing.VERTICAL, pairing.HORIZONTAL],
-            "social_distance": [0.5, 0.1, 0.3],
+            "low_results_school_id": ["100", "300"],
+            "leader_school_id": ["400", "500"],
+            "model": [pairing.HORIZONTAL, pairing.VERTICAL],
+            "mentee_group": [pairing.SHNOR, pairing.SHNOR],
+            "partner_basis": [pairing.LEADER, pairing.LEADER],
+            "social_distance": [0.1, 0.3],
         }
     )
     unpaired = pd.DataFrame(
         {
-            "low_results_school_id": ["200", "200", "300"],
-            "model": [pairing.HORIZONTAL, pairing.VERTICAL, pairing.VERTICAL],
-            "reason": [pairing.capacity_reason(2)] * 3,
+            "low_results_school_id": ["200"],
+            "mentee_group": [pairing.SHNOR],
+            "model": [""],
+            "reason": [pairing.capacity_reason(2)],
         }
+    )
+    # the МНЦ form names a mentor for 200, the МТКП form tutors for teachers of 600
+    named = pd.DataFrame(
+        {"school_id": ["200", "600"], "mentors": [1, 0], "tutored_teachers": [0, 3]}
     )
     ex = pd.DataFrame(
         {
@@ -463,6 +356,7 @@ def _fixture() -> dict:
         "unpaired": unpaired,
         "ex": ex,
         "muni": muni,
+        "named": named,
     }
 
 
@@ -473,6 +367,7 @@ def _generate(fx: dict, **over) -> pd.DataFrame:
         "unpaired": fx["unpaired"],
         "exclusions": fx["ex"],
         "municipal": fx["muni"],
+        "named": fx["named"],
     }
     kw.update(over)
     return rec.generate(fx["schools"], rules=RULES, **kw)
@@ -502,7 +397,7 @@ def test_every_rule_fires_on_the_fixture_and_cites_its_figure():
     assert "62 %" in by.loc[("100", "teacher_deficits_routes"), "evidence"]
     assert "12,5 %" in by.loc[("100", "risk_disabled"), "evidence"]
     assert "Лицей № 4" in by.loc[("100", "low_results_horizontal_partner"), "text"]
-    assert "Гимназия № 5" in by.loc[("100", "low_results_vertical_partner"), "text"]
+    assert "Гимназия № 5" in by.loc[("300", "low_results_vertical_partner"), "text"]
     assert "ООШ № 1" in by.loc[("400", "leader_mentor"), "text"]
     assert "ВПР, 5 кл., Математика, 2024 г." in by.loc[("100", "objectivity_admin"), "evidence"]
     muni = out[out["level"] == "municipality"].set_index("rule_id")

@@ -94,7 +94,17 @@ def test_contract_tables_and_columns(demo):
     for name, head in contract.items():
         first = (tables / f"{name}.csv").read_text("utf-8").split("\n", 1)[0]
         assert first.startswith(head), name
-        assert len(pd.read_csv(tables / f"{name}.csv")) > 0, name
+        if name != "pairs":  # pairs may be empty: no school may be fit to be a partner
+            assert len(pd.read_csv(tables / f"{name}.csv")) > 0, name
+    # every ШНОР and every non-resilient ШССУ is either paired (one model) or said unpaired
+    sch = pd.read_csv(tables / "schools.csv")
+    resilient = sch["resilient_strict"].astype("boolean").fillna(False) | sch[
+        "resilient_contextual"
+    ].astype("boolean").fillna(False)
+    mentees = set(sch.loc[sch["low_results"] | (sch["hard_context"] & ~resilient), "school_id"])
+    pairs, unpaired = (pd.read_csv(tables / f"{n}.csv") for n in ("pairs", "pairs_unpaired"))
+    listed = list(pairs["low_results_school_id"]) + list(unpaired["low_results_school_id"])
+    assert mentees and sorted(listed) == sorted(mentees)
 
 
 def test_cluster_notes_reach_the_report(demo):
@@ -111,7 +121,7 @@ def test_cluster_notes_reach_the_report(demo):
     assert any(n.text_ru.startswith("Число кластеров k = ") for n in notes)
     assert all(n.level == "info" and n.table == "clusters" for n in notes)
     text = views_actions.cluster_notes(res)
-    assert "выбрано по наибольшей средней ширине силуэта (k = 2:" in text
+    assert "Выбор числа кластеров (k = 2: наименьший кластер" in text
     page = html_mod.unescape(html.read_text("utf-8"))
     block = page.split("Как построены кластеры.", 1)[1].split("</div>", 1)[0]
     for n in notes:

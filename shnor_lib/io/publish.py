@@ -192,14 +192,22 @@ SMALL_CELL = "н/д (мало участников)"
 
 def _register_stage_labels() -> None:
     """Stage modules keep the Russian names of their own columns and sheets."""
-    from shnor_lib.methods import conclusions, cycle, decisions, support, teachers
+    from shnor_lib.methods import (
+        conclusions,
+        cycle,
+        decisions,
+        pairing,
+        risk_profile,
+        support,
+        teachers,
+    )
 
-    for module in (support, teachers, cycle, conclusions, decisions):
+    for module in (support, teachers, cycle, conclusions, decisions, risk_profile, pairing):
         for key, value in module.RU_HEADERS.items():
             RU_HEADERS.setdefault(key, value)
         SHEET_NAMES.update({k: v for k, v in module.SHEET_NAMES.items() if k not in SHEET_NAMES})
-    TABLE_HEADERS.update(cycle.TABLE_HEADERS)
-    TABLE_HEADERS.update(conclusions.TABLE_HEADERS)
+    for module in (cycle, conclusions, risk_profile, pairing):
+        TABLE_HEADERS.update(module.TABLE_HEADERS)
 
 
 _register_stage_labels()

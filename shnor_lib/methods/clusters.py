@@ -10,14 +10,21 @@ plus ``results_index`` (ИОР) and ``social_index`` (ИСБ) where available. P
 3. constant features are dropped; the rest are standardized (z, population SD).
 
 Methods: Ward (``scipy.cluster.hierarchy``, exact k by ``cut_tree``; deterministic) or
-k-means (Lloyd, k-means++ starts from ``numpy.random.default_rng(seed)``, 10 starts, the
-lowest within-cluster sum of squares kept). k is the one with the largest mean silhouette
-over ``k_min..min(k_max, n − 1)`` (ties: the smaller k).
+k-means (scikit-learn ``KMeans``, 10 k-means++ starts, ``random_state`` = the seed).
+
+Choice of k (:func:`cluster`): the silhouette alone rewards splitting off a few outliers
+(the demo once got clusters of 3 and 37 schools), so a k is admissible only when its smallest
+cluster holds at least ``min_cluster_share`` of the schools and it is stable — the mean
+adjusted Rand index between the full clustering and the clusterings of ``bootstrap``
+resamples (scikit-learn ``adjusted_rand_score``, resamples from ``numpy.random.default_rng
+(seed)``) is at least ``min_stability``. Among admissible k the largest mean silhouette
+(scikit-learn ``silhouette_score``) wins, ties: the smaller k.
 
 Numbering: 1 = the lowest mean ИОР (then larger size, then smallest school id); without
-ИОР in the profile, by size, then smallest school id. Names and descriptions come from
-the features with the largest |mean z| (at least 0.5 SD, up to three), phrased with the
-«above/below» words of ``data/risk_factors.yml``.
+ИОР in the profile, by size, then smallest school id. Names and descriptions say what sets
+a cluster apart: the features with the largest standardized difference between the
+cluster's mean and the mean of the other schools (at least 0.5 SD, up to three), phrased
+with the «above/below» words of ``data/risk_factors.yml``.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from shnor_lib.fmt import fmt_number
 from shnor_lib.methods.risk_profile import features as feature_meta
 
 MAX_MISSING_SHARE = 0.5
-MIN_ABS_Z = 0.5  # a cluster mean this far from the municipal mean "sets the cluster apart"
+MIN_ABS_Z = 0.5  # a cluster this far (in SD) from the rest on a feature "sets it apart"
 MAX_DESCRIBED = 3
 KMEANS_STARTS = 10
 
@@ -48,6 +55,7 @@ class ClusterResult:
     notes: list[str] = field(default_factory=list)
     features: list[str] = field(default_factory=list)
     method: str = "ward"
+    choice: pd.DataFrame = field(default_factory=pd.DataFrame)  # k, min_share, stability, …
 
     def table(self) -> pd.DataFrame:
         """The published ``clusters`` table: descriptions plus ``z_<feature>`` columns."""
@@ -129,105 +137,49 @@ def prepare(profile: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return z, notes
 
 
-# ---------------------------------------------------------------------------- silhouette
-
-
-def silhouette_samples(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Silhouette of each point (Euclidean): ``(b − a) / max(a, b)``; 0 in a singleton
-    cluster (Rousseeuw 1987; the convention scikit-learn uses)."""
-    x = np.asarray(x, dtype=float)
-    labels = np.asarray(labels)
-    labs = np.unique(labels)
-    if len(labs) < 2 or len(labs) >= len(labels):
-        raise ValueError("silhouette needs 2 <= number of clusters < number of points")
-    from scipy.spatial.distance import pdist, squareform
-
-    d = squareform(pdist(x))
-    own = np.searchsorted(labs, labels)
-    member = own[:, None] == np.arange(len(labs))[None, :]
-    sums = d @ member.astype(float)  # point × cluster: sum of distances
-    sizes = member.sum(axis=0)
-    rows = np.arange(len(labels))
-    own_size = sizes[own]
-    a = sums[rows, own] / np.maximum(own_size - 1, 1)
-    means = sums / sizes[None, :]
-    means[rows, own] = np.inf
-    b = means.min(axis=1)
-    denom = np.maximum(a, b)
-    s = np.zeros(len(labels))
-    ok = (own_size > 1) & (denom > 0)
-    np.divide(b - a, denom, out=s, where=ok)
-    return s
-
-
-def silhouette(x: np.ndarray, labels: np.ndarray) -> float:
-    """Mean silhouette of a clustering."""
-    return float(silhouette_samples(x, labels).mean())
-
-
 # ---------------------------------------------------------------------------- methods
 
 
-def cdist(*args, **kwargs):
-    """scipy's cdist, imported when first needed (report kernels start faster)."""
-    from scipy.spatial.distance import cdist as _cdist
-
-    return _cdist(*args, **kwargs)
-
-
-def _kmeans_pp(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    centers = [x[rng.integers(len(x))]]
-    for _ in range(1, k):
-        d2 = cdist(x, np.array(centers), "sqeuclidean").min(axis=1)
-        total = d2.sum()
-        p = d2 / total if total > 0 else np.full(len(x), 1 / len(x))
-        centers.append(x[rng.choice(len(x), p=p)])
-    return np.array(centers)
-
-
-def _lloyd(x: np.ndarray, centers: np.ndarray, max_iter: int = 300) -> tuple[float, np.ndarray]:
-    k = len(centers)
-    for _ in range(max_iter):
-        d2 = cdist(x, centers, "sqeuclidean")
-        lab = d2.argmin(axis=1)
-        new = centers.copy()
-        for j in range(k):
-            members = lab == j
-            if members.any():
-                new[j] = x[members].mean(axis=0)
-            else:  # empty cluster: restart it at the worst-served point
-                new[j] = x[d2[np.arange(len(x)), lab].argmax()]
-        if np.allclose(new, centers, atol=1e-10, rtol=0):
-            centers = new
-            break
-        centers = new
-    d2 = cdist(x, centers, "sqeuclidean")
-    lab = d2.argmin(axis=1)
-    return float(d2[np.arange(len(x)), lab].sum()), lab
-
-
-def kmeans(x: np.ndarray, k: int, seed: int = 0, starts: int = KMEANS_STARTS) -> np.ndarray:
-    """k-means labels (0..k−1): the best of ``starts`` seeded k-means++ starts."""
-    rng = np.random.default_rng(seed)
-    best: tuple[float, np.ndarray] | None = None
-    for _ in range(starts):
-        inertia, lab = _lloyd(x, _kmeans_pp(x, k, rng))
-        if best is None or inertia < best[0] - 1e-9:
-            best = (inertia, lab)
-    assert best is not None
-    return best[1]
-
-
-def _labelings(x: np.ndarray, ks: list[int], method: str, seed: int) -> dict[int, np.ndarray]:
+def _fit(x: np.ndarray, k: int, method: str, seed: int) -> np.ndarray:
+    """Labels 0..k−1 of one clustering: Ward (scipy, exact k) or k-means (scikit-learn,
+    ``n_init`` seeded starts, the lowest inertia kept)."""
     if method == "ward":
         from scipy.cluster.hierarchy import cut_tree, linkage
 
-        tree = linkage(x, method="ward")
-        cut = cut_tree(tree, n_clusters=ks)
-        return {k: cut[:, i] for i, k in enumerate(ks)}
+        return cut_tree(linkage(x, method="ward"), n_clusters=[k])[:, 0]
     if method == "kmeans":
-        return {k: kmeans(x, k, seed) for k in ks}
+        from sklearn.cluster import KMeans
+        from threadpoolctl import threadpool_limits
+
+        # one thread: on a few dozen schools OpenMP start-up costs 10× the fit (and a busy
+        # machine much more); one thread also keeps the result independent of the machine
+        with threadpool_limits(limits=1):
+            km = KMeans(n_clusters=k, n_init=KMEANS_STARTS, random_state=seed)
+            return km.fit_predict(x)
     raise ValueError("method must be 'ward' or 'kmeans'")
+
+
+def silhouette(x: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette (scikit-learn, Euclidean)."""
+    from sklearn.metrics import silhouette_score
+
+    return float(silhouette_score(x, labels, metric="euclidean"))
+
+
+def stability(x: np.ndarray, labels: np.ndarray, k: int, method: str, b: int, seed: int) -> float:
+    """Mean adjusted Rand index between the clustering of the full data and the clustering of
+    ``b`` bootstrap resamples (points drawn with replacement, same method and k), compared on
+    the resampled points. 1 = every resample finds the same groups; ≈ 0 = chance agreement."""
+    from sklearn.metrics import adjusted_rand_score
+
+    rng = np.random.default_rng(seed)
+    n, scores = len(x), []
+    for _ in range(b):
+        idx = rng.integers(0, n, n)
+        if len(np.unique(x[idx], axis=0)) <= k:
+            continue  # too few distinct points to form k clusters
+        scores.append(adjusted_rand_score(labels[idx], _fit(x[idx], k, method, seed)))
+    return float(np.mean(scores)) if scores else float("nan")
 
 
 # ---------------------------------------------------------------------------- result
@@ -247,25 +199,41 @@ def _renumber(z: pd.DataFrame, raw: np.ndarray) -> pd.Series:
     return pd.Series([mapping[v] for v in raw], index=z.index, dtype="Int64")
 
 
-def _describe(profiles: pd.DataFrame, labels: pd.Series, raw: pd.DataFrame) -> pd.DataFrame:
+def apart(z: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
+    """cluster × feature: the standardized difference of the cluster from the rest — its mean
+    z minus the mean z of the other schools (z: SD of the whole population = 1)."""
+    lab = labels.to_numpy()
+    rows = {}
+    for c in sorted(pd.unique(lab)):
+        inside = lab == c
+        rest = z[~inside].mean() if (~inside).any() else z.mean() * 0
+        rows[int(c)] = z[inside].mean() - rest
+    out = pd.DataFrame(rows).T
+    out.index.name = "cluster"
+    return out
+
+
+def _describe(diff: pd.DataFrame, labels: pd.Series, raw: pd.DataFrame) -> pd.DataFrame:
     rows = []
-    for c, zrow in profiles.iterrows():
-        ranked = zrow[zrow.abs() >= MIN_ABS_Z]
+    for c, drow in diff.iterrows():
+        ranked = drow[drow.abs() >= MIN_ABS_Z]
         order = sorted(
-            ranked.index, key=lambda f: (-round(abs(ranked[f]), 9), list(zrow.index).index(f))
+            ranked.index, key=lambda f: (-round(abs(ranked[f]), 9), list(drow.index).index(f))
         )
         key = order[:MAX_DESCRIBED]
-        phrases = [feature_phrase(f, zrow[f]) for f in key]
+        phrases = [feature_phrase(f, drow[f]) for f in key]
         if phrases:
             name = phrases[0][0].upper() + phrases[0][1:]
             if len(phrases) > 1:
                 name += " и " + phrases[1]
-            description = ", ".join(phrases)
+            description = "от остальных ОО отличают: " + ", ".join(
+                f"{ph} ({fmt_z(drow[f])})" for ph, f in zip(phrases, key, strict=True)
+            )
         else:
-            name = "Средний профиль"
+            name = "Профиль без выраженных отличий"
             description = (
-                "профиль близок к среднему по муниципалитету "
-                f"(все признаки в пределах ±{fmt_number(MIN_ABS_Z, 1)} ст. откл.)"
+                "профиль близок к остальным ОО "
+                f"(все различия в пределах ±{fmt_number(MIN_ABS_Z, 1)} ст. откл.)"
             )
         members = sorted(labels.index[labels == c])
         rows.append(
@@ -315,9 +283,42 @@ def _none(z: pd.DataFrame, ids: pd.Index, notes: list[str], method: str) -> Clus
     )
 
 
-def _silhouette_note(sil: pd.Series, k: int) -> str:
-    parts = "; ".join(f"k = {int(kk)}: {fmt_number(v, 2)}" for kk, v in sil.items())
-    return f"Число кластеров k = {k} выбрано по наибольшей средней ширине силуэта ({parts})."
+def _choice_note(table: pd.DataFrame, k: int, min_share: float, min_stab: float) -> str:
+    parts = "; ".join(
+        f"k = {int(r.k)}: наименьший кластер {fmt_number(100 * r.min_share, 0)} %, "
+        f"устойчивость {fmt_number(r.stability, 2)}, силуэт {fmt_number(r.silhouette, 2)}"
+        for r in table.itertuples(index=False)
+    )
+    return (
+        f"Выбор числа кластеров ({parts}). Допустимы варианты, где каждый кластер — не менее "
+        f"{fmt_number(100 * min_share, 0)} % ОО, а устойчивость (средний скорректированный "
+        f"индекс Рэнда по бутстреп-выборкам) не ниже {fmt_number(min_stab, 2)}; из них "
+        "берётся вариант с наибольшей шириной силуэта."
+    )
+
+
+def _choose(table: pd.DataFrame, min_share: float, min_stab: float) -> tuple[int, str]:
+    """The k: admissible (min share and stability), then the largest silhouette, then the
+    smaller k; fallbacks are said in the returned note."""
+    t = table.assign(_st=table["stability"].round(9).fillna(-1), _si=table["silhouette"].round(9))
+    big = t[t["min_share"] >= min_share - 1e-12]
+    ok = big[big["_st"] >= min_stab - 1e-12]
+    if not ok.empty:
+        k = int(ok.sort_values(["_si", "k"], ascending=[False, True])["k"].iloc[0])
+        return k, f"Число кластеров k = {k}."
+    if not big.empty:
+        k = int(big.sort_values(["_st", "k"], ascending=[False, True])["k"].iloc[0])
+        return k, (
+            f"Число кластеров k = {k}: ни один вариант не достиг устойчивости "
+            f"{fmt_number(min_stab, 2)}, выбран самый устойчивый из вариантов без малых "
+            "кластеров; группы условны."
+        )
+    k = int(t.sort_values(["min_share", "k"], ascending=[False, True])["k"].iloc[0])
+    return k, (
+        f"Число кластеров k = {k}: ни при одном k каждый кластер не составляет "
+        f"{fmt_number(100 * min_share, 0)} % ОО, выбран вариант с наибольшим наименьшим "
+        "кластером."
+    )
 
 
 def cluster(
@@ -327,13 +328,20 @@ def cluster(
     k_max: int = 6,
     method: str = "ward",
     seed: int = 0,
+    min_cluster_share: float = 0.1,
+    min_stability: float = 0.75,
+    bootstrap: int = 50,
 ) -> ClusterResult:
-    """Cluster schools on their standardized profile; k chosen by the mean silhouette.
+    """Cluster schools on their standardized profile; k by size, stability and silhouette.
 
     ``profile``: one row per school (index or column ``school_id``), numeric feature
-    columns (risk factor ids, ``results_index``, ``social_index``). With fewer than
-    ``k_min + 1`` usable schools or fewer than 2 usable features no clustering is done:
-    every label is <NA>, ``k`` is 0 and a note says why.
+    columns (risk factor ids, ``results_index``, ``social_index``). For each k in
+    ``k_min..min(k_max, n − 1)``: the smallest cluster's share of schools, the stability
+    (:func:`stability`, ``bootstrap`` resamples from ``seed``) and the mean silhouette. A k is
+    admissible when its smallest cluster holds at least ``min_cluster_share`` of the schools
+    and its stability is at least ``min_stability``; the admissible k with the largest
+    silhouette wins (ties: the smaller k). With fewer than ``k_min + 1`` usable schools or
+    fewer than 2 usable features no clustering is done: every label is <NA>, ``k`` is 0.
     """
     if method not in ("ward", "kmeans"):
         raise ValueError("method must be 'ward' or 'kmeans'")
@@ -349,24 +357,36 @@ def cluster(
         return _none(z, raw.index, notes, method)
     ks = list(range(k_min, min(k_max, len(z) - 1) + 1))
     x = z.to_numpy()
-    labelings = _labelings(x, ks, method, seed)
-    sil = pd.Series({k: silhouette(x, labelings[k]) for k in ks}, name="silhouette", dtype=float)
-    best = int(sil.round(12).idxmax())  # idxmax: first (smallest k) of equal maxima
+    labelings = {k: _fit(x, k, method, seed) for k in ks}
+    choice = pd.DataFrame(
+        [
+            {
+                "k": k,
+                "min_share": np.bincount(lab).min() / len(lab),
+                "stability": stability(x, lab, k, method, bootstrap, seed),
+                "silhouette": silhouette(x, lab),
+            }
+            for k, lab in labelings.items()
+        ]
+    )
+    best, fallback = _choose(choice, min_cluster_share, min_stability)
     labels = _renumber(z, labelings[best])
     profiles = z.groupby(labels.to_numpy()).mean()
     profiles.index.name = "cluster"
-    notes.append(_silhouette_note(sil, best))
+    notes.append(_choice_note(choice, best, min_cluster_share, min_stability))
+    notes.append(fallback)
     names = ", ".join(feature_name(c) for c in z.columns)
     notes.append(f"Признаки профиля (стандартизованы): {names}.")
     return ClusterResult(
         labels=labels.reindex(raw.index).astype("Int64").rename("cluster"),
         k=best,
-        silhouette=sil,
+        silhouette=choice.set_index("k")["silhouette"].rename("silhouette"),
         profiles=profiles,
-        descriptions=_describe(profiles, labels, raw),
+        descriptions=_describe(apart(z, labels), labels, raw),
         notes=notes,
         features=list(z.columns),
         method=method,
+        choice=choice,
     )
 
 

@@ -1,26 +1,31 @@
-"""M9: pairing of ШНОР with leader schools (seed 003 network programme; docs/methods.md M9).
+"""M9: pairing of ШНОР and ШССУ with partner schools (seed 003 network programme; M9).
 
-Two models, each ШНОР may get one partner in each:
+Seed 003: «Сетевое взаимодействие ПНОР и школ-лидеров может иметь ОДНУ ИЗ ДВУХ моделей».
+Each supported school (ШНОР, then ШССУ that are not resilient) gets at most one partner and
+one model:
 
-- **горизонтальная** — the leader with the nearest ИСБ (similar conditions); needs the ИСБ
-  of the ШНОР and of the leader;
-- **вертикальная** — a leader of a higher school type (:data:`TYPE_RANK`: НОШ < ООШ < СОШ <
-  СОШ с УИОП = лицей = гимназия), the nearest ИСБ among those (leaders without ИСБ last);
-  it works without ИСБ (then by distance). It is never the ШНОР's horizontal partner, so a
-  ШНОР gets two different schools.
+- **горизонтальная** — «образовательные организации, находящиеся в сходных условиях, причём
+  одна из школ должна работать в эффективном режиме: школа, преодолевшая трудности»: the
+  partner's ИСБ differs by at most ``max_isb_gap`` (both ИСБ known). Candidates: leaders,
+  resilient schools (strict or contextual) and former ШНОР now out whose current ИОР is in the
+  upper half (quartile ≥ 3). Schools that overcame difficulties (resilient or former ШНОР) are
+  preferred; then the smallest ИСБ gap, the closest remoteness, the school id.
+- **вертикальная** — made only when no horizontal partner fits: «школа-лидер, реализующая
+  более сложную образовательную программу … и работающая в эффективном режиме», regardless of
+  context. Candidates: leaders of the same or a higher school type (:data:`TYPE_RANK`; a
+  school of unknown type may take any leader); a higher type first, then the highest current
+  ИОР, then the school id.
 
-Capacity: a leader takes at most ``max_pairs_per_leader`` ШНОР over both models together
-(a leader is never both partners of one ШНОР, so pairs = distinct ШНОР).
-
-Greedy order: the horizontal pass first, the neediest ШНОР first (lowest ИОР; no ИОР last;
-then school id); then the vertical pass, ШНОР still without any partner first, then the
-same order. Ties in |ИСБ difference| (to 1e-9) are broken by the closest remoteness
-(|difference of distance_km|, the distance to the municipal centre: schools equally far
-from the centre are more often in similar localities), then by the leader's school id.
+A partner must be able to lead now (:func:`eligible_partners`): a current ИОР (the reporting
+year) and no result excluded as non-objective in the window (any procedure, grade, subject).
+A partner is never itself a ШНОР or a supported ШССУ. Capacity: at most
+``max_pairs_per_leader`` schools per partner over both models. Order: ШНОР first, neediest
+first (lowest ИОР; no ИОР last), then ШССУ by lowest ИСБ, ties by school id.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +33,8 @@ import pandas as pd
 
 HORIZONTAL, VERTICAL = "горизонтальная", "вертикальная"
 MODELS = (HORIZONTAL, VERTICAL)
+SHNOR, SSSU = "ШНОР", "ШССУ"
+LEADER, RESILIENT, FORMER = "школа-лидер", "резильентная ОО", "бывшая ШНОР"
 TYPE_RANK: dict[str, int] = {
     "НОШ": 1,
     "ООШ": 2,
@@ -36,15 +43,12 @@ TYPE_RANK: dict[str, int] = {
     "лицей": 4,
     "гимназия": 4,
 }
+FORMER_MIN_QUARTILE = 3  # a former ШНОР «works in effective mode» with ИОР in the upper half
 
-NO_LEADERS = "в муниципалитете нет школ-лидеров"
-NO_OWN_ISB = "у ШНОР не рассчитан ИСБ"
-NO_LEADER_ISB = "ни у одной школы-лидера не рассчитан ИСБ"
-NO_TYPE = "тип ОО не указан или не распознан"
-NO_HIGHER = "нет школы-лидера более высокого типа ОО"
-ONLY_HORIZONTAL = (
-    "единственная школа-лидер более высокого типа уже партнёр по горизонтальной модели"
-)
+NO_PARTNERS = "в муниципалитете нет школ, которые могут быть партнёрами"
+NO_OWN_ISB = "у школы не рассчитан ИСБ"
+NO_CLOSE = "нет партнёра со сходными условиями (различие ИСБ не более {gap})"
+NO_LEADER_TYPE = "нет школы-лидера того же или более высокого типа ОО"
 
 PAIR_COLUMNS = [
     "low_results_school_id",
@@ -52,177 +56,263 @@ PAIR_COLUMNS = [
     "model",
     "social_distance",
     "distance_difference_km",
+    "mentee_group",
+    "partner_basis",
 ]
-UNPAIRED_COLUMNS = ["low_results_school_id", "model", "reason"]
+# Russian headers of the published tables (merged into publish.RU_HEADERS / TABLE_HEADERS).
+RU_HEADERS = {
+    "mentee_group": "Группа ОО",
+    "partner_basis": "Партнёр — кто",
+    "distance_difference_km": "Разница удалённости, км",
+}
+TABLE_HEADERS = {
+    "pairs": {"low_results_school_id": "Код ОО (ШНОР, ШССУ)", "leader_school_id": "Код партнёра"},
+    "pairs_unpaired": {"low_results_school_id": "Код ОО (ШНОР, ШССУ)"},
+}
+SHEET_NAMES: dict[str, str] = {}
+UNPAIRED_COLUMNS = ["low_results_school_id", "mentee_group", "model", "reason"]
+INELIGIBLE_COLUMNS = ["school_id", "reason"]
 
 
 def capacity_reason(max_pairs: int) -> str:
-    return f"исчерпана квота школ-лидеров (не более {max_pairs} ШНОР на одну школу-лидера)"
+    return f"исчерпана квота партнёров (не более {max_pairs} ОО на одного партнёра)"
 
 
-def describe(max_pairs_per_leader: int) -> str:
+def _gap_text(gap: float) -> str:
+    return f"{gap:.2f}".replace(".", ",")
+
+
+def describe(max_pairs_per_leader: int, max_isb_gap: float = 0.15) -> str:
     """The pairing rules in Russian, for the report."""
     return (
-        "Горизонтальная модель: ШНОР в пару подбирается школа-лидер с ближайшим значением ИСБ "
-        "(сходные социальные условия). Вертикальная модель: школа-лидер более высокого типа "
-        "(для НОШ — ООШ и выше, для ООШ — СОШ, СОШ с УИОП, лицей, гимназия; для СОШ — СОШ с "
-        "УИОП, лицей, гимназия), среди них — с ближайшим ИСБ; это всегда другая школа, чем "
-        "партнёр по горизонтальной модели. Одна школа-лидер работает не более чем с "
-        f"{max_pairs_per_leader} ШНОР по обеим моделям вместе. ШНОР с более низким ИОР "
-        "получают партнёров первыми; при равном различии ИСБ выбирается школа с более близкой "
-        "удалённостью от центра муниципалитета, затем — с меньшим кодом."
+        "Каждая ШНОР и каждая ШССУ (кроме резильентных) получает одного партнёра по одной из "
+        "двух моделей сетевого взаимодействия. Горизонтальная модель — партнёр в сходных "
+        f"условиях: ИСБ различается не более чем на {_gap_text(max_isb_gap)}; партнёром может "
+        "быть школа-лидер, резильентная ОО или бывшая ШНОР, чей ИОР теперь в верхней половине; "
+        "предпочтение — школам, преодолевшим трудности (резильентным и бывшим ШНОР). Если "
+        "такого партнёра нет, подбирается вертикальная модель: школа-лидер того же или более "
+        "высокого типа ОО (сначала более высокого), с наибольшим ИОР, независимо от условий. "
+        "Партнёр должен иметь ИОР за отчётный год и ни одного результата, исключённого как "
+        f"необъективный, за период. Один партнёр работает не более чем с {max_pairs_per_leader} "
+        "ОО. Первыми партнёров получают ШНОР с более низким ИОР, затем ШССУ."
     )
 
 
 @dataclass
 class PairResult:
     pairs: pd.DataFrame  # PAIR_COLUMNS
-    unpaired: pd.DataFrame  # UNPAIRED_COLUMNS: ШНОР × model without a partner, with reason
-    load: pd.Series = field(default_factory=lambda: pd.Series(dtype=int))  # leader → ШНОР
+    unpaired: pd.DataFrame  # UNPAIRED_COLUMNS: supported schools without a partner, why
+    load: pd.Series = field(default_factory=lambda: pd.Series(dtype=int))  # partner → count
+    ineligible: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=INELIGIBLE_COLUMNS)
+    )  # leaders that cannot lead now, with the reason
 
 
-def _bool(s: pd.Series | None, n: int) -> np.ndarray:
-    if s is None:
-        return np.zeros(n, dtype=bool)
-    return s.astype("boolean").fillna(False).to_numpy(dtype=bool)
+def _bool(schools: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in schools:
+        return np.zeros(len(schools), dtype=bool)
+    return schools[col].astype("boolean").fillna(False).to_numpy(dtype=bool)
 
 
-def _num(df: pd.DataFrame, col: str) -> pd.Series:
+def _num(df: pd.DataFrame, col: str) -> np.ndarray:
     if col not in df:
-        return pd.Series(np.nan, index=df.index)
-    return pd.to_numeric(df[col], errors="coerce").astype(float)
+        return np.full(len(df), np.nan)
+    return pd.to_numeric(df[col], errors="coerce").astype(float).to_numpy()
 
 
-def _frame(schools: pd.DataFrame) -> pd.DataFrame:
-    n = len(schools)
-    return pd.DataFrame(
+def _rank(t: object) -> float:
+    return float(TYPE_RANK.get(t.strip(), np.nan)) if isinstance(t, str) else np.nan
+
+
+def _frame(schools: pd.DataFrame, former: set[str]) -> pd.DataFrame:
+    sid = schools["school_id"].astype(str).to_numpy()
+    types = schools.get("school_type", pd.Series([None] * len(schools), index=schools.index))
+    out = pd.DataFrame(
         {
-            "sid": schools["school_id"].astype(str).to_numpy(),
-            "low": _bool(schools.get("low_results"), n),
-            "leader": _bool(schools.get("leader"), n),
-            "isb": _num(schools, "social_index").to_numpy(),
-            "ior": _num(schools, "results_index").to_numpy(),
-            "dist": _num(schools, "distance_km").to_numpy(),
-            "rank": schools.get("school_type", pd.Series([None] * n))
-            .map(lambda t: TYPE_RANK.get(str(t).strip()) if isinstance(t, str) else None)
-            .to_numpy(dtype=object),
+            "sid": sid,
+            "low": _bool(schools, "low_results"),
+            "hard": _bool(schools, "hard_context"),
+            "leader": _bool(schools, "leader"),
+            "resilient": _bool(schools, "resilient_strict")
+            | _bool(schools, "resilient_contextual"),
+            "isb": _num(schools, "social_index"),
+            "ior": _num(schools, "results_index"),
+            "quartile": _num(schools, "results_quartile"),
+            "dist": _num(schools, "distance_km"),
+            "rank": [_rank(t) for t in types],
         }
-    ).sort_values("sid", ignore_index=True)
+    )
+    out["former"] = out["sid"].isin(former) & ~out["low"]
+    return out.sort_values("sid", ignore_index=True)
+
+
+def former_low_results(history: pd.DataFrame | None, year: int) -> set[str]:
+    """Schools that were ШНОР in an earlier year of ``status_history`` and are not now."""
+    if history is None or history.empty or "low_results" not in history:
+        return set()
+    h = history.assign(school_id=history["school_id"].astype(str))
+    low = h["low_results"].astype("boolean").fillna(False).astype(bool)
+    before = set(h.loc[low & (h["year"] < year), "school_id"])
+    now = set(h.loc[low & (h["year"] == year), "school_id"])
+    return before - now
+
+
+def excluded_in_window(exclusions: pd.DataFrame | None, years: Iterable[int]) -> set[str]:
+    """Schools with at least one result excluded as non-objective in ``years``."""
+    if exclusions is None or exclusions.empty:
+        return set()
+    ex = exclusions
+    if "excluded" in ex:
+        ex = ex[ex["excluded"].astype("boolean").fillna(False).astype(bool)]
+    if "year" in ex:
+        ex = ex[ex["year"].isin(list(years))]
+    return set(ex["school_id"].astype(str))
+
+
+def eligible_partners(df: pd.DataFrame, excluded: set[str]) -> tuple[pd.Series, pd.DataFrame]:
+    """Which schools may lead now, and the leaders that may not (with the reason)."""
+    no_ior = np.isnan(df["ior"].to_numpy())
+    has_ex = df["sid"].isin(excluded).to_numpy()
+    ok = ~no_ior & ~has_ex & ~df["low"].to_numpy()
+    rows = []
+    for r, a, b in zip(df.itertuples(index=False), no_ior, has_ex, strict=True):
+        if r.leader and not r.low and (a or b):
+            why = []
+            if a:
+                why.append("нет ИОР за отчётный год")
+            if b:
+                why.append("есть результаты, исключённые как необъективные, за период")
+            rows.append({"school_id": r.sid, "reason": "; ".join(why)})
+    return pd.Series(ok, index=df.index), pd.DataFrame(rows, columns=INELIGIBLE_COLUMNS)
 
 
 def _key(delta: float) -> float:
     return float("inf") if np.isnan(delta) else round(abs(delta), 9)
 
 
-def _choose(low: pd.Series, cands: pd.DataFrame) -> tuple[str, float, float]:
-    """The best candidate for a ШНОР: nearest ИСБ, then remoteness, then id."""
-    keys = sorted(
-        (_key(low["isb"] - c.isb), _key(low["dist"] - c.dist), c.sid)
-        for c in cands.itertuples(index=False)
-    )
-    best = cands.set_index("sid").loc[keys[0][2]]
-    return keys[0][2], abs(low["isb"] - best["isb"]), abs(low["dist"] - best["dist"])
+def _horizontal(m: pd.Series, cands: pd.DataFrame, gap: float) -> pd.DataFrame:
+    if np.isnan(m["isb"]):
+        return cands.iloc[:0]
+    close = cands[(cands["isb"] - m["isb"]).abs().round(9) <= gap + 1e-12]
+    keys = [
+        (not (c.resilient or c.former), _key(m["isb"] - c.isb), _key(m["dist"] - c.dist), c.sid)
+        for c in close.itertuples(index=False)
+    ]
+    order = [k[3] for k in sorted(keys)]
+    return close.set_index("sid").loc[order].reset_index()
 
 
-def pair(schools: pd.DataFrame, *, max_pairs_per_leader: int = 2) -> PairResult:
-    """Pair each ШНОР with leader schools in the horizontal and vertical models.
+def _vertical(m: pd.Series, leaders: pd.DataFrame) -> pd.DataFrame:
+    own = m["rank"]
+    ok = leaders[leaders["rank"].isna() | np.isnan(own) | (leaders["rank"] >= own)]
+    keys = [
+        (not (c.rank > own), -round(c.ior, 9), c.sid)  # NaN rank: not «higher»
+        for c in ok.itertuples(index=False)
+    ]
+    order = [k[2] for k in sorted(keys)]
+    return ok.set_index("sid").loc[order].reset_index()
 
-    ``schools``: school_id, low_results (bool), leader (bool), social_index (0..1, may be
-    NaN), results_index, school_type, distance_km. See the module docstring for the rules.
+
+def _basis(c: pd.Series) -> str:
+    if c["resilient"]:
+        return RESILIENT
+    if c["former"]:
+        return FORMER
+    return LEADER
+
+
+def pair(
+    schools: pd.DataFrame,
+    *,
+    max_pairs_per_leader: int = 2,
+    max_isb_gap: float = 0.15,
+    exclusions: pd.DataFrame | None = None,
+    window_years: Iterable[int] = (),
+    history: pd.DataFrame | None = None,
+    year: int | None = None,
+) -> PairResult:
+    """One partner and one model for each ШНОР and each non-resilient ШССУ.
+
+    ``schools``: school_id, low_results, hard_context, leader, resilient_strict,
+    resilient_contextual (bool), social_index (0..1), results_index, results_quartile
+    (reporting year), school_type, distance_km. ``exclusions``: the objectivity exclusions
+    (school_id, year[, excluded]); ``window_years`` the years that count. ``history``: the
+    ``status_history`` table (former ШНОР), ``year`` the reporting year.
     """
-    df = _frame(schools)
-    lows = df[df["low"]].copy()
-    lows["_need"] = lows["ior"].fillna(np.inf)
-    lows = lows.sort_values(["_need", "sid"], ignore_index=True)
-    leaders = df[df["leader"] & ~df["low"]].reset_index(drop=True)
-    cap = dict.fromkeys(leaders["sid"], int(max_pairs_per_leader))
-    pairs: list[dict] = []
-    unpaired: list[dict] = []
-    horizontal: dict[str, str] = {}
-
-    def add(low: pd.Series, cands: pd.DataFrame, model: str) -> None:
-        avail = cands[cands["sid"].map(cap) > 0]
-        if avail.empty:
-            unpaired.append(_miss(low, model, capacity_reason(max_pairs_per_leader)))
-            return
-        sid, d_isb, d_dist = _choose(low, avail)
-        cap[sid] -= 1
-        if model == HORIZONTAL:
-            horizontal[low["sid"]] = sid
+    former = former_low_results(history, year) if year is not None else set()
+    df = _frame(schools, former)
+    ok, ineligible = eligible_partners(df, excluded_in_window(exclusions, window_years))
+    mentee = df["low"] | (df["hard"] & ~df["resilient"])
+    eff = df["leader"] | df["resilient"] | (df["former"] & (df["quartile"] >= FORMER_MIN_QUARTILE))
+    partners = df[ok & eff & ~mentee].reset_index(drop=True)
+    cap = dict.fromkeys(partners["sid"], int(max_pairs_per_leader))
+    pairs, unpaired = [], []
+    for _, m in _mentees(df[mentee]).iterrows():
+        group = SHNOR if m["low"] else SSSU
+        avail = partners[partners["sid"].map(cap) > 0]
+        hz = partners[partners["isb"].notna()]
+        if partners.empty:
+            unpaired.append(_miss(m, group, NO_PARTNERS))
+            continue
+        chosen, model = _horizontal(m, avail[avail["isb"].notna()], max_isb_gap), HORIZONTAL
+        if chosen.empty:
+            chosen, model = _vertical(m, avail[avail["leader"]]), VERTICAL
+        if chosen.empty:
+            unpaired.append(
+                _miss(m, group, _why(m, hz, partners, max_isb_gap, max_pairs_per_leader))
+            )
+            continue
+        c = chosen.iloc[0]
+        cap[c["sid"]] -= 1
         pairs.append(
             {
-                "low_results_school_id": low["sid"],
-                "leader_school_id": sid,
+                "low_results_school_id": m["sid"],
+                "leader_school_id": c["sid"],
                 "model": model,
-                "social_distance": d_isb,
-                "distance_difference_km": d_dist,
+                "mentee_group": group,
+                "partner_basis": _basis(c),
+                "social_distance": abs(m["isb"] - c["isb"]),
+                "distance_difference_km": abs(m["dist"] - c["dist"]),
             }
         )
-
-    for _, low in lows.iterrows():
-        reason = _horizontal_block(low, leaders)
-        if reason:
-            unpaired.append(_miss(low, HORIZONTAL, reason))
-        else:
-            add(low, leaders[leaders["isb"].notna()], HORIZONTAL)
-    lows["_has"] = lows["sid"].isin(horizontal)
-    for _, low in lows.sort_values(["_has", "_need", "sid"]).iterrows():
-        cands, reason = _vertical_candidates(low, leaders, horizontal.get(low["sid"]))
-        if reason:
-            unpaired.append(_miss(low, VERTICAL, reason))
-        else:
-            add(low, cands, VERTICAL)
-    return _result(pairs, unpaired, cap, max_pairs_per_leader)
-
-
-def _miss(low: pd.Series, model: str, reason: str) -> dict:
-    return {"low_results_school_id": low["sid"], "model": model, "reason": reason}
-
-
-def _horizontal_block(low: pd.Series, leaders: pd.DataFrame) -> str:
-    if leaders.empty:
-        return NO_LEADERS
-    if np.isnan(low["isb"]):
-        return NO_OWN_ISB
-    if leaders["isb"].notna().sum() == 0:
-        return NO_LEADER_ISB
-    return ""
-
-
-def _vertical_candidates(
-    low: pd.Series, leaders: pd.DataFrame, partner: str | None
-) -> tuple[pd.DataFrame, str]:
-    if leaders.empty:
-        return leaders, NO_LEADERS
-    if pd.isna(low["rank"]):
-        return leaders.iloc[:0], NO_TYPE
-    higher = leaders[leaders["rank"].map(lambda r: pd.notna(r) and r > low["rank"])]
-    if higher.empty:
-        return higher, NO_HIGHER
-    other = higher[higher["sid"] != partner]
-    if other.empty:
-        return other, ONLY_HORIZONTAL
-    return other, ""
-
-
-def _result(
-    pairs: list[dict], unpaired: list[dict], cap: dict[str, int], max_pairs: int
-) -> PairResult:
-    order = {m: i for i, m in enumerate(MODELS)}
-    p = pd.DataFrame(pairs, columns=PAIR_COLUMNS)
-    p = (
-        p.assign(_m=p["model"].map(order))
-        .sort_values(["low_results_school_id", "_m"])
-        .drop(columns="_m")
-        .reset_index(drop=True)
+    load = pd.Series(
+        {k: max_pairs_per_leader - v for k, v in sorted(cap.items())}, dtype=int, name="load"
     )
-    u = pd.DataFrame(unpaired, columns=UNPAIRED_COLUMNS)
-    u = (
-        u.assign(_m=u["model"].map(order))
-        .sort_values(["low_results_school_id", "_m"])
-        .drop(columns="_m")
-        .reset_index(drop=True)
-    )
-    load = pd.Series({k: max_pairs - v for k, v in sorted(cap.items())}, dtype=int, name="load")
     load.index.name = "leader_school_id"
-    return PairResult(pairs=p, unpaired=u, load=load)
+    return PairResult(
+        pairs=pd.DataFrame(pairs, columns=PAIR_COLUMNS)
+        .sort_values("low_results_school_id")
+        .reset_index(drop=True),
+        unpaired=pd.DataFrame(unpaired, columns=UNPAIRED_COLUMNS)
+        .sort_values("low_results_school_id")
+        .reset_index(drop=True),
+        load=load,
+        ineligible=ineligible,
+    )
+
+
+def _mentees(m: pd.DataFrame) -> pd.DataFrame:
+    """ШНОР by lowest ИОР (none last), then ШССУ by lowest ИСБ, then id."""
+    return m.assign(
+        _g=(~m["low"]).astype(int),
+        _need=np.where(m["low"], m["ior"], m["isb"]),
+    ).sort_values(["_g", "_need", "sid"], na_position="last", ignore_index=True)
+
+
+def _why(m: pd.Series, hz: pd.DataFrame, partners: pd.DataFrame, gap: float, cap: int) -> str:
+    """Why neither model found a partner for ``m`` (capacity or no candidate at all)."""
+    parts = []
+    if np.isnan(m["isb"]):
+        parts.append(NO_OWN_ISB)
+    elif not _horizontal(m, hz, gap).empty:
+        return capacity_reason(cap)
+    else:
+        parts.append(NO_CLOSE.format(gap=_gap_text(gap)))
+    if not _vertical(m, partners[partners["leader"]]).empty:
+        return capacity_reason(cap)
+    parts.append(NO_LEADER_TYPE)
+    return "; ".join(parts)
+
+
+def _miss(m: pd.Series, group: str, reason: str) -> dict:
+    return {"low_results_school_id": m["sid"], "mentee_group": group, "model": "", "reason": reason}

@@ -82,6 +82,10 @@ SCHOOL_FIELDS = (
     "unpaired_reasons",
     "mentees",
     "mentee_count",
+    "partner_basis",
+    "mentee_group",
+    "named_mentors",
+    "named_tutored_teachers",
 )
 NUMERIC_SCHOOL_FIELDS = (
     "results_index",
@@ -301,6 +305,8 @@ CONDITIONS: dict[str, dict[str, Callable[[Any], Any]]] = {
         "pair_model": _v_model,
         "unpaired": _v_true,
         "mentor": _v_true,
+        "mentor_named": _v_bool,
+        "tutor_named": _v_bool,
     },
     "cluster": {
         "cluster": _v_all,
@@ -608,10 +614,12 @@ def _exclusions(ex: pd.DataFrame | None) -> _Exclusions | None:
 
 @dataclass
 class _Pairing:
-    partner: dict[str, dict[str, tuple[str, float]]]  # low → model → (leader, social_distance)
-    mentees: dict[str, list[str]]  # leader → lows
-    unpaired: dict[str, list[str]]  # low → «модель: причина»
+    partner: dict[str, dict[str, tuple[str, float]]]  # mentee → model → (partner, ИСБ gap)
+    mentees: dict[str, list[str]]  # partner → mentees
+    unpaired: dict[str, list[str]]  # mentee → reasons
     n_pairs: int
+    basis: dict[str, str] = field(default_factory=dict)  # partner → why it can lead
+    group: dict[str, str] = field(default_factory=dict)  # mentee → ШНОР | ШССУ
 
 
 def _pairing(pairs: pd.DataFrame | None, unpaired: pd.DataFrame | None) -> _Pairing | None:
@@ -619,19 +627,50 @@ def _pairing(pairs: pd.DataFrame | None, unpaired: pd.DataFrame | None) -> _Pair
         return None
     partner: dict[str, dict[str, tuple[str, float]]] = {}
     mentees: dict[str, list[str]] = {}
+    basis: dict[str, str] = {}
+    group: dict[str, str] = {}
     for row in pairs.itertuples(index=False):
         low, lead = str(row.low_results_school_id), str(row.leader_school_id)
         dist = float(row.social_distance) if not _missing(row.social_distance) else float("nan")
         partner.setdefault(low, {})[row.model] = (lead, dist)
         if low not in mentees.setdefault(lead, []):
             mentees[lead].append(low)
+        basis.setdefault(lead, _text(getattr(row, "partner_basis", None)))
+        group[low] = _text(getattr(row, "mentee_group", None))
     reasons: dict[str, list[str]] = {}
     if unpaired is not None:
         for row in unpaired.itertuples(index=False):
+            g = _text(getattr(row, "mentee_group", None))
+            if g:
+                group[str(row.low_results_school_id)] = g
+            model = _text(row.model)
             reasons.setdefault(str(row.low_results_school_id), []).append(
-                f"{row.model} модель — {row.reason}"
+                f"{model} модель — {row.reason}" if model else str(row.reason)
             )
-    return _Pairing(partner, mentees, reasons, len(pairs))
+    return _Pairing(partner, mentees, reasons, len(pairs), basis, group)
+
+
+def named_support(mnc: pd.DataFrame | None, mtkp: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Per school, what the filled forms already name: МНЦ mentors (form «МНЦ»: mentor ×
+    school rows) and teachers with a МТКП tutor (form «МТКП»: tutor × teacher rows). None
+    when neither form was given (then nothing is known and no rule is held back)."""
+    if mnc is None and mtkp is None:
+        return None
+
+    def count(df: pd.DataFrame | None, key: str) -> pd.Series:
+        if df is None or df.empty or "school_id" not in df or key not in df:
+            return pd.Series(dtype=int)
+        d = df.dropna(subset=["school_id", key]).assign(
+            school_id=lambda x: x["school_id"].astype(str)
+        )
+        return d.groupby("school_id")[key].nunique()
+
+    out = pd.DataFrame(
+        {"mentors": count(mnc, "mentor_code"), "tutored_teachers": count(mtkp, "teacher_code")}
+    ).fillna(0)
+    out = out.astype(int).rename_axis("school_id").reset_index()
+    out.attrs["forms"] = {"mnc": mnc is not None, "mtkp": mtkp is not None}
+    return out
 
 
 # ---------------------------------------------------------------------------- contexts
@@ -647,6 +686,7 @@ class _Inputs:
     pairing: _Pairing | None
     exclusions: _Exclusions | None
     settings: Mapping[str, float]
+    named: pd.DataFrame | None = None  # school_id → mentors, tutored_teachers (forms)
 
 
 def _prepare(
@@ -656,6 +696,7 @@ def _prepare(
     unpaired: pd.DataFrame | None,
     exclusions: pd.DataFrame | None,
     settings: Mapping[str, float],
+    named: pd.DataFrame | None = None,
 ) -> _Inputs:
     if schools["school_id"].duplicated().any():
         raise ValueError("schools: one row per school_id expected")
@@ -687,6 +728,9 @@ def _prepare(
         _pairing(pairs, unpaired),
         _exclusions(exclusions),
         settings,
+        None
+        if named is None
+        else named.assign(school_id=named["school_id"].astype(str)).set_index("school_id"),
     )
 
 
@@ -719,7 +763,26 @@ def _school_pair_fields(sid: str, inp: _Inputs) -> dict[str, Any]:
             ctx[f"{key}_distance"] = dist
     if VERTICAL in mine:
         ctx["vertical_partner_type"] = inp.types.get(mine[VERTICAL][0]) or None
+    ctx["partner_basis"] = p.basis.get(sid) or None
+    ctx["mentee_group"] = p.group.get(sid) or None
     return ctx
+
+
+def _named_fields(sid: str, inp: _Inputs) -> dict[str, Any]:
+    """What the forms name for the school: ``_mentor_named`` / ``_tutor_named`` are None when
+    the form is absent (unknown), else whether it names at least one."""
+    n = inp.named
+    if n is None:
+        return {"_mentor_named": None, "_tutor_named": None}
+    forms = n.attrs.get("forms", {"mnc": True, "mtkp": True})
+    mentors = int(n.at[sid, "mentors"]) if sid in n.index else 0
+    tutored = int(n.at[sid, "tutored_teachers"]) if sid in n.index else 0
+    return {
+        "_mentor_named": (mentors > 0) if forms.get("mnc", True) else None,
+        "_tutor_named": (tutored > 0) if forms.get("mtkp", True) else None,
+        "named_mentors": mentors,
+        "named_tutored_teachers": tutored,
+    }
 
 
 def _school_context(sid: str, row: pd.Series, inp: _Inputs) -> dict[str, Any]:
@@ -747,6 +810,7 @@ def _school_context(sid: str, row: pd.Series, inp: _Inputs) -> dict[str, Any]:
     ctx["_status"] = {k for k, v in inp.status.loc[sid].items() if v}
     ctx["_levels"] = {f: row.get(f"risk_{f}") for f in factors() if f"risk_{f}" in row.index}
     ctx.update(_school_pair_fields(sid, inp))
+    ctx.update(_named_fields(sid, inp))
     return ctx
 
 
@@ -796,6 +860,11 @@ def _school_check(key: str, value: Any, ctx: Mapping[str, Any]) -> dict[str, Any
         ok = bool(ctx["_unpaired"])
     elif key == "mentor":
         ok = bool(ctx.get("mentee_count"))
+    elif key in ("mentor_named", "tutor_named"):
+        # false: no form says so (absent form included: recommending is then the safe side);
+        # true: the form names one
+        got = ctx[f"_{key}"]
+        ok = bool(got) if value else not got
     else:  # pragma: no cover - validated on load
         raise KeyError(key)
     return {} if ok else None
@@ -969,6 +1038,7 @@ def generate(
     municipal: Mapping[str, Any] | None = None,
     unpaired: pd.DataFrame | None = None,
     rules: RuleSet,
+    named: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The recommendations table (recommendations.csv columns plus level and rule_id).
 
@@ -984,6 +1054,9 @@ def generate(
     - ``clusters``: the clusters table (:meth:`ClusterResult.table`: cluster, name,
       description, size, mean_results_index, mean_social_index, ``z_<feature>``).
     - ``pairs`` / ``unpaired``: :class:`shnor_lib.methods.pairing.PairResult` frames.
+    - ``named``: :func:`named_support` of the filled МНЦ / МТКП forms (school_id, mentors,
+      tutored_teachers): a rule with ``mentor_named: false`` / ``tutor_named: false`` is not
+      given to a school the form already names a mentor / tutor for.
     - ``exclusions``: objectivity rows with school_id (and year, procedure, grade,
       subject); if it has an ``excluded`` column only those rows count and the distinct
       units of the whole frame give the denominator of the municipal share.
@@ -994,7 +1067,7 @@ def generate(
     """
     rs = rules
     n = int(rs.settings["max_listed"])
-    inp = _prepare(schools, clusters, pairs, unpaired, exclusions, rs.settings)
+    inp = _prepare(schools, clusters, pairs, unpaired, exclusions, rs.settings, named)
     rows: list[dict] = []
     muni = _municipal_context(inp, municipal or {})
     for rule in (r for r in rs.rules if r.level == "municipality"):

@@ -8,7 +8,9 @@ Factor metadata (Russian name, direction, F2 risk category, fixed thresholds) li
 - :func:`levels` — the risk level of each school × factor, oriented so that «высокий» is
   the most at risk: by terciles of the population (default) or by the fixed thresholds;
 - :func:`top_risks` — the «; »-joined names of the factors at «высокий» (schools.csv);
-- :func:`long_table` — the published ``risk_levels`` table (school × factor, long);
+- :func:`long_table` — the published ``risk_levels`` table (school × measured factor, long);
+- :func:`profile_table` — the published ``risk_profile_school`` table: the one-page profile
+  of each school (every factor, value, thresholds, level, source), shown in the school card;
 - :func:`school_columns` — values and levels as ``<factor>`` / ``risk_<factor>`` columns,
   to merge into the schools frame passed to :func:`shnor_lib.methods.recommendations.generate`.
 
@@ -43,6 +45,21 @@ _FROM_CONTEXT: dict[str, tuple[str, str | None, float]] = {
     "vacancies_share": ("vacancies", "teachers_total", 100.0),
     "non_native_share": ("non_native_russian", "students_total", 100.0),
     "disabled_share": ("disabled", "students_total", 100.0),
+    "teachers_multi_subject_share": ("teachers_multi_subject", "teachers_total", 100.0),
+    "teachers_no_subject_degree_share": ("teachers_no_subject_degree", "teachers_total", 100.0),
+    "low_income_share": ("low_income", "students_total", 100.0),
+    "single_parent_share": ("single_parent", "students_total", 100.0),
+    "large_family_share": ("large_family", "students_total", 100.0),
+    "parents_unemployed_share": ("parents_unemployed", "students_total", 100.0),
+    "parents_higher_ed_share": ("parents_higher_ed", "students_total", 100.0),
+    "difficult_situation_share": ("difficult_situation", "students_total", 100.0),
+    "at_risk_registered_share": ("at_risk_registered", "students_total", 100.0),
+}
+# factor id → (teachers column, the values that count as «at risk»); share among teachers
+# with a value in the column (reporting year)
+_FROM_TEACHERS: dict[str, tuple[str, frozenset]] = {
+    "teachers_no_pd_share": ("pd_last_year", frozenset({0})),
+    "teachers_no_category_share": ("category", frozenset({"соответствие", "нет"})),
 }
 
 
@@ -63,6 +80,7 @@ class Feature:
     measure: str | None = None
     high: float | None = None
     low: float | None = None
+    source: str = ""
 
     @property
     def is_risk(self) -> bool:
@@ -101,6 +119,7 @@ def _feature(raw: Mapping, risk: bool) -> Feature:
         measure=raw.get("measure"),
         high=float(thr["high"]) if "high" in thr else None,
         low=float(thr["low"]) if "low" in thr else None,
+        source=str(raw.get("source", "")),
     )
 
 
@@ -177,10 +196,31 @@ def _passed_in(x: pd.Series | pd.DataFrame, name: str) -> pd.Series:
     return s
 
 
+def teacher_shares(teachers_year: pd.DataFrame | None) -> dict[str, pd.Series]:
+    """Per school, the percent of teachers «at risk» on each :data:`_FROM_TEACHERS` column,
+    among the teachers with a value there (a school with no such teacher: no value)."""
+    out: dict[str, pd.Series] = {}
+    if teachers_year is None or teachers_year.empty:
+        return out
+    t = teachers_year.assign(school_id=teachers_year["school_id"].astype(str))
+    for fid, (col, risky) in _FROM_TEACHERS.items():
+        if col not in t:
+            continue
+        v = t[col]
+        known = v.notna() & (v.astype(str).str.strip() != "")
+        norm = v.map(lambda x: x.strip().lower() if isinstance(x, str) else x)
+        hit = norm.isin(risky) & known
+        g = pd.DataFrame({"school_id": t["school_id"], "k": known, "h": hit})
+        agg = g.groupby("school_id")[["k", "h"]].sum()
+        out[fid] = (100.0 * agg["h"] / agg["k"].where(agg["k"] > 0)).astype(float)
+    return out
+
+
 def factor_values(
     schools: pd.DataFrame,
     context_year: pd.DataFrame | None,
     *,
+    teachers_year: pd.DataFrame | None = None,
     teachers_ab_share: pd.Series | pd.DataFrame | None = None,
     vpr_fail_share: pd.Series | pd.DataFrame | None = None,
     below_min_share: pd.Series | pd.DataFrame | None = None,
@@ -188,8 +228,9 @@ def factor_values(
     """Measurable «500+» factor values per school (index ``school_id``; shares in percent).
 
     ``context_year``: the ``context`` rows of the reporting year (school_id, students_total,
-    computers, internet_mbps, teachers_total, vacancies, non_native_russian, disabled —
-    any may be missing). The three shares are Series indexed by school_id (or frames with
+    teachers_total and the counts of :data:`_FROM_CONTEXT` — any may be missing).
+    ``teachers_year``: the ``teachers`` rows of the reporting year (pd_last_year, category;
+    :func:`teacher_shares`). The three shares are Series indexed by school_id (or frames with
     school_id and the share), in percent. A factor whose inputs are absent, or that has no
     value for any school, is left out; ``.attrs["absent"]`` maps its id to the reason.
     """
@@ -204,10 +245,14 @@ def factor_values(
         "vpr_fail_share": vpr_fail_share,
         "below_min_share": below_min_share,
     }
+    from_teachers = teacher_shares(teachers_year)
     out = pd.DataFrame(index=ids)
     absent: dict[str, str] = {}
     for fid in factors():
-        if fid in _FROM_CONTEXT:
+        if fid in _FROM_TEACHERS:
+            s = from_teachers[fid].reindex(ids) if fid in from_teachers else None
+            why = f"нет данных о педагогах ({_FROM_TEACHERS[fid][0]})"
+        elif fid in _FROM_CONTEXT:
             num, den, mult = _FROM_CONTEXT[fid]
             s = _ratio(ctx, num, den, mult)
             why = f"нет данных социального паспорта ({num}{'/' + den if den else ''})"
@@ -327,6 +372,84 @@ def long_table(values: pd.DataFrame, levels_: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     out = pd.concat(rows, ignore_index=True).sort_values(["school_id", "_k"], kind="stable")
     return out[cols].reset_index(drop=True)
+
+
+# Russian headers and sheet names of the published tables (merged into publish.RU_HEADERS,
+# publish.TABLE_HEADERS and publish.SHEET_NAMES).
+RU_HEADERS = {
+    "factor": "Фактор (код)",
+    "factor_name": "Фактор риска",
+    "project_factor": "Фактор «500+»",
+    "category_name": "Категория риска",
+    "threshold": "Порог «высокий»",
+    "threshold_low": "Порог «низкий»",
+    "source": "Источник",
+}
+TABLE_HEADERS = {
+    "risk_profile_school": {"value": "Значение"},
+    "risk_levels": {"value": "Значение"},
+}
+SHEET_NAMES = {"risk_profile_school": "Профиль рисков ОО"}
+
+PROFILE_COLUMNS = [
+    "school_id",
+    "factor",
+    "factor_name",
+    "project_factor",
+    "category_name",
+    "value",
+    "threshold",
+    "threshold_low",
+    "level",
+    "source",
+]
+
+
+def profile_table(
+    values: pd.DataFrame,
+    levels_: pd.DataFrame,
+    *,
+    method: str = "fixed",
+    thresholds: Mapping[str, Mapping[str, float]] | None = None,
+) -> pd.DataFrame:
+    """The one-page risk profile of each school (``risk_profile_school``): one row per school
+    × every factor of the data file, measured or not (``value`` NaN, level «нет данных», and
+    ``source`` says why when the data have no input for it).
+
+    ``threshold``: the value at or beyond which the risk is «высокий», ``threshold_low``: the
+    value better than which it is «низкий» (empty with ``method="terciles"``, where the levels
+    are relative to the population)."""
+    meta, cats = factors(), categories()
+    absent = values.attrs.get("absent", {})
+    ids = values.index.to_numpy()
+    parts = []
+    for k, (fid, f) in enumerate(meta.items()):
+        measured = fid in values.columns
+        thr = dict((thresholds or {}).get(fid, {}))
+        fixed = method == "fixed"
+        parts.append(
+            pd.DataFrame(
+                {
+                    "school_id": ids,
+                    "factor": fid,
+                    "factor_name": f.name,
+                    "project_factor": f.project_factor or "",
+                    "category_name": cats[f.category or ""],
+                    "value": values[fid].to_numpy(dtype=float) if measured else np.nan,
+                    "threshold": float(thr.get("high", f.high)) if fixed else np.nan,
+                    "threshold_low": float(thr.get("low", f.low)) if fixed else np.nan,
+                    "level": levels_[fid].reindex(values.index).fillna(NO_DATA).to_numpy()
+                    if measured
+                    else NO_DATA,
+                    "source": f.source if measured else f"{f.source} — {absent.get(fid, NO_DATA)}",
+                    "_k": k,
+                }
+            )
+        )
+    if not parts or not len(ids):
+        return pd.DataFrame(columns=PROFILE_COLUMNS)
+    out = pd.concat(parts, ignore_index=True).sort_values(["school_id", "_k"], kind="stable")
+    return out[PROFILE_COLUMNS].reset_index(drop=True)
 
 
 def school_columns(values: pd.DataFrame, levels_: pd.DataFrame) -> pd.DataFrame:

@@ -271,7 +271,7 @@ def cluster_table(res: Any) -> pd.DataFrame:
             {
                 "Кластер": c,
                 "Название": r["name"],
-                "Чем отличается от средней ОО": r["description"],
+                "Чем отличается от остальных ОО": r["description"],
                 "Число ОО": int(r["size"]),
                 "ШНОР": int(members["low_results"].sum()),
                 "ШССУ": int(members["hard_context"].sum()),
@@ -423,22 +423,33 @@ def risk_method_text(method: str = "fixed") -> str:
     )
 
 
-def cluster_method_text(method: str, k_min: int, k_max: int) -> str:
+def cluster_method_text(
+    method: str,
+    k_min: int,
+    k_max: int,
+    min_cluster_share: float = 0.1,
+    min_stability: float = 0.75,
+    bootstrap: int = 50,
+) -> str:
     """How the clusters were built (params ``clusters``), in Russian."""
     how = "иерархической кластеризацией методом Уорда" if method == "ward" else "методом k-средних"
+    share = fmt_number(100 * min_cluster_share, 0)
     return (
         f"ОО сгруппированы {how} по стандартизованному профилю: факторы риска, ИОР и ИСБ. "
-        f"Число кластеров (от {k_min} до {k_max}) выбрано по наибольшей средней ширине "
-        "силуэта — мере того, насколько ОО ближе к своему кластеру, чем к соседнему. "
-        "Кластер 1 — с самым низким средним ИОР. Описание кластера перечисляет признаки, "
-        "средние значения которых отличаются от среднего по муниципалитету не менее чем на "
-        "0,5 стандартного отклонения."
+        f"Число кластеров (от {k_min} до {k_max}) выбрано так: в каждом кластере не менее "
+        f"{share} % ОО (без групп из одной-двух школ); группы устойчивы — при повторной "
+        f"кластеризации {bootstrap} случайных выборок ОО с возвращением они воспроизводятся "
+        f"(средний скорректированный индекс Рэнда не ниже {fmt_number(min_stability, 2)}); "
+        "среди таких вариантов — с наибольшей шириной силуэта (насколько ОО ближе к своему "
+        "кластеру, чем к соседнему). Кластер 1 — с самым низким средним ИОР. Описание "
+        "кластера называет признаки, которыми он отличается от остальных ОО (разница средних "
+        "не менее 0,5 стандартного отклонения)."
     )
 
 
-def pairing_rules(max_pairs_per_leader: int) -> str:
+def pairing_rules(max_pairs_per_leader: int, max_isb_gap: float = 0.15) -> str:
     """The pairing rules (params ``pairing``), in Russian."""
-    return pairing.describe(max_pairs_per_leader)
+    return pairing.describe(max_pairs_per_leader, max_isb_gap)
 
 
 def cluster_notes(res: Any) -> str:
@@ -450,7 +461,7 @@ def cluster_notes(res: Any) -> str:
 
 
 def pairs_table(res: Any) -> pd.DataFrame:
-    """Pairs «ШНОР — школа-лидер» with names, types, ИОР and the ИСБ difference."""
+    """Pairs «ШНОР / ШССУ — партнёр» (one model each) with names, types, ИОР, ИСБ gap."""
     p = _table(res, PAIRS)
     s = _schools(res)
     if p.empty or s.empty:
@@ -463,64 +474,67 @@ def pairs_table(res: Any) -> pd.DataFrame:
     low, lead = p["low_results_school_id"].astype(str), p["leader_school_id"].astype(str)
     out = pd.DataFrame(
         {
-            "ШНОР": low.map(names),
-            "Тип ШНОР": col(low, "school_type"),
-            "ИОР ШНОР": col(low, "results_index"),
+            "ОО": low.map(names),
+            "Группа": p.get("mentee_group", pd.Series("ШНОР", index=p.index)),
+            "Тип ОО": col(low, "school_type"),
+            "ИОР ОО": col(low, "results_index"),
             "Модель": p["model"],
-            "Школа-лидер": lead.map(names),
-            "Тип школы-лидера": col(lead, "school_type"),
-            "ИОР школы-лидера": col(lead, "results_index"),
+            "Партнёр": lead.map(names),
+            "Партнёр — кто": p.get("partner_basis", pd.Series("школа-лидер", index=p.index)),
+            "Тип партнёра": col(lead, "school_type"),
+            "ИОР партнёра": col(lead, "results_index"),
             "Различие ИСБ": pd.to_numeric(p["social_distance"], errors="coerce"),
         }
     )
-    for c in ("ИОР ШНОР", "ИОР школы-лидера"):
+    for c in ("ИОР ОО", "ИОР партнёра"):
         out[c] = pd.to_numeric(out[c], errors="coerce")
     return out
 
 
 def unpaired_table(res: Any) -> pd.DataFrame:
-    """ШНОР left without a partner in a model, with the reason."""
+    """ШНОР and ШССУ left without a partner, with the reason."""
     u = _table(res, PAIRS_UNPAIRED)
     if u.empty:
-        return pd.DataFrame(columns=["ШНОР", "Модель", "Причина"])
+        return pd.DataFrame(columns=["ОО", "Группа", "Причина"])
     names = school_names(res)
     return pd.DataFrame(
         {
-            "ШНОР": u["low_results_school_id"].astype(str).map(names),
-            "Модель": u["model"],
+            "ОО": u["low_results_school_id"].astype(str).map(names),
+            "Группа": u.get("mentee_group", pd.Series("ШНОР", index=u.index)),
             "Причина": u["reason"],
         }
     )
 
 
 def leader_load(res: Any) -> pd.DataFrame:
-    """Each leader school and the ШНОР it partners (both models)."""
+    """Each leader and each partner school, with the schools it partners."""
     s = _schools(res)
     if s.empty:
         return pd.DataFrame()
     p = _table(res, PAIRS)
     names = school_names(res)
+    partners = set(p["leader_school_id"].astype(str)) if not p.empty else set()
+    ids = sorted(set(s.index[s["leader"].astype(bool)]) | partners)
+    why = {n.school_id: n.text_ru for n in select(res.notes, stage="pairing") if n.school_id}
     rows = []
-    for sid in s.index[s["leader"]]:
+    for sid in ids:
         mine = p[p["leader_school_id"].astype(str) == sid] if not p.empty else p
         rows.append(
             {
-                "Школа-лидер": names.get(sid, sid),
-                "Тип": s.at[sid, "school_type"] if "school_type" in s else None,
-                "Число ШНОР": len(mine),
-                "ШНОР-партнёры": "; ".join(
+                "Партнёр": names.get(sid, sid),
+                "Тип": s.at[sid, "school_type"] if "school_type" in s and sid in s.index else None,
+                "Число ОО": len(mine),
+                "ОО-партнёры": "; ".join(
                     f"{names.get(str(a), a)} ({m})"
                     for a, m in zip(
                         mine.get("low_results_school_id", []), mine.get("model", []), strict=True
                     )
                 )
-                or "—",
+                or (why[sid].split(": ", 1)[-1].rstrip(".") if sid in why else "—"),
             }
         )
-    out = pd.DataFrame(rows, columns=["Школа-лидер", "Тип", "Число ШНОР", "ШНОР-партнёры"])
-    return out.sort_values(["Число ШНОР", "Школа-лидер"], ascending=[False, True]).reset_index(
-        drop=True
-    )
+    out = pd.DataFrame(rows, columns=["Партнёр", "Тип", "Число ОО", "ОО-партнёры"])
+    return out.sort_values(["Число ОО", "Партнёр"], ascending=[False, True]).reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------- recommendations
