@@ -28,10 +28,9 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from shnor_lib import DATA_DIR
 from shnor_lib.fmt import fmt_number, fmt_percent
+from shnor_lib.io import catalogs
 
 HIGH, MID, LOW, NO_DATA = "высокий", "средний", "низкий", "нет данных"
 LEVEL_ORDER = (HIGH, MID, LOW, NO_DATA)
@@ -137,7 +136,7 @@ def _check_factor(f: Feature, categories: Mapping[str, str]) -> None:
 
 @cache
 def _load() -> tuple[dict[str, str], dict[str, Feature], dict[str, Feature]]:
-    raw = yaml.safe_load((DATA_DIR / "risk_factors.yml").read_text("utf-8"))
+    raw = catalogs.risk_factors_raw()  # read in io/: methods open no file
     categories = {str(k): str(v) for k, v in raw["categories"].items()}
     factors = {}
     for item in raw["factors"]:
