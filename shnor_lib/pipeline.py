@@ -624,7 +624,9 @@ def stage_cycle(ctx: Context) -> StageResult:
         low_years=ri.low_results_years,
         absolute_threshold=c.absolute_below_min_share,
     )
-    effect = cycle.support_effect(history, horizon=c.effect_horizon, confidence=p.confidence)
+    effect = cycle.support_effect(
+        history, horizon=c.effect_horizon, confidence=p.confidence, window=p.window
+    )
     warning, check = cycle.early_warning(history, window=p.window)
     a41_a42 = indicators.cycle_indicators(
         history,

@@ -407,3 +407,27 @@ def test_early_warning_needs_entries_to_learn_from():
     table, check = cycle.early_warning(ri.assign(risk_group=False), window=3)
     assert check.empty  # three years: no full-window year pair to check on
     assert list(check.columns) == cycle.EW_CHECK_COLUMNS
+
+
+# ------------------------------------------------------------------------------ the demo over time
+
+
+def test_demo_lives_over_time_and_shows_a_followed_cohort(demo_computed):
+    """The demo covers five years, schools enter and leave ШНОР, the planted support is in the
+    truth, and at least one cohort is followed two years in support_effect.csv."""
+    _, params, truth = demo_computed
+    assert len(truth["years"]) >= 5
+    sup = truth["support"]
+    assert sup["n_with_effect"] == len(truth["supported_with_effect"]) > 0
+    assert set(truth["supported_with_effect"]) <= set(truth["entry_year"])
+    assert 0 < sup["share_with_effect"] < 1 and sup["effect"] > 0
+    tables = params.output_dir() / "tables"
+    tr = publish.read_csv(tables / f"{TRANSITIONS}.csv")
+    low = tr[tr["status"] == "ШНОР"]
+    assert {"вошла", "вышла"} <= set(low["change"])
+    eff = publish.read_csv(tables / f"{SUPPORT_EFFECT}.csv")
+    assert list(eff.columns) == cycle.EFFECT_COLUMNS
+    ends = eff["group"].str.extract(r"итог (\d+)")[0].astype(int)
+    assert ((ends - eff["cohort"].astype(int)) == 2).any(), eff
+    # regression to the mean is real: the expected change of a cohort without support is > 0
+    assert (eff["expected_change"] > 0).any(), eff

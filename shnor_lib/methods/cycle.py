@@ -360,6 +360,7 @@ def support_effect(
     horizon: int = 2,
     confidence: float = 0.95,
     min_schools: int = 3,
+    window: int | None = None,
 ) -> pd.DataFrame:
     """``support_effect``: for each cohort of schools that entered ШНОР in year t (ШНОР in t,
     not in t−1), the change of ИОР from t to t+``horizon`` (or the latest year with data),
@@ -372,6 +373,9 @@ def support_effect(
     school's lasting level than one, so such a school regresses less to the mean than one low
     year predicts. Conditional on the same past results, selection no longer biases the
     comparison.
+    ``window``: only the ``window`` + 1 years up to t enter the model (those that decide the
+    status in t and t−1); None: every year up to t. Without it a school with no ИОР in the
+    first year of data (a year with fewer results) could never be in a cohort.
     Interval: the cohort's mean residual ± t·√(s²_cohort/n + x̄ᵀ V x̄) (V: the model's
     coefficient covariance)."""
     h = history[["school_id", "year", "results_index", "low_results"]].copy()
@@ -392,8 +396,8 @@ def support_effect(
         end = within[-1] if within else later[0]  # two years on, or the latest year there is
         low_t = wide_l[t].astype("boolean")
         low_prev = wide_l[t - 1].astype("boolean")
+        past = [y for y in years if y <= t and (window is None or y >= t - window)]
         ever = wide_l[[y for y in years if y <= t]].fillna(False).astype(bool).any(axis=1)
-        past = [y for y in years if y <= t]
         x0, y1 = wide_i[t], wide_i[end]
         ok = wide_i[past].notna().all(axis=1) & y1.notna()
         cohort = ok & low_t.fillna(False).astype(bool) & ~low_prev.fillna(True).astype(bool)
