@@ -48,6 +48,7 @@ from shnor_lib.tables import (
     CLUSTERS,
     EARLY_WARNING,
     EARLY_WARNING_CHECK,
+    GROUP_DYNAMICS,
     INDICATORS,
     MIN_SCORES,
     MIN_SCORES_WINDOW,
@@ -332,7 +333,13 @@ def stage_objectivity(ctx: Context) -> StageResult:
 
 
 def _index(ctx: Context, comps: pd.DataFrame) -> pd.DataFrame:
-    ri = ctx.params.results_index
+    return index_of(ctx.params, comps)
+
+
+def index_of(params: Params, comps: pd.DataFrame) -> pd.DataFrame:
+    """ИОР of the components ``comps`` (one municipality, or the pooled region when
+    ``results_index.reference: region``) with the params' weights and scaling."""
+    ri = params.results_index
     return results_index.compute_index(
         comps,
         {k: v.weight for k, v in [*ri.components.items(), *ri.primary_components.items()]},
@@ -342,9 +349,12 @@ def _index(ctx: Context, comps: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def stage_results_index(ctx: Context) -> StageResult:
-    """M3: ИОР after the M5 exclusions (and before them, for the effect table), the school
-    groups (ШНОР, группа риска, лидеры) and their school columns."""
+REGION_INDEX = "region_index"  # ctx.work key: (ИОР, ИОР before exclusions) scaled over the region
+
+
+def index_components(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The raw ИОР components after the M5 exclusions and before them (None when nothing
+    was excluded): what a region run pools for ``results_index.reference: region``."""
     p, data = ctx.params, ctx.data
     marked, exclusions = ctx.work["gia_marked"], ctx.work["exclusions"]
     years = data_years(data, p)
@@ -352,11 +362,48 @@ def stage_results_index(ctx: Context) -> StageResult:
     def components(excl: pd.DataFrame | None) -> pd.DataFrame:
         return results_index.components(data, marked, years, p.window, excl, min_n=p.min_group_size)
 
-    index = _index(ctx, components(exclusions))
-    if exclusions.empty or "vpr" not in data:
-        effect = objectivity.index_effect(None, index, exclusions)
+    after = components(exclusions)
+    before = None if exclusions.empty or "vpr" not in data else components(None)
+    return after, before
+
+
+def stage_results_index(ctx: Context) -> StageResult:
+    """M3: ИОР after the M5 exclusions (and before them, for the effect table), the school
+    groups (ШНОР, группа риска, лидеры) and their school columns.
+
+    With ``results_index.reference: region`` a region run puts the ИОР scaled and ranked over
+    every school of the region in ``ctx.work[REGION_INDEX]``: quartiles, ШНОР and leaders are
+    then regional."""
+    p, data = ctx.params, ctx.data
+    exclusions = ctx.work["exclusions"]
+    notes: list[Note] = []
+    given = ctx.work.get(REGION_INDEX)
+    if given is not None:
+        index, before = given
+        notes.append(
+            Note(
+                "results_index",
+                "info",
+                f"ИОР шкалирован и разбит на квартили по всем ОО региона «{p.region}» "
+                "(results_index.reference: region): ШНОР и школы-лидеры — по региону.",
+                table=RESULTS_INDEX,
+            )
+        )
     else:
-        effect = objectivity.index_effect(_index(ctx, components(None)), index, exclusions)
+        after, raw = index_components(ctx)
+        index = _index(ctx, after)
+        before = None if raw is None else _index(ctx, raw)
+        if p.results_index.reference == "region":
+            notes.append(
+                Note(
+                    "results_index",
+                    "warning",
+                    "Задано results_index.reference: region, но расчёт запущен не для всего "
+                    "региона (не shnor region): ИОР шкалирован по муниципалитету.",
+                    table=RESULTS_INDEX,
+                )
+            )
+    effect = objectivity.index_effect(before, index, exclusions)
     classes = results_index.classify(
         index,
         p.year,
@@ -372,6 +419,7 @@ def stage_results_index(ctx: Context) -> StageResult:
         tables={RESULTS_INDEX: index, OBJECTIVITY_EFFECT: effect},
         school_columns=_group_columns(schools_table(data, p), classes, index, p.year),
         work={"classes": classes},
+        notes=notes,
     )
 
 
@@ -653,6 +701,12 @@ def stage_cycle(ctx: Context) -> StageResult:
             SUPPORT_EFFECT: effect,
             EARLY_WARNING: warning,
             EARLY_WARNING_CHECK: check,
+            GROUP_DYNAMICS: cycle.group_dynamics(
+                history,
+                index,
+                cycle.below_min_by_year(ctx.work.get("gia_marked")),
+                confidence=p.confidence,
+            ),
         },
         notes=notes,
     )

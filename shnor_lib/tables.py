@@ -46,6 +46,7 @@ TRANSITIONS = "transitions"
 SUPPORT_EFFECT = "support_effect"
 EARLY_WARNING = "early_warning"
 EARLY_WARNING_CHECK = "early_warning_check"
+GROUP_DYNAMICS = "group_dynamics"
 
 # published only when the input files give them (ФИС ОКО statistics, task scores)
 WHEN_GIVEN: tuple[str, ...] = (VPR_STATS_SHARES, TASK_RESULTS, TASK_DEFICITS)
@@ -91,4 +92,5 @@ PUBLISHED: tuple[str, ...] = (
     SUPPORT_EFFECT,
     EARLY_WARNING,
     EARLY_WARNING_CHECK,
+    GROUP_DYNAMICS,
 )

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as sps
 
 from shnor_lib import pipeline
 from shnor_lib.config import load_params
@@ -431,3 +432,56 @@ def test_demo_lives_over_time_and_shows_a_followed_cohort(demo_computed):
     assert ((ends - eff["cohort"].astype(int)) == 2).any(), eff
     # regression to the mean is real: the expected change of a cohort without support is > 0
     assert (eff["expected_change"] > 0).any(), eff
+
+
+# ------------------------------------------------------------------------------ group dynamics
+
+
+def test_group_dynamics_means_intervals_and_gap():
+    hist = pd.DataFrame(
+        {
+            "school_id": ["a", "b", "c", "d", "e", "f"],
+            "year": [2024] * 6,
+            "low_results": pd.array([True, True, False, False, False, pd.NA], dtype="boolean"),
+            "hard_context": pd.array([True, False, False, False, pd.NA, False], dtype="boolean"),
+            "leader": [False, False, True, True, False, False],
+        }
+    )
+    index = pd.DataFrame(
+        {
+            "school_id": list("abcdef"),
+            "year": [2024] * 6,
+            "vpr_mean_mark_value": [3.0, 3.2, 4.0, 4.4, 3.5, 3.9],
+            "ege_mean_value": [np.nan] * 6,
+        }
+    )
+    below = pd.DataFrame({"school_id": ["a", "c"], "year": [2024, 2024], "value": [20.0, 2.0]})
+    g = cycle.group_dynamics(hist, index, below)
+    assert list(g.columns) == cycle.GROUP_COLUMNS
+    c12 = g[g["indicator"] == "C1-2"].set_index("group")
+    assert c12.loc["ШНОР", "value"] == pytest.approx(3.1) and c12.loc["ШНОР", "n"] == 2
+    assert c12.loc["ШССУ", "n"] == 1 and np.isnan(c12.loc["ШССУ", "ci_low"])
+    assert c12.loc["остальные", "n"] == 1  # e: no flag; f: ШНОР status unknown
+    gap = c12.loc["разрыв: лидеры − ШНОР"]
+    assert gap["value"] == pytest.approx(4.2 - 3.1) and gap["n"] == 4
+    # Welch interval by hand: se² = var(4.0, 4.4)/2 + var(3.0, 3.2)/2 = 0.04 + 0.01
+    se = np.sqrt(0.05)
+    dof = 0.05**2 / (0.04**2 + 0.01**2)
+    half = float(sps.t.ppf(0.975, dof)) * se
+    assert gap["ci_low"] == pytest.approx(1.1 - half) and gap["ci_high"] == pytest.approx(
+        1.1 + half
+    )
+    below_rows = g[g["indicator"] == "below_min"].set_index("group")
+    assert below_rows.loc["ШНОР", "value"] == 20.0 and "C1-1" not in set(g["indicator"])
+
+
+def test_demo_group_dynamics_table(demo_computed):
+    _, params, _ = demo_computed
+    g = publish.read_csv(params.output_dir() / "tables" / "group_dynamics.csv")
+    assert list(g.columns) == cycle.GROUP_COLUMNS
+    assert set(g["indicator"]) == {"C1-1", "C1-2", "below_min"}
+    assert len(set(g["year"])) >= 5
+    c12 = g[(g["indicator"] == "C1-2") & (g["group"] == "разрыв: лидеры − ШНОР")]
+    assert len(c12) >= 4 and (c12["value"] > 0).all()  # leaders above ШНОР every year
+    ok = g.dropna(subset=["ci_low"])
+    assert ((ok["ci_low"] <= ok["value"]) & (ok["value"] <= ok["ci_high"])).all()

@@ -1575,7 +1575,7 @@ def _check_fmt(fmt: str) -> None:
 def generate(
     out_dir: Path,
     *,
-    seed: int = 20240901,
+    seed: int = 20240902,
     n_schools: int = 40,
     years: tuple[int, ...] = DEFAULT_YEARS,
     municipality: str = "demo",

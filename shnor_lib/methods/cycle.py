@@ -103,11 +103,17 @@ RU_HEADERS = {
     "top_decile_n": "ОО в верхних 10 %",
     "top_decile_hits": "Из них вошли в ШНОР",
     "top_decile_hit_rate": "Доля вошедших в верхних 10 %",
+    "indicator": "Показатель",
+    "value": "Значение",
+    "ci_low": "Нижняя граница интервала",
+    "ci_high": "Верхняя граница интервала",
+    "n": "Число ОО",
 }
 TABLE_HEADERS = {
     "transitions": {"change": "Изменение статуса", "status": "Статус"},
     "support_effect": {"change": "Изменение ИОР"},
     "early_warning": {"kind": "Вид строки", "year": "Год данных"},
+    "group_dynamics": {"group": "Группа ОО"},
 }
 SHEET_NAMES = {
     "status_history": "Статусы по годам",
@@ -116,6 +122,7 @@ SHEET_NAMES = {
     "support_effect": "Эффект поддержки",
     "early_warning": "Раннее предупреждение",
     "early_warning_check": "Проверка прогноза ШНОР",
+    "group_dynamics": "Динамика групп ОО",
 }
 
 
@@ -374,8 +381,9 @@ def support_effect(
     year predicts. Conditional on the same past results, selection no longer biases the
     comparison.
     ``window``: only the ``window`` + 1 years up to t enter the model (those that decide the
-    status in t and t−1); None: every year up to t. Without it a school with no ИОР in the
-    first year of data (a year with fewer results) could never be in a cohort.
+    status in t and t−1), less the earlier years in which a school of the cohort has no ИОР
+    (the first years of data have fewer results); None: every year up to t, and a school
+    without an ИОР in one of them is left out.
     Interval: the cohort's mean residual ± t·√(s²_cohort/n + x̄ᵀ V x̄) (V: the model's
     coefficient covariance)."""
     h = history[["school_id", "year", "results_index", "low_results"]].copy()
@@ -399,8 +407,12 @@ def support_effect(
         past = [y for y in years if y <= t and (window is None or y >= t - window)]
         ever = wide_l[[y for y in years if y <= t]].fillna(False).astype(bool).any(axis=1)
         x0, y1 = wide_i[t], wide_i[end]
+        entered = low_t.fillna(False).astype(bool) & ~low_prev.fillna(True).astype(bool)
+        entered &= x0.notna() & y1.notna()
+        if window is not None:  # an earlier year where a school of the cohort has no ИОР
+            past = [y for y in past if y == t or wide_i.loc[entered, y].notna().all()]
         ok = wide_i[past].notna().all(axis=1) & y1.notna()
-        cohort = ok & low_t.fillna(False).astype(bool) & ~low_prev.fillna(True).astype(bool)
+        cohort = ok & entered
         control = ok & ~ever
         n_c, n_t = int(control.sum()), int(cohort.sum())
         if n_t < min_schools or n_c < min_schools + 3:
@@ -606,3 +618,113 @@ def ew_check(table: pd.DataFrame, top_share: float = 0.1) -> pd.DataFrame:
         ],
         columns=EW_CHECK_COLUMNS,
     )
+
+
+# ------------------------------------------------------------------------------ group dynamics
+
+GROUP_COLUMNS = ["year", "group", "indicator", "value", "ci_low", "ci_high", "n"]
+GROUP_LOW, GROUP_HARD, GROUP_LEADER, GROUP_OTHER = "ШНОР", "ШССУ", "школы-лидеры", "остальные"
+GROUP_GAP = "разрыв: лидеры − ШНОР"
+GROUP_INDICATORS = {
+    "C1-1": "Средний балл ЕГЭ (русский язык, математика профильная)",
+    "C1-2": "Средняя отметка ВПР 5–6 кл. (русский язык, математика)",
+    "below_min": "Доля результатов ГИА ниже минимального балла за год, %",
+}
+# the ИОР table's raw component behind each indicator (below_min comes per year, not pooled)
+_GROUP_SOURCE = {"C1-1": "ege_mean_value", "C1-2": "vpr_mean_mark_value"}
+
+
+def below_min_by_year(gia_marked: pd.DataFrame | None) -> pd.DataFrame:
+    """school_id, year, value: the ГИА below-minimum share (%) of each school-year alone
+    (the ИОР component pools the window; group dynamics need the year itself)."""
+    if gia_marked is None or gia_marked.empty or "below_min" not in gia_marked:
+        return pd.DataFrame(columns=["school_id", "year", "value"])
+    known = gia_marked[gia_marked["below_min"].notna()]
+    agg = known.groupby(["school_id", "year"], observed=True)["below_min"].agg(["sum", "size"])
+    out = agg.reset_index()
+    out["value"] = 100.0 * out["sum"].astype(float) / out["size"].astype(float)
+    return out[["school_id", "year", "value"]]
+
+
+def _school_groups(history: pd.DataFrame) -> pd.DataFrame:
+    """school_id, year, group — a school-year may be in several groups (ШНОР and ШССУ);
+    «остальные»: none of ШНОР, ШССУ, leader, with a known ШНОР status."""
+    h = history.copy()
+    flags = {
+        GROUP_LOW: h["low_results"].astype("boolean").fillna(False).astype(bool),
+        GROUP_HARD: h["hard_context"].astype("boolean").fillna(False).astype(bool),
+        GROUP_LEADER: h["leader"].astype(bool),
+    }
+    any_flag = flags[GROUP_LOW] | flags[GROUP_HARD] | flags[GROUP_LEADER]
+    flags[GROUP_OTHER] = ~any_flag & h["low_results"].notna()
+    parts = [h.loc[f, ["school_id", "year"]].assign(group=g) for g, f in flags.items()]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _mean_ci(x: np.ndarray, confidence: float) -> tuple[float, float, float]:
+    n = len(x)
+    if n == 0:
+        return np.nan, np.nan, np.nan
+    m = float(x.mean())
+    if n < 2:
+        return m, np.nan, np.nan
+    half = sps.t.ppf(0.5 + confidence / 2, n - 1) * x.std(ddof=1) / np.sqrt(n)
+    return m, m - half, m + half
+
+
+def _gap_ci(a: np.ndarray, b: np.ndarray, confidence: float) -> tuple[float, float, float]:
+    """Difference of means a − b with a Welch interval."""
+    if len(a) < 2 or len(b) < 2:
+        d = float(a.mean() - b.mean()) if len(a) and len(b) else np.nan
+        return d, np.nan, np.nan
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = np.sqrt(va + vb)
+    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if se > 0 else 1.0
+    d = float(a.mean() - b.mean())
+    half = sps.t.ppf(0.5 + confidence / 2, dof) * se
+    return d, d - half, d + half
+
+
+def group_dynamics(
+    history: pd.DataFrame,
+    index: pd.DataFrame,
+    below_min: pd.DataFrame | None = None,
+    *,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """``group_dynamics``: ШНОР, ШССУ, leaders and all others over the years, for C1-1 (ЕГЭ
+    mean), C1-2 (ВПР 5–6 mean mark) and the ГИА below-minimum share: the mean over the
+    group's schools (each school counts once, as the programme is about schools) with a
+    t-interval, and per year the gap leaders − ШНОР with a Welch interval. A school's group
+    is its status in that year (the cohort changes as schools enter and leave)."""
+    values = []
+    for code, col in _GROUP_SOURCE.items():
+        if col in index:
+            v = index[["school_id", "year", col]].rename(columns={col: "value"})
+            values.append(v.assign(indicator=code))
+    if below_min is not None and not below_min.empty:
+        values.append(below_min[["school_id", "year", "value"]].assign(indicator="below_min"))
+    if not values or history.empty:
+        return pd.DataFrame(columns=GROUP_COLUMNS)
+    val = pd.concat(values, ignore_index=True).dropna(subset=["value"])
+    val["school_id"] = val["school_id"].astype(str)
+    groups = _school_groups(history).assign(school_id=lambda f: f["school_id"].astype(str))
+    data = groups.merge(val, on=["school_id", "year"])
+    rows = []
+    order = [GROUP_LOW, GROUP_HARD, GROUP_LEADER, GROUP_OTHER]
+    for (year, code), g in data.groupby(["year", "indicator"], sort=True):
+        by = {k: s["value"].to_numpy(float) for k, s in g.groupby("group")}
+        for name in order:
+            x = by.get(name, np.array([]))
+            if len(x):
+                rows.append((int(year), name, code, *_mean_ci(x, confidence), len(x)))
+        if GROUP_LEADER in by and GROUP_LOW in by:
+            a, b = by[GROUP_LEADER], by[GROUP_LOW]
+            rows.append((int(year), GROUP_GAP, code, *_gap_ci(a, b, confidence), len(a) + len(b)))
+    out = pd.DataFrame(rows, columns=GROUP_COLUMNS)
+    ind_order = {c: i for i, c in enumerate(GROUP_INDICATORS)}
+    grp_order = {g: i for i, g in enumerate([*order, GROUP_GAP])}
+    out = out.assign(_i=out["indicator"].map(ind_order), _g=out["group"].map(grp_order))
+    out = out.sort_values(["_i", "year", "_g"]).drop(columns=["_i", "_g"])
+    out["n"] = out["n"].astype("int64")
+    return out.reset_index(drop=True)
