@@ -48,6 +48,8 @@ from shnor_lib.tables import (
     CLUSTERS,
     EARLY_WARNING,
     EARLY_WARNING_CHECK,
+    FOLLOW_UP,
+    FORMS_CROSSCHECK,
     GROUP_DYNAMICS,
     INDICATORS,
     MIN_SCORES,
@@ -712,6 +714,40 @@ def stage_cycle(ctx: Context) -> StageResult:
     )
 
 
+def stage_follow_up(ctx: Context) -> StageResult:
+    """Last year's management decisions against this year's indicators (when
+    outputs/<m>/<year−1>/tables/management_decisions.csv exists) and the forms against the
+    computed ШНОР list and pairs."""
+    from shnor_lib.methods import support as support_m
+
+    p = ctx.params
+    prev = p.root / p.paths.outputs / p.municipality / str(p.year - 1) / "tables"
+    path = prev / "management_decisions.csv"
+    notes: list[Note] = []
+    decisions = publish.read_csv(path) if path.is_file() else None
+    if decisions is None:
+        notes.append(
+            Note(
+                "follow_up",
+                "info",
+                f"Управленческих решений прошлого года нет ({p.year - 1} г.: нет файла "
+                "management_decisions.csv среди таблиц прошлогоднего отчёта) — контроль "
+                "исполнения не построен.",
+                table=FOLLOW_UP,
+            )
+        )
+    date = str(support_m.report_date(p).date())
+    follow = cycle.follow_up(decisions, ctx.tables[INDICATORS], p.year, date)
+    schools = ctx.schools()
+    low = set(
+        schools.loc[schools["low_results"].fillna(False).astype(bool), "school_id"].astype(str)
+    )
+    check = cycle.forms_crosscheck(
+        ctx.tables.get(SUPPORT), low, len(schools), ctx.tables.get(PAIRS)
+    )
+    return StageResult(tables={FOLLOW_UP: follow, FORMS_CROSSCHECK: check}, notes=notes)
+
+
 # The pipeline, in the order docs/methods.md fixes. A stage may read only what the stages above it
 # produced; M3 comes after M5 because ИОР is computed after the objectivity exclusions, and
 # M1 after M3 because A37–A40 are computed over the teachers of ШНОР.
@@ -729,6 +765,7 @@ STAGES: list[Stage] = [
     Stage("risk_profile", "Профиль рисков (M8)", stage_risk_profile),
     Stage("clusters", "Кластеры ОО (M8)", stage_clusters),
     Stage("pairing", "Пары со школами-лидерами (M9)", stage_pairing),
+    Stage("follow_up", "Контроль решений прошлого года и сверка форм", stage_follow_up),
     Stage("recommendations", "Рекомендации (M10)", stage_recommendations),
 ]
 WRITE_TITLE = "Запись таблиц"

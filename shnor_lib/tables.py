@@ -47,6 +47,8 @@ SUPPORT_EFFECT = "support_effect"
 EARLY_WARNING = "early_warning"
 EARLY_WARNING_CHECK = "early_warning_check"
 GROUP_DYNAMICS = "group_dynamics"
+FOLLOW_UP = "follow_up"
+FORMS_CROSSCHECK = "forms_crosscheck"
 
 # published only when the input files give them (ФИС ОКО statistics, task scores)
 WHEN_GIVEN: tuple[str, ...] = (VPR_STATS_SHARES, TASK_RESULTS, TASK_DEFICITS)
@@ -93,4 +95,6 @@ PUBLISHED: tuple[str, ...] = (
     EARLY_WARNING,
     EARLY_WARNING_CHECK,
     GROUP_DYNAMICS,
+    FOLLOW_UP,
+    FORMS_CROSSCHECK,
 )

@@ -485,3 +485,82 @@ def test_demo_group_dynamics_table(demo_computed):
     assert len(c12) >= 4 and (c12["value"] > 0).all()  # leaders above ШНОР every year
     ok = g.dropna(subset=["ci_low"])
     assert ((ok["ci_low"] <= ok["value"]) & (ok["value"] <= ok["ci_high"])).all()
+
+
+# ------------------------------------------------------------------------------ follow-up, forms
+
+
+def test_forms_crosscheck_against_lists_and_pairs():
+    support = pd.DataFrame(
+        {
+            "block": ["mnc", "mnc", "mnc", "mtkp", "help", "help", "help"],
+            "indicator_id": [
+                "mnc_1",
+                "mnc_1",
+                "mnc_1",
+                "mtkp_1",
+                "b1_11_n_schools_targeted_help",
+                "b1_10_n_lowres_schools_in_network",
+                "b1_09_n_leader_schools_in_network",
+            ],
+            "unit": [
+                "s1",
+                "s9",
+                "municipality",
+                "s1",
+                "municipality",
+                "municipality",
+                "municipality",
+            ],
+            "score": [1, 1, 1, 1, 3, 1, 1],
+        }
+    )
+    pairs = pd.DataFrame({"low_results_school_id": ["s1", "s2"], "leader_school_id": ["L", "L"]})
+    c = cycle.forms_crosscheck(support, {"s1", "s2"}, 10, pairs)
+    assert list(c.columns) == cycle.CROSSCHECK_COLUMNS
+    by = {(r.check, r.unit): r for r in c.itertuples()}
+    assert ("mnc: ОО не ШНОР", "s9") in by  # named in МНЦ, not ШНОР
+    assert ("mnc: ШНОР без сопровождения", "s2") in by and (
+        "mtkp: ШНОР без сопровождения",
+        "s2",
+    ) in by
+    assert ("mnc: ШНОР без сопровождения", "s1") not in by
+    assert (
+        by[("b1_11_n_schools_targeted_help", "municipality")].status == cycle.CHECK_MISMATCH
+    )  # 3 > 2
+    assert by[("b1_10_n_lowres_schools_in_network", "municipality")].status == cycle.CHECK_MISMATCH
+    assert by[("b1_09_n_leader_schools_in_network", "municipality")].status == cycle.CHECK_OK
+    assert cycle.forms_crosscheck(None, {"s1"}, 3, None).empty
+
+
+def test_follow_up_of_last_years_decisions():
+    decisions = pd.DataFrame(
+        {
+            "decision_id": ["Р-1", "Р-2", "Р-3", "Р-4"],
+            "school_id": ["", "", "s1", ""],
+            "control_indicator": ["A42", "A41", "A42", ""],
+            "deadline": ["2024-06-30", "2025-06-30", "2024-05-01", "2024-01-01"],
+            "control_value": [10.0, 50.0, 20.0, 1.0],
+            "target_value": [25.0, np.nan, np.nan, np.nan],
+        }
+    )
+    ind = pd.DataFrame(
+        {
+            "indicator_id": ["A42", "A41", "A42"],
+            "level": ["municipality", "municipality", "school"],
+            "school_id": [None, None, "s1"],
+            "year": [2024, 2024, 2024],
+            "value": [40.0, 52.0, 21.0],
+            "ci_low": [30.0, 40.0, 15.0],
+            "ci_high": [50.0, 60.0, 27.0],
+        }
+    )
+    f = cycle.follow_up(decisions, ind, 2024, "2024-12-31")
+    assert list(f.columns) == cycle.FOLLOW_COLUMNS
+    f = f.set_index("item_id")
+    assert "Р-4" not in f.index  # no control indicator
+    assert f.loc["Р-1", "due"] and not f.loc["Р-2", "due"]
+    assert f.loc["Р-1", "moved"] == cycle.MOVED_UP and f.loc["Р-1", "target_reached"]
+    assert f.loc["Р-2", "moved"] == cycle.MOVED_NONE  # 50 inside [40; 60]
+    assert f.loc["Р-3", "current_value"] == 21.0 and f.loc["Р-3", "moved"] == cycle.MOVED_NONE
+    assert cycle.follow_up(None, ind, 2024, "2024-12-31").empty

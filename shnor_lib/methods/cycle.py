@@ -108,6 +108,19 @@ RU_HEADERS = {
     "ci_low": "Нижняя граница интервала",
     "ci_high": "Верхняя граница интервала",
     "n": "Число ОО",
+    "check": "Проверка",
+    "form_value": "По форме",
+    "computed_value": "По расчёту",
+    "source": "Источник",
+    "item_id": "Номер решения",
+    "control_indicator": "Контрольный показатель",
+    "deadline": "Срок",
+    "due": "Срок наступил",
+    "previous_value": "Значение год назад",
+    "current_value": "Значение сейчас",
+    "moved": "Изменение",
+    "target_value": "Целевое значение",
+    "target_reached": "Цель достигнута",
 }
 TABLE_HEADERS = {
     "transitions": {"change": "Изменение статуса", "status": "Статус"},
@@ -123,6 +136,8 @@ SHEET_NAMES = {
     "early_warning": "Раннее предупреждение",
     "early_warning_check": "Проверка прогноза ШНОР",
     "group_dynamics": "Динамика групп ОО",
+    "follow_up": "Контроль решений",
+    "forms_crosscheck": "Сверка форм",
 }
 
 
@@ -728,3 +743,177 @@ def group_dynamics(
     out = out.sort_values(["_i", "year", "_g"]).drop(columns=["_i", "_g"])
     out["n"] = out["n"].astype("int64")
     return out.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------ forms cross-check
+
+CROSSCHECK_COLUMNS = ["check", "unit", "form_value", "computed_value", "status", "text"]
+CHECK_OK, CHECK_MISMATCH = "совпадает", "расхождение"
+# help-form counts (item id → what they are checked against)
+_HELP_COUNTS = {
+    "b1_08_n_schools_in_events": "n_schools",
+    "b1_09_n_leader_schools_in_network": "n_pair_leaders",
+    "b1_10_n_lowres_schools_in_network": "n_paired_low",
+    "b1_11_n_schools_targeted_help": "n_low",
+}
+_HELP_TEXT = {
+    "n_schools": "п. 8 формы «Методическая помощь» (ОО в мероприятиях) не больше числа ОО",
+    "n_pair_leaders": "п. 9 (школы-лидеры в сетевом взаимодействии) против школ-лидеров в парах",
+    "n_paired_low": "п. 10 (ШНОР в сетевом взаимодействии) против ШНОР, у которых есть пара",
+    "n_low": "п. 11 (ШНОР с адресной помощью) не больше числа ШНОР",
+}
+
+
+def forms_crosscheck(
+    support: pd.DataFrame | None, low: set[str], n_schools: int, pairs: pd.DataFrame | None
+) -> pd.DataFrame:
+    """The forms against the computed lists: a unit named in МНЦ/МТКП that is not ШНОР; a
+    ШНОР without a mentor (МНЦ) or a tutor (МТКП); the counts of items 8–11 of the
+    methodical-help form against the number of schools, the ШНОР list and the pairs."""
+    if support is None or support.empty:
+        return pd.DataFrame(columns=CROSSCHECK_COLUMNS)
+    rows = []
+    sup = support.assign(unit=support["unit"].astype(str))
+    for block, who in (("mnc", "наставник (МНЦ)"), ("mtkp", "тьютор (МТКП)")):
+        units = set(sup.loc[(sup["block"] == block) & (sup["unit"] != "municipality"), "unit"])
+        if not units and not (sup["block"] == block).any():
+            continue  # no such form: nothing to compare
+        for u in sorted(units - low):
+            rows.append(
+                (
+                    f"{block}: ОО не ШНОР",
+                    u,
+                    1.0,
+                    0.0,
+                    CHECK_MISMATCH,
+                    f"ОО указана в форме «{block.upper()}», но не ШНОР по расчёту",
+                )
+            )
+        for u in sorted(low - units):
+            rows.append(
+                (
+                    f"{block}: ШНОР без сопровождения",
+                    u,
+                    0.0,
+                    1.0,
+                    CHECK_MISMATCH,
+                    f"ШНОР, для которой в форме не указан {who}",
+                )
+            )
+    help_ = sup[(sup["block"] == "help") & (sup["unit"] == "municipality")]
+    score = dict(
+        zip(help_["indicator_id"], pd.to_numeric(help_["score"], errors="coerce"), strict=True)
+    )
+    p = pairs if pairs is not None else pd.DataFrame()
+    computed = {
+        "n_schools": float(n_schools),
+        "n_low": float(len(low)),
+        "n_pair_leaders": float(p["leader_school_id"].nunique())
+        if "leader_school_id" in p
+        else np.nan,
+        "n_paired_low": float(p["low_results_school_id"].nunique())
+        if "low_results_school_id" in p
+        else np.nan,
+    }
+    for item, key in _HELP_COUNTS.items():
+        v, c = score.get(item, np.nan), computed[key]
+        if pd.isna(v) or pd.isna(c):
+            continue
+        bound = key in ("n_schools", "n_low")  # an upper bound, not an equality
+        ok = v <= c if bound else v == c
+        rows.append(
+            (item, "municipality", float(v), c, CHECK_OK if ok else CHECK_MISMATCH, _HELP_TEXT[key])
+        )
+    out = pd.DataFrame(rows, columns=CROSSCHECK_COLUMNS)
+    return out.sort_values(["check", "unit"], kind="stable").reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------ follow-up
+
+FOLLOW_COLUMNS = [
+    "source",
+    "item_id",
+    "school_id",
+    "control_indicator",
+    "deadline",
+    "due",
+    "previous_value",
+    "current_value",
+    "ci_low",
+    "ci_high",
+    "change",
+    "moved",
+    "target_value",
+    "target_reached",
+]
+MOVED_UP, MOVED_DOWN, MOVED_NONE, MOVED_NA = (
+    "вырос",
+    "снизился",
+    "без значимого изменения",
+    "нет данных",
+)
+
+
+def _current(
+    indicators: pd.DataFrame, code: str, school: str, year: int
+) -> tuple[float, float, float]:
+    """This year's value and interval of an indicator (school level when ``school``)."""
+    ind = indicators[(indicators["indicator_id"] == code) & (indicators["year"] == year)]
+    sid = ind["school_id"].fillna("").astype(str)
+    ind = ind[sid == school] if school else ind[ind["level"] == "municipality"]
+    if ind.empty:
+        return np.nan, np.nan, np.nan
+    r = ind.iloc[0]
+    return float(r["value"]), float(r.get("ci_low", np.nan)), float(r.get("ci_high", np.nan))
+
+
+def follow_up(
+    decisions: pd.DataFrame | None, indicators: pd.DataFrame, year: int, report_date: str
+) -> pd.DataFrame:
+    """``follow_up``: each of last year's management decisions with a control indicator — was
+    it due by ``report_date``, its value then and now (with this year's interval), whether it
+    moved (last year's value outside this year's interval) and whether the target is met."""
+    if decisions is None or decisions.empty or "control_indicator" not in decisions:
+        return pd.DataFrame(columns=FOLLOW_COLUMNS)
+    d = decisions[decisions["control_indicator"].fillna("").astype(str) != ""]
+    rows = []
+    for _, r in d.iterrows():
+        school = "" if pd.isna(r.get("school_id")) else str(r.get("school_id"))
+        code = str(r["control_indicator"])
+        prev = pd.to_numeric(pd.Series([r.get("control_value")]), errors="coerce").iloc[0]
+        cur, lo, hi = _current(indicators, code, school, year)
+        deadline = "" if pd.isna(r.get("deadline")) else str(r.get("deadline"))[:10]
+        due = bool(deadline) and deadline <= report_date
+        if pd.isna(cur) or pd.isna(prev):
+            moved = MOVED_NA
+        elif not pd.isna(lo) and lo <= prev <= hi:
+            moved = MOVED_NONE
+        else:
+            moved = MOVED_UP if cur > prev else (MOVED_DOWN if cur < prev else MOVED_NONE)
+        target = pd.to_numeric(pd.Series([r.get("target_value")]), errors="coerce").iloc[0]
+        reached = (
+            pd.NA
+            if pd.isna(target) or pd.isna(cur)
+            else bool(cur >= target if pd.isna(prev) or target >= prev else cur <= target)
+        )
+        rows.append(
+            (
+                "управленческое решение",
+                str(r.get("decision_id", "")),
+                school,
+                code,
+                deadline,
+                due,
+                prev,
+                cur,
+                lo,
+                hi,
+                cur - prev if not (pd.isna(cur) or pd.isna(prev)) else np.nan,
+                moved,
+                target,
+                reached,
+            )
+        )
+    out = pd.DataFrame(rows, columns=FOLLOW_COLUMNS)
+    out["target_reached"] = out["target_reached"].astype("boolean")
+    return out

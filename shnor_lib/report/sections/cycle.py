@@ -19,6 +19,8 @@ from shnor_lib.report import display
 from shnor_lib.tables import (
     EARLY_WARNING,
     EARLY_WARNING_CHECK,
+    FOLLOW_UP,
+    FORMS_CROSSCHECK,
     GROUP_DYNAMICS,
     SCHOOLS,
     STATUS_COUNTS,
@@ -342,3 +344,49 @@ def group_dynamics_text(res: Results) -> str:
             + (" (интервалы перекрываются: изменение может быть случайным)." if overlap else ".")
         )
     return base
+
+
+# ------------------------------------------------------------------------------ follow-up, forms
+
+
+def follow_up_table(res: Results) -> pd.DataFrame:
+    """Last year's management decisions: due or not, the control indicator then and now."""
+    f = _t(res, FOLLOW_UP)
+    if f.empty:
+        return pd.DataFrame()
+    names = _names(res)
+    due = _flag(f["due"]).map({True: "да", False: "нет"})
+    return pd.DataFrame(
+        {
+            "Решение": f["item_id"],
+            "ОО": f["school_id"].fillna("").astype(str).map(lambda s: names.get(s, s) or "УО"),
+            "Показатель": f["control_indicator"],
+            "Срок": f["deadline"],
+            "Срок наступил": due.fillna("—"),
+            "Год назад": f["previous_value"].map(lambda v: fmt_number(v, 1)),
+            "Сейчас [95 % интервал]": [
+                _ci(v, lo, hi, 1)
+                for v, lo, hi in zip(f["current_value"], f["ci_low"], f["ci_high"], strict=True)
+            ],
+            "Изменение": f["moved"],
+        }
+    )
+
+
+def crosscheck_table(res: Results) -> pd.DataFrame:
+    """Forms against the computed lists: only the mismatches."""
+    c = _t(res, FORMS_CROSSCHECK)
+    if c.empty:
+        return pd.DataFrame()
+    c = c[c["status"] == cycle.CHECK_MISMATCH]
+    names = _names(res)
+    return pd.DataFrame(
+        {
+            "Проверка": c["text"],
+            "ОО": c["unit"]
+            .astype(str)
+            .map(lambda s: names.get(s, "муниципалитет" if s == "municipality" else s)),
+            "По форме": c["form_value"].map(lambda v: fmt_number(v, 0)),
+            "По расчёту": c["computed_value"].map(lambda v: fmt_number(v, 0)),
+        }
+    ).reset_index(drop=True)
