@@ -560,7 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", default=None, metavar="ПАПКА", help="папка (по умолчанию data/raw/demo)"
     )
-    p.add_argument("--seed", type=int, default=20240902, metavar="ЧИСЛО", help="зерно генератора")
+    p.add_argument("--seed", type=int, default=20240904, metavar="ЧИСЛО", help="зерно генератора")
     p.add_argument(
         "--region", default=None, metavar="ID", help="сгенерировать регион с этим идентификатором"
     )

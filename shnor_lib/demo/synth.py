@@ -24,7 +24,7 @@ The model (all recorded in `_truth.json`):
 - inflated ВПР units (random units, independent of quality): students just below «4» are pushed
   to the «4» cut, students 1–w points below «3» are set exactly to the «3» cut (heaping).
   The class-register (journal) mark stays honest.
-- the management cycle (five years by default, DEFAULT_YEARS): ШНОР is decided every year on
+- the management cycle (six years by default, DEFAULT_YEARS): ШНОР is decided every year on
   the latent means by the M3 rule; a share SUPPORT_SHARE of the schools that entered gain
   SUPPORT_EFFECT from the year after their first entry (``entry_year``,
   ``supported_with_effect`` and ``support`` in `_truth.json`). With the year noise and the
@@ -111,10 +111,10 @@ RES_Q_SD = (3.0, 3.5)  # resilient schools: planted Q, in units of Q_SD
 # SUPPORT_WINDOW years ending now); from the year after it first becomes ШНОР, a share
 # SUPPORT_SHARE of such schools (drawn once per school) gains SUPPORT_EFFECT on the latent mean
 # every later year. The others are supported with no effect.
-SUPPORT_EFFECT = 0.5 * Q_SD
+SUPPORT_EFFECT = Q_SD
 SUPPORT_SHARE = 0.5
 SUPPORT_WINDOW, SUPPORT_LOW_YEARS = 3, 2
-DEFAULT_YEARS = (2020, 2021, 2022, 2023, 2024)
+DEFAULT_YEARS = (2019, 2020, 2021, 2022, 2023, 2024)
 # Context shares: logit p = a + b·S + c·rural + (1.0·M for non-native) + N(0, sd) per school
 # + (trend + N(0, 0.04))·t + N(0, 0.05) per school-year.  name: (a, b, c, sd, trend)
 CONTEXT_SPEC: dict[str, tuple[float, float, float, float, float]] = {
@@ -1575,7 +1575,7 @@ def _check_fmt(fmt: str) -> None:
 def generate(
     out_dir: Path,
     *,
-    seed: int = 20240902,
+    seed: int = 20240904,
     n_schools: int = 40,
     years: tuple[int, ...] = DEFAULT_YEARS,
     municipality: str = "demo",
