@@ -474,6 +474,7 @@ def compute_region(
     t0 = time.perf_counter()
     # «[k/N]» counts municipalities whose tables are all written (k = N only when all are)
     done = console.Progress(len(params_list), say)
+    resume: dict[str, tuple[str, tuple]] = {}
     try:
         with _executor(workers) if workers > 1 else _Serial() as pool:
             resume = _regional_index(
@@ -561,11 +562,15 @@ def compute_region(
     if failures:
         ru = "\n".join(f"- {m}: {r}" for m, r, _ in sorted(failures))
         en = "; ".join(f"{m}: {e}" for m, _, e in sorted(failures))
-        waiting = sorted(set(deferred) - {m for m, _, _ in failures})
+        # phase 0 failed: the regional-ИОР municipalities were not computed at all
+        regional = (
+            set() if resume else {p.municipality for p in params_list if regional_reference(p)}
+        )
+        waiting = sorted((set(deferred) | regional) - {m for m, _, _ in failures})
         if waiting:  # their ИСБ model needs every municipality of the region
             ru += (
                 f"\nНе рассчитаны из-за этого ({len(waiting)}): {', '.join(waiting)} — их ИСБ "
-                "оценивается по всему региону; исправьте ошибки и запустите снова"
+                "(или ИОР) оценивается по всему региону; исправьте ошибки и запустите снова"
             )
             en += (
                 f"; not computed because of that ({len(waiting)}): {', '.join(waiting)} "
