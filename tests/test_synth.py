@@ -356,7 +356,7 @@ def test_context_effects_reproduce_from_files(demo):
     lat = truth["school_latent"]
     y = np.array(
         [
-            lat[s]["mean"][str(yr)] - lat[s]["Q"]
+            lat[s]["mean"][str(yr)] - lat[s]["Q"] - lat[s]["support_part"][str(yr)]
             for s, yr in zip(ctx.school_id, ctx.year, strict=True)
         ]
     )

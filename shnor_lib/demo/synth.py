@@ -803,9 +803,11 @@ class _Muni:
         first = np.full(n, -1)
         q1 = np.zeros((n, Y), dtype=bool)
         low = np.zeros((n, Y), dtype=bool)
+        self.support_part = np.zeros((n, Y))
         for j in range(Y):
             helped = (first >= 0) & (first < j) & responds
             self.mu[helped, j] += self.support_effect
+            self.support_part[helped, j] = self.support_effect
             if can.any():
                 q1[can, j] = self.mu[can, j] <= np.quantile(self.mu[can, j], 0.25)
             start = max(0, j - SUPPORT_WINDOW + 1)
@@ -1345,6 +1347,9 @@ class _Muni:
                 "q1": {str(y): bool(q1[i, yi]) for yi, y in enumerate(years)},
                 "q4": {str(y): bool(q4[i, yi]) for yi, y in enumerate(years)},
                 "low_results": {str(y): bool(self.latent_low[i, yi]) for yi, y in enumerate(years)},
+                "support_part": {
+                    str(y): _r(self.support_part[i, yi]) for yi, y in enumerate(years)
+                },
             }
         effects = {c: float(CONTEXT_EFFECTS.get(c, 0.0)) for c in CANDIDATES}
         lifts = [u["lift_pp"] for u in self.inflated]
