@@ -20,6 +20,8 @@ RAW          ?= data/raw/$(REGION)
 WORKERS      ?=
 WORKERS_ARG  := $(if $(WORKERS),--workers $(WORKERS),)
 REPORTS_ARG  := $(if $(filter 1 yes true,$(REPORTS)),--reports,)
+REFERENCE    ?=
+REFERENCE_ARG := $(if $(REFERENCE),--reference $(REFERENCE),)
 DEMO_REGION  := $(if $(filter data/raw/demo_region,$(RAW)),data/raw/demo_region/.complete,)
 
 .PHONY: help venv init synth inspect validate compute report reports region site forms lab browser test lint format bench freeze clean clean-outputs
@@ -28,7 +30,7 @@ help: ## этот список целей
 	@echo "shnor — аналитический отчёт о ШНОР/ШССУ. Цели make:"
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "Параметры: MUNICIPALITY=demo (файл params/<m>.yml), YEAR=<отчётный год>"
-	@echo "Регион: make region RAW=data/raw/<регион> REGION=<id> [WORKERS=2] [REPORTS=1] (по умолчанию — демо-регион)"
+	@echo "Регион: make region RAW=data/raw/<регион> REGION=<id> [WORKERS=2] [REPORTS=1] [REFERENCE=region] (по умолчанию — демо-регион)"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml setup.py
 	@echo "Подготовка окружения $(VENV) (Python: $(PYTHON))…"
@@ -68,8 +70,8 @@ data/raw/demo_region/.complete: | $(STAMP)
 	$(BIN)/shnor synth --region demo_region --municipalities 6 --schools 240 --out data/raw/demo_region
 	@touch $@
 
-region: $(STAMP) $(DEMO_REGION) ## весь регион: RAW=data/raw/<регион> REGION=<id> → outputs/<REGION>/<год>/region.html
-	$(BIN)/shnor region --raw $(RAW) --region $(REGION) $(YEAR_ARG) $(WORKERS_ARG) $(REPORTS_ARG)
+region: $(STAMP) $(DEMO_REGION) ## весь регион: RAW=data/raw/<регион> REGION=<id> [REFERENCE=region: ШНОР/ШССУ по краю] → outputs/regions/<REGION>/<год>/region.html
+	$(BIN)/shnor region --raw $(RAW) --region $(REGION) $(YEAR_ARG) $(WORKERS_ARG) $(REPORTS_ARG) $(REFERENCE_ARG)
 
 site: $(STAMP) ## outputs/site/index.html со ссылками на все отчёты и сводки — для сайта
 	$(BIN)/shnor site --outputs outputs

@@ -461,7 +461,7 @@ def cmd_region(args: argparse.Namespace) -> None:
         )
     year = args.year or load_params(None, root=root).year
     t0 = time.perf_counter()
-    params_list = region.region_params(raw, args.region, year, root=root)
+    params_list = region.region_params(raw, args.region, year, root=root, reference=args.reference)
     workers = args.workers or region.default_workers()
     _say(
         f"Регион {args.region}, {year} г.: муниципалитетов: {num(len(params_list))} (из {raw}); "
@@ -572,7 +572,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", default=None, metavar="ПАПКА", help="папка (по умолчанию data/raw/demo)"
     )
-    p.add_argument("--seed", type=int, default=20240901, metavar="ЧИСЛО", help="зерно генератора")
+    p.add_argument("--seed", type=int, default=20240904, metavar="ЧИСЛО", help="зерно генератора")
     p.add_argument(
         "--region", default=None, metavar="ID", help="сгенерировать регион с этим идентификатором"
     )
@@ -614,14 +614,17 @@ def build_parser() -> argparse.ArgumentParser:
         "region",
         "все муниципалитеты региона за один запуск и сводка по региону",
         "Рассчитывает каждый муниципалитет из папки --raw (папки <муниципалитет>/ "
-        "с выгрузками), пишет outputs/<region>/<год>/region_summary.csv и страницу "
-        "outputs/<region>/<год>/region.html.",
+        "с выгрузками), пишет outputs/regions/<region>/<год>/region_summary.csv и страницу "
+        "outputs/regions/<region>/<год>/region.html.",
     )
     p.add_argument(
         "--raw", required=True, metavar="ПАПКА", help="папка региона: <raw>/<муниципалитет>/*.csv"
     )
     p.add_argument(
-        "--region", required=True, metavar="ID", help="идентификатор региона (папка в outputs/)"
+        "--region",
+        required=True,
+        metavar="ID",
+        help="идентификатор региона (папка в outputs/regions/)",
     )
     p.add_argument(
         "--year", type=int, default=None, metavar="ГОД", help="отчётный год (по умолчанию 2024)"
@@ -632,6 +635,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="число рабочих процессов (по умолчанию число ядер, но не больше 2)",
+    )
+    p.add_argument(
+        "--reference",
+        choices=("municipality", "region"),
+        default=None,
+        help="ИОР и квартили ИСБ: по муниципалитету или по всему региону (ШНОР и ШССУ по краю); "
+        "по умолчанию — results_index.reference из параметров",
     )
     p.add_argument("--no-report", action="store_true", help="без страницы region.html")
     p.add_argument(

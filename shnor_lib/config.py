@@ -408,14 +408,16 @@ def _cross_checks(merged: dict[str, Any], source: str) -> list[Problem]:
         out.append(Problem(source, ru, en, column=key, value=value, column_label=_KEY))
 
     ri = merged["results_index"]
-    if ri["reference"] == "region":  # accepted by the schema, implemented by a later issue
+    if ri["reference"] == "region" and not merged.get("region"):
         bad(
             "results_index.reference",
             ri["reference"],
-            "municipality: шкалирование ИОР по региону (region) пока не реализовано — "
-            "уберите параметр или укажите municipality",
-            "municipality: scaling ИОР over the region (region) is not implemented yet — "
-            "remove the key or set municipality",
+            "ИОР по региону (region) считается только в расчёте региона (shnor region, "
+            "make region) для муниципалитета с параметром region: — укажите region: <id> и "
+            "запускайте shnor region или укажите reference: municipality",
+            "ИОР over the region (region) is computed only by a region run (shnor region) for "
+            "a municipality with region: set — set region: <id> and run shnor region, or set "
+            "reference: municipality",
         )
     weights = [c.get("weight", 0) for c in ri["components"].values()]
     if all(isinstance(w, int | float) for w in weights) and sum(weights) <= 0:

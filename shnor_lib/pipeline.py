@@ -52,6 +52,9 @@ from shnor_lib.tables import (
     CONCLUSIONS,
     EARLY_WARNING,
     EARLY_WARNING_CHECK,
+    FOLLOW_UP,
+    FORMS_CROSSCHECK,
+    GROUP_DYNAMICS,
     INDICATORS,
     INDICATORS_EXCLUSIONS,
     INDICATORS_POOLED,
@@ -366,7 +369,13 @@ def stage_objectivity(ctx: Context) -> StageResult:
 
 
 def _index(ctx: Context, comps: pd.DataFrame) -> pd.DataFrame:
-    ri = ctx.params.results_index
+    return index_of(ctx.params, comps)
+
+
+def index_of(params: Params, comps: pd.DataFrame) -> pd.DataFrame:
+    """ИОР of the components ``comps`` (one municipality, or the pooled region when
+    ``results_index.reference: region``) with the params' weights and scaling."""
+    ri = params.results_index
     return results_index.compute_index(
         comps,
         {k: v.weight for k, v in [*ri.components.items(), *ri.primary_components.items()]},
@@ -376,9 +385,12 @@ def _index(ctx: Context, comps: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def stage_results_index(ctx: Context) -> StageResult:
-    """M3: ИОР after the M5 exclusions (and before them, for the effect table), the school
-    groups (ШНОР, группа риска, лидеры) and their school columns."""
+REGION_INDEX = "region_index"  # ctx.work key: (ИОР, ИОР before exclusions) scaled over the region
+
+
+def index_components(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The raw ИОР components after the M5 exclusions and before them (None when nothing
+    was excluded): what a region run pools for ``results_index.reference: region``."""
     p, data = ctx.params, ctx.data
     marked, exclusions = ctx.work["gia_marked"], ctx.work["exclusions"]
     years = data_years(data, p)
@@ -386,11 +398,48 @@ def stage_results_index(ctx: Context) -> StageResult:
     def components(excl: pd.DataFrame | None) -> pd.DataFrame:
         return results_index.components(data, marked, years, p.window, excl, min_n=p.min_group_size)
 
-    index = _index(ctx, components(exclusions))
-    if exclusions.empty or "vpr" not in data:
-        effect = objectivity.index_effect(None, index, exclusions)
+    after = components(exclusions)
+    before = None if exclusions.empty or "vpr" not in data else components(None)
+    return after, before
+
+
+def stage_results_index(ctx: Context) -> StageResult:
+    """M3: ИОР after the M5 exclusions (and before them, for the effect table), the school
+    groups (ШНОР, группа риска, лидеры) and their school columns.
+
+    With ``results_index.reference: region`` a region run puts the ИОР scaled and ranked over
+    every school of the region in ``ctx.work[REGION_INDEX]``: quartiles, ШНОР and leaders are
+    then regional."""
+    p, data = ctx.params, ctx.data
+    exclusions = ctx.work["exclusions"]
+    notes: list[Note] = []
+    given = ctx.work.get(REGION_INDEX)
+    if given is not None:
+        index, before = given
+        notes.append(
+            Note(
+                "results_index",
+                "info",
+                f"ИОР шкалирован и разбит на квартили по всем ОО региона «{p.region}» "
+                "(results_index.reference: region): ШНОР и школы-лидеры — по региону.",
+                table=RESULTS_INDEX,
+            )
+        )
     else:
-        effect = objectivity.index_effect(_index(ctx, components(None)), index, exclusions)
+        after, raw = index_components(ctx)
+        index = _index(ctx, after)
+        before = None if raw is None else _index(ctx, raw)
+        if p.results_index.reference == "region":
+            notes.append(
+                Note(
+                    "results_index",
+                    "warning",
+                    "Задано results_index.reference: region, но расчёт запущен не для всего "
+                    "региона (не shnor region): ИОР шкалирован по муниципалитету.",
+                    table=RESULTS_INDEX,
+                )
+            )
+    effect = objectivity.index_effect(before, index, exclusions)
     classes = results_index.classify(
         index,
         p.year,
@@ -406,6 +455,7 @@ def stage_results_index(ctx: Context) -> StageResult:
         tables={RESULTS_INDEX: index, OBJECTIVITY_EFFECT: effect},
         school_columns=_group_columns(schools_table(data, p), classes, index, p.year),
         work={"classes": classes},
+        notes=notes,
     )
 
 
@@ -689,7 +739,9 @@ def stage_cycle(ctx: Context) -> StageResult:
         low_years=ri.low_results_years,
         absolute_threshold=c.absolute_below_min_share,
     )
-    effect = cycle.support_effect(history, horizon=c.effect_horizon, confidence=p.confidence)
+    effect = cycle.support_effect(
+        history, horizon=c.effect_horizon, confidence=p.confidence, window=p.window
+    )
     warning, check = cycle.early_warning(history, window=p.window)
     a41_a42 = indicators.cycle_indicators(
         history,
@@ -719,6 +771,12 @@ def stage_cycle(ctx: Context) -> StageResult:
             SUPPORT_EFFECT: effect,
             EARLY_WARNING: warning,
             EARLY_WARNING_CHECK: check,
+            GROUP_DYNAMICS: cycle.group_dynamics(
+                history,
+                index,
+                cycle.below_min_by_year(ctx.work.get("gia_marked")),
+                confidence=p.confidence,
+            ),
         },
         notes=notes,
     )
@@ -746,6 +804,40 @@ def stage_spravka(ctx: Context) -> StageResult:
     )
 
 
+def stage_follow_up(ctx: Context) -> StageResult:
+    """Last year's management decisions against this year's indicators (when
+    outputs/<m>/<year−1>/tables/management_decisions.csv exists) and the forms against the
+    computed ШНОР list and pairs."""
+    from shnor_lib.methods import support as support_m
+
+    p = ctx.params
+    prev = p.root / p.paths.outputs / p.municipality / str(p.year - 1) / "tables"
+    path = prev / "management_decisions.csv"
+    notes: list[Note] = []
+    last_decisions = publish.read_csv(path) if path.is_file() else None
+    if last_decisions is None:
+        notes.append(
+            Note(
+                "follow_up",
+                "info",
+                f"Управленческих решений прошлого года нет ({p.year - 1} г.: нет файла "
+                "management_decisions.csv среди таблиц прошлогоднего отчёта) — контроль "
+                "исполнения не построен.",
+                table=FOLLOW_UP,
+            )
+        )
+    date = str(support_m.report_date(p).date())
+    follow = cycle.follow_up(last_decisions, ctx.tables[INDICATORS], p.year, date)
+    schools = ctx.schools()
+    low = set(
+        schools.loc[schools["low_results"].fillna(False).astype(bool), "school_id"].astype(str)
+    )
+    check = cycle.forms_crosscheck(
+        ctx.tables.get(SUPPORT), low, len(schools), ctx.tables.get(PAIRS)
+    )
+    return StageResult(tables={FOLLOW_UP: follow, FORMS_CROSSCHECK: check}, notes=notes)
+
+
 # The pipeline, in the order docs/methods.md fixes. A stage may read only what the stages above it
 # produced; M3 comes after M5 because ИОР is computed after the objectivity exclusions, and
 # M1 after M3 because A37–A40 are computed over the teachers of ШНОР.
@@ -763,6 +855,7 @@ STAGES: list[Stage] = [
     Stage("risk_profile", "Профиль рисков (M8)", stage_risk_profile),
     Stage("clusters", "Кластеры ОО (M8)", stage_clusters),
     Stage("pairing", "Пары со школами-лидерами (M9)", stage_pairing),
+    Stage("follow_up", "Контроль решений прошлого года и сверка форм", stage_follow_up),
     Stage("recommendations", "Рекомендации (M10)", stage_recommendations),
     Stage("spravka", "Аналитическая справка: выводы и управленческие решения", stage_spravka),
 ]

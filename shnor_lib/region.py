@@ -8,8 +8,14 @@ with one difference that only a region run can make: the ИСБ fit scope. With
 region — its own and every other municipality's (context candidates and ИОР after each
 municipality's own objectivity exclusions) — instead of its own few schools; ``scope:
 region`` does that for every municipality and ``scope: municipality`` for none. ИОР is
-scaled within each municipality (``results_index.reference: municipality``), so the pooled
-outcome is each school's position in its own municipality.
+scaled within each municipality (``results_index.reference: municipality``, the default),
+so the pooled outcome is each school's position in its own municipality.
+
+With ``results_index.reference: region`` (``shnor region --reference region``) ИОР is scaled
+and ranked over every school of the region together: phase 0 runs the stages before ИОР in
+every municipality, :func:`pooled_index` computes ИОР on the pooled components, and each
+municipality goes on from M3 with its rows — ШНОР, leaders and (the ИСБ fit then pooled too)
+ШССУ are identified across the region, and the shares compare municipalities on one scale.
 
 How the run goes (:func:`compute_region`): phase 1 ingests every municipality and computes
 the stages before ИСБ (``pipeline.run(until="results_index")``: M1, M2, M5, M3); a municipality whose fit scope stays municipal is
@@ -23,7 +29,7 @@ and gives byte-identical tables); each municipality's tables are written atomica
 
 The regional summary (:func:`write_summary`) compares the municipalities — shares of ШНОР
 and ШССУ, objectivity exclusions, indicator targets met — from their published tables and
-feeds ``notebooks/region.ipynb`` (:func:`render_region` → ``outputs/<region>/<year>/
+feeds ``notebooks/region.ipynb`` (:func:`render_region` → ``outputs/regions/<region>/<year>/
 region.html``).
 """
 
@@ -74,7 +80,35 @@ SUMMARY_COLUMNS = [
     "social_r2",
     "vpr_results",
     "gia_results",
+    "reference",
+    "help_score",
+    "mnc_score",
+    "mtkp_score",
+    "roadmap_completeness",
+    "roadmap_timeliness",
+    "risk_high_per_school",
+    "top_risk_category",
 ]
+# region_schools.csv: ШНОР, ШССУ and leaders of the whole region (its reference: municipal or
+# regional quartiles, as the «reference» column of the summary says)
+SCHOOL_COLUMNS = [
+    "municipality",
+    "school_id",
+    "school_name",
+    "results_index",
+    "results_quartile",
+    "low_results",
+    "hard_context",
+    "leader",
+]
+# support.csv rows (block, indicator_id) of the municipality level shown by municipality
+SUPPORT_SCORES = {
+    "help_score": ("help", "help_presence_total"),
+    "mnc_score": ("mnc", "mnc_total"),
+    "mtkp_score": ("mtkp", "mtkp_total"),
+    "roadmap_completeness": ("roadmap", "roadmap_completeness"),
+    "roadmap_timeliness": ("roadmap", "roadmap_timeliness"),
+}
 # the published tables (and columns) a summary row is made of: reading every table whole
 # took 0.3 s a municipality, most of it objectivity.csv (~3 MB)
 SUMMARY_TABLES: dict[str, tuple[str, ...] | None] = {
@@ -83,6 +117,8 @@ SUMMARY_TABLES: dict[str, tuple[str, ...] | None] = {
     "indicators": ("level", "year", "indicator_id", "value", "target", "target_status"),
     "social_fit": None,
     "participants": None,
+    "support": ("block", "indicator_id", "unit", "share_of_max"),
+    "risk_levels": ("school_id", "category_name", "level"),
 }
 TARGET_COLUMNS = ["municipality", "indicator_id", "value", "target", "target_status"]
 STATUS_MET, STATUS_NOT_MET, STATUS_UNDETERMINED = "достигнут", "не достигнут", "не определён"
@@ -91,6 +127,9 @@ DEFAULT_NOTEBOOK = "notebooks/region.ipynb"
 # the region run stops every municipality after ИОР and resumes it at ИСБ (whose fit may pool
 # the region's school-years)
 BEFORE_ISB, ISB = "results_index", "social_index"
+# with results_index.reference: region it also stops before ИОР, whose scale and quartiles
+# are then set by every school of the region together
+BEFORE_INDEX = "objectivity"
 
 
 # Params ------------------------------------------------------------------------------------
@@ -130,15 +169,18 @@ def region_params(
     root: Path,
     paths: dict[str, str] | None = None,
     params_source: Path | None = None,
+    reference: str | None = None,
 ) -> list[Params]:
     """Params for every municipality folder under ``raw_root`` (sorted by id).
 
     A municipality with ``<params_source>/<id>.yml`` (default ``<root>/params``) uses that
     file; the others get the package defaults. Either way ``region``, ``year`` and the raw
     folder are set here, and the effective overrides are written to
-    ``outputs/<region>/<year>/municipality_params/<id>.yml`` (the report notebook reloads
+    ``outputs/regions/<region>/<year>/municipality_params/<id>.yml`` (the report notebook reloads
     params from that file). ``paths`` overrides ``paths.processed`` / ``paths.outputs`` (the benchmark
-    keeps everything under outputs/bench).
+    keeps everything under outputs/bench). ``reference`` («municipality» | «region»), when
+    given, sets ``results_index.reference`` of every municipality (region: ИОР and the ИСБ
+    quartiles over the whole region).
     """
     if bad_id := check_id(region, "region", "--region"):  # a folder name under outputs/
         raise ValidationError(bad_id)
@@ -147,7 +189,9 @@ def region_params(
     folders = municipality_folders(raw_root)
     raw = str(raw_root.relative_to(root)) if raw_root.is_relative_to(root) else str(raw_root)
     source_dir = Path(params_source) if params_source is not None else root / "params"
-    common = {"region": region, "year": int(year), "paths": {**(paths or {}), "raw": raw}}
+    common: dict = {"region": region, "year": int(year), "paths": {**(paths or {}), "raw": raw}}
+    if reference is not None:
+        common["results_index"] = {"reference": reference}
     out_dir = params_dir(root, region, int(year), (paths or {}).get("outputs", "outputs"))
     out_dir.mkdir(parents=True, exist_ok=True)
     result = []
@@ -224,17 +268,98 @@ def _summarized(params: Params, times: dict[str, float], summarize: bool):
     return out
 
 
+def regional_reference(params: Params) -> bool:
+    """ИОР (and the ИСБ quartiles) over the whole region: ``results_index.reference: region``."""
+    return params.results_index.reference == "region"
+
+
+def _phase0(
+    params: Params, state_dir: str
+) -> tuple[str, pd.DataFrame, pd.DataFrame | None, str, dict[str, float]]:
+    """Worker (``results_index.reference: region``): ingest + stages before ИОР; returns the
+    raw ИОР components (after and before the exclusions) and the path of the saved state."""
+    clock = StageTimes()
+    ctx = pipeline.run(params, until=BEFORE_INDEX, progress=clock)
+    after, before = pipeline.index_components(ctx)
+    clock.stop()
+    path = Path(state_dir) / f"{params.municipality}.idx.pkl"
+    with open(path, "wb") as fh:
+        pickle.dump(ctx, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return params.municipality, after, before, str(path), clock.times
+
+
+def _index_key(params: Params) -> str:
+    ri = params.results_index
+    weights = [
+        (k, float(v.weight)) for k, v in [*ri.components.items(), *ri.primary_components.items()]
+    ]
+    return repr((sorted(weights), sorted(ri.primary_components), ri.scaling, ri.min_weight_share))
+
+
+def pooled_index(
+    params_list: list[Params],
+    comps: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]],
+) -> dict[str, tuple[pd.DataFrame, pd.DataFrame | None]]:
+    """ИОР scaled and ranked over every school of the region (``reference: region``): the
+    components of all municipalities pooled, one ``compute_index``, then each
+    municipality's rows (their quartiles are the region's). Returns municipality →
+    (ИОР, ИОР before the exclusions or None)."""
+    by_name = {p.municipality: p for p in params_list}
+    keys = {_index_key(by_name[m]) for m in comps}
+    if len(keys) > 1:
+        raise ShnorError(
+            "results_index.reference: region требует одинаковых параметров ИОР (веса, "
+            "шкалирование) у всех муниципалитетов региона — выровняйте params/<m>.yml",
+            "results_index.reference: region needs the same ИОР params in every municipality",
+        )
+    owner: dict[str, str] = {}
+    for m in sorted(comps):
+        for sid in comps[m][0]["school_id"].astype(str).unique():
+            if sid in owner:
+                raise ShnorError(
+                    f"Код ОО {sid} есть в двух муниципалитетах ({owner[sid]} и {m}): для ИОР "
+                    "по региону коды ОО должны быть уникальны в регионе",
+                    f"School id {sid} is in two municipalities ({owner[sid]}, {m})",
+                )
+            owner[sid] = m
+    first = by_name[sorted(comps)[0]]
+    after = pipeline.index_of(first, pd.concat([comps[m][0] for m in sorted(comps)]))
+    raw = [comps[m][1] if comps[m][1] is not None else comps[m][0] for m in sorted(comps)]
+    any_before = any(comps[m][1] is not None for m in comps)
+    before = pipeline.index_of(first, pd.concat(raw)) if any_before else None
+    out = {}
+    for m in sorted(comps):
+        own = after["school_id"].astype(str).map(owner) == m
+        b = None
+        if comps[m][1] is not None and before is not None:
+            b = before[before["school_id"].astype(str).map(owner) == m].reset_index(drop=True)
+        out[m] = (after[own].reset_index(drop=True), b)
+    return out
+
+
 def _phase1(
-    params: Params, pooled: bool, state_dir: str, summarize: bool = False
+    params: Params,
+    pooled: bool,
+    state_dir: str,
+    summarize: bool = False,
+    resume: tuple[str, tuple] | None = None,
 ) -> tuple[str, pd.DataFrame, str | None, dict[str, float], tuple | None]:
     """Worker: ingest + stages before ИСБ; finish now unless the ИСБ fit needs the region.
 
-    Returns (municipality, its region rows, path of the saved state or None if finished,
-    seconds by stage, its summary row if finished and ``summarize``)."""
+    ``resume``: (state saved by :func:`_phase0`, the municipality's regional ИОР) — go on
+    from ИОР with it. Returns (municipality, its region rows, path of the saved state or None
+    if finished, seconds by stage, its summary row if finished and ``summarize``)."""
     from shnor_lib.methods import social_index
 
     clock = StageTimes()
-    ctx = pipeline.run(params, until=BEFORE_ISB, progress=clock)
+    if resume is None:
+        ctx = pipeline.run(params, until=BEFORE_ISB, progress=clock)
+    else:
+        with open(resume[0], "rb") as fh:
+            ctx = pickle.load(fh)
+        os.unlink(resume[0])
+        ctx.work[pipeline.REGION_INDEX] = resume[1]
+        pipeline.run(params, start=BEFORE_ISB, until=BEFORE_ISB, ctx=ctx, progress=clock)
     index = ctx.tables[RESULTS_INDEX]
     rows = social_index.region_rows(ctx.data, index, params)
     n_fit = social_index.fit_schools(index, ctx.data, params)
@@ -349,13 +474,23 @@ def compute_region(
     t0 = time.perf_counter()
     # «[k/N]» counts municipalities whose tables are all written (k = N only when all are)
     done = console.Progress(len(params_list), say)
+    resume: dict[str, tuple[str, tuple]] = {}
     try:
         with _executor(workers) if workers > 1 else _Serial() as pool:
+            resume = _regional_index(
+                pool, [params_list[i] for i in order], state_dir, stage_times, failures, say
+            )
             futures = {
                 pool.submit(
-                    _phase1, params_list[i], pooled, state_dir, summaries is not None
+                    _phase1,
+                    params_list[i],
+                    pooled,
+                    state_dir,
+                    summaries is not None,
+                    resume.get(params_list[i].municipality),
                 ): params_list[i]
                 for i in order
+                if not (failures and regional_reference(params_list[i]))
             }
             for fut in _as_completed(futures):
                 m = futures[fut].municipality
@@ -431,11 +566,15 @@ def compute_region(
     if failures:
         ru = "\n".join(f"- {m}: {r}" for m, r, _ in sorted(failures))
         en = "; ".join(f"{m}: {e}" for m, _, e in sorted(failures))
-        waiting = sorted(set(deferred) - {m for m, _, _ in failures})
+        # phase 0 failed: the regional-ИОР municipalities were not computed at all
+        regional = (
+            set() if resume else {p.municipality for p in params_list if regional_reference(p)}
+        )
+        waiting = sorted((set(deferred) | regional) - {m for m, _, _ in failures})
         if waiting:  # their ИСБ model needs every municipality of the region
             ru += (
                 f"\nНе рассчитаны из-за этого ({len(waiting)}): {', '.join(waiting)} — их ИСБ "
-                "оценивается по всему региону; исправьте ошибки и запустите снова"
+                "(или ИОР) оценивается по всему региону; исправьте ошибки и запустите снова"
             )
             en += (
                 f"; not computed because of that ({len(waiting)}): {', '.join(waiting)} "
@@ -449,6 +588,37 @@ def compute_region(
             f"({len(failures)} failed): {en}",
         )
     return [p.output_dir() / "tables" for p in params_list]
+
+
+def _regional_index(
+    pool, params_list: list[Params], state_dir: str, stage_times, failures: list, say
+) -> dict[str, tuple[str, tuple]]:
+    """Phase 0 (``results_index.reference: region``): the stages before ИОР in every such
+    municipality, then ИОР over the pooled schools. Returns municipality → (saved state, its
+    regional ИОР) for :func:`_phase1`; on a failure nothing (they are listed in ``failures``
+    and the regional ones are not computed: their ИОР needs every municipality)."""
+    regional = [p for p in params_list if regional_reference(p)]
+    if not regional:
+        return {}
+    futures = {pool.submit(_phase0, p, state_dir): p for p in regional}
+    comps: dict[str, tuple] = {}
+    states: dict[str, str] = {}
+    for fut in _as_completed(futures):
+        m = futures[fut].municipality
+        try:
+            _, after, before, state, times = fut.result()
+        except ShnorError as exc:
+            failures.append(_failure(m, exc, futures[fut]))
+            continue
+        comps[m], states[m] = (after, before), state
+        _add_times(stage_times, times)
+    if failures:
+        return {}
+    t = time.perf_counter()
+    index = pooled_index(params_list, comps)
+    _add_times(stage_times, {BEFORE_ISB: time.perf_counter() - t})
+    say(f"ИОР рассчитан по всем ОО региона ({len(comps)} муниципалитетов)")
+    return {m: (states[m], index[m]) for m in comps}
 
 
 def _failure(m: str, exc: ShnorError, params: Params | None) -> tuple[str, str, str]:
@@ -498,6 +668,52 @@ def _flag(s: pd.DataFrame, col: str) -> pd.Series:
     if col not in s:
         return pd.Series(False, index=s.index)
     return s[col].astype("boolean").fillna(False).astype(bool)
+
+
+def _support_scores(sup: pd.DataFrame | None) -> dict[str, float]:
+    """Municipal totals of the forms (% of the maximum): methodical help, МНЦ, МТКП and the
+    roadmap completeness and timeliness (NaN where the form is missing)."""
+    out = {k: float("nan") for k in SUPPORT_SCORES}
+    if sup is None or sup.empty:
+        return out
+    m = sup[sup["unit"].astype(str) == "municipality"].set_index(["block", "indicator_id"])
+    for key, row in SUPPORT_SCORES.items():
+        if row in m.index:
+            out[key] = float(pd.to_numeric(m.loc[row, "share_of_max"], errors="coerce"))
+    return out
+
+
+def _risk_summary(levels: pd.DataFrame | None, n_schools: int) -> dict[str, object]:
+    """«500+» risk factors at the high level per school, and the category with most of them."""
+    if levels is None or levels.empty or not n_schools:
+        return {"risk_high_per_school": float("nan"), "top_risk_category": ""}
+    high = levels[levels["level"] == "высокий"]
+    counts = high["category_name"].value_counts().sort_index(kind="stable")
+    top = str(counts.idxmax()) if len(counts) else ""
+    return {"risk_high_per_school": len(high) / n_schools, "top_risk_category": top}
+
+
+def region_schools(params_list: list[Params]) -> pd.DataFrame:
+    """ШНОР, ШССУ and leaders of every municipality (``region_schools.csv``)."""
+    parts = []
+    for p in params_list:
+        path = p.output_dir() / "tables" / "schools.csv"
+        if not path.is_file():
+            continue
+        s = publish.read_csv(path)
+        for c in SCHOOL_COLUMNS[1:]:
+            if c not in s:
+                s[c] = pd.NA
+        flags = pd.DataFrame({c: _flag(s, c) for c in ("low_results", "hard_context", "leader")})
+        keep = flags.any(axis=1)
+        part = s.loc[keep, SCHOOL_COLUMNS[1:]].copy()
+        for c in flags:
+            part[c] = flags.loc[keep, c]
+        parts.append(part.assign(municipality=p.municipality)[SCHOOL_COLUMNS])
+    if not parts:
+        return pd.DataFrame(columns=SCHOOL_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["municipality", "school_id"]).reset_index(drop=True)
 
 
 def municipality_summary(params: Params) -> tuple[dict, pd.DataFrame]:
@@ -571,14 +787,20 @@ def municipality_summary(params: Params) -> tuple[dict, pd.DataFrame]:
         "social_r2": r2,
         "vpr_results": vpr,
         "gia_results": gia,
+        "reference": str(params.results_index.reference),
+        **_support_scores(t.get("support")),
+        **_risk_summary(t.get("risk_levels"), n),
     }
     tg = targets.assign(municipality=params.municipality)[TARGET_COLUMNS]
     return row, tg.reset_index(drop=True)
 
 
+REGIONS_DIR = "regions"  # outputs/regions/<id>/: a region never mixes with a municipality
+
+
 def summary_dir(root: Path, region: str, year: int, outputs: str = "outputs") -> Path:
-    """``<root>/<outputs>/<region>/<year>``: the regional summary and page."""
-    return Path(root) / outputs / region / str(year)
+    """``<root>/<outputs>/regions/<region>/<year>``: the regional summary and page."""
+    return Path(root) / outputs / REGIONS_DIR / region / str(year)
 
 
 def write_summary(
@@ -586,7 +808,8 @@ def write_summary(
     region: str,
     summaries: dict[str, tuple[dict, pd.DataFrame]] | None = None,
 ) -> Path:
-    """outputs/<region>/<year>/region_summary.csv, region_targets.csv and region.json,
+    """outputs/regions/<region>/<year>/region_summary.csv, region_targets.csv,
+    region_schools.csv and region.json,
     replaced together; returns the path of region_summary.csv. ``summaries``: rows already
     made by :func:`compute_region` (the others are read here)."""
     first = params_list[0]
@@ -613,6 +836,7 @@ def write_summary(
     with atomic.staged_dir(out) as tmp:  # the region's year folder, swapped in at the end
         publish.write_csv(frame.reset_index(drop=True), tmp / "region_summary.csv")
         publish.write_csv(tg.reset_index(drop=True), tmp / "region_targets.csv")
+        publish.write_csv(region_schools(params_list), tmp / "region_schools.csv")
         (tmp / "region.json").write_text(
             json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True) + "\n", "utf-8"
         )
@@ -658,7 +882,7 @@ def render_region(
     timeout: int = 600,
 ) -> Path:
     """Execute notebooks/region.ipynb for the region and publish region.html/.ipynb in
-    ``outputs/<region>/<year>/`` only when execution and conversion both succeed."""
+    ``outputs/regions/<region>/<year>/`` only when execution and conversion both succeed."""
     from shnor_lib.report import html as report_html
     from shnor_lib.report import notebook as report_notebook
 

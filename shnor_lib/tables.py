@@ -52,6 +52,9 @@ EARLY_WARNING = "early_warning"
 EARLY_WARNING_CHECK = "early_warning_check"
 CONCLUSIONS = "conclusions"
 MANAGEMENT_DECISIONS = "management_decisions"
+GROUP_DYNAMICS = "group_dynamics"
+FOLLOW_UP = "follow_up"
+FORMS_CROSSCHECK = "forms_crosscheck"
 
 # published only when the input files give them (ФИС ОКО statistics, task scores)
 WHEN_GIVEN: tuple[str, ...] = (VPR_STATS_SHARES, TASK_RESULTS, TASK_DEFICITS)
@@ -103,4 +106,7 @@ PUBLISHED: tuple[str, ...] = (
     EARLY_WARNING_CHECK,
     CONCLUSIONS,
     MANAGEMENT_DECISIONS,
+    GROUP_DYNAMICS,
+    FOLLOW_UP,
+    FORMS_CROSSCHECK,
 )

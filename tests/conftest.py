@@ -108,7 +108,7 @@ def demo_computed(tmp_path_factory):
     run notebooks on it share it; none may change its tables."""
     root = tmp_path_factory.mktemp("demo")
     raw = root / "data" / "raw" / "demo"
-    truth = synth.generate(raw, seed=20240901)
+    truth = synth.generate(raw, seed=20240904)
     _plant_names(raw)
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
     shutil.copytree(ROOT / "params", root / "params")

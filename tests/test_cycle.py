@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as sps
 
 from shnor_lib import pipeline
 from shnor_lib.config import load_params
@@ -407,3 +408,159 @@ def test_early_warning_needs_entries_to_learn_from():
     table, check = cycle.early_warning(ri.assign(risk_group=False), window=3)
     assert check.empty  # three years: no full-window year pair to check on
     assert list(check.columns) == cycle.EW_CHECK_COLUMNS
+
+
+# ------------------------------------------------------------------------------ the demo over time
+
+
+def test_demo_lives_over_time_and_shows_a_followed_cohort(demo_computed):
+    """The demo covers five years, schools enter and leave ШНОР, the planted support is in the
+    truth, and at least one cohort is followed two years in support_effect.csv."""
+    _, params, truth = demo_computed
+    assert len(truth["years"]) >= 5
+    sup = truth["support"]
+    assert sup["n_with_effect"] == len(truth["supported_with_effect"]) > 0
+    assert set(truth["supported_with_effect"]) <= set(truth["entry_year"])
+    assert 0 < sup["share_with_effect"] < 1 and sup["effect"] > 0
+    tables = params.output_dir() / "tables"
+    tr = publish.read_csv(tables / f"{TRANSITIONS}.csv")
+    low = tr[tr["status"] == "ШНОР"]
+    assert {"вошла", "вышла"} <= set(low["change"])
+    eff = publish.read_csv(tables / f"{SUPPORT_EFFECT}.csv")
+    assert list(eff.columns) == cycle.EFFECT_COLUMNS
+    ends = eff["group"].str.extract(r"итог (\d+)")[0].astype(int)
+    assert ((ends - eff["cohort"].astype(int)) == 2).any(), eff
+    # regression to the mean is real: the expected change of a cohort without support is > 0
+    assert (eff["expected_change"] > 0).any(), eff
+
+
+# ------------------------------------------------------------------------------ group dynamics
+
+
+def test_group_dynamics_means_intervals_and_gap():
+    hist = pd.DataFrame(
+        {
+            "school_id": ["a", "b", "c", "d", "e", "f"],
+            "year": [2024] * 6,
+            "low_results": pd.array([True, True, False, False, False, pd.NA], dtype="boolean"),
+            "hard_context": pd.array([True, False, False, False, pd.NA, False], dtype="boolean"),
+            "leader": [False, False, True, True, False, False],
+        }
+    )
+    index = pd.DataFrame(
+        {
+            "school_id": list("abcdef"),
+            "year": [2024] * 6,
+            "vpr_mean_mark_value": [3.0, 3.2, 4.0, 4.4, 3.5, 3.9],
+            "ege_mean_value": [np.nan] * 6,
+        }
+    )
+    below = pd.DataFrame({"school_id": ["a", "c"], "year": [2024, 2024], "value": [20.0, 2.0]})
+    g = cycle.group_dynamics(hist, index, below)
+    assert list(g.columns) == cycle.GROUP_COLUMNS
+    c12 = g[g["indicator"] == "C1-2"].set_index("group")
+    assert c12.loc["ШНОР", "value"] == pytest.approx(3.1) and c12.loc["ШНОР", "n"] == 2
+    assert c12.loc["ШССУ", "n"] == 1 and np.isnan(c12.loc["ШССУ", "ci_low"])
+    assert c12.loc["остальные", "n"] == 1  # e: no flag; f: ШНОР status unknown
+    gap = c12.loc["разрыв: лидеры − ШНОР"]
+    assert gap["value"] == pytest.approx(4.2 - 3.1) and gap["n"] == 4
+    # Welch interval by hand: se² = var(4.0, 4.4)/2 + var(3.0, 3.2)/2 = 0.04 + 0.01
+    se = np.sqrt(0.05)
+    dof = 0.05**2 / (0.04**2 + 0.01**2)
+    half = float(sps.t.ppf(0.975, dof)) * se
+    assert gap["ci_low"] == pytest.approx(1.1 - half) and gap["ci_high"] == pytest.approx(
+        1.1 + half
+    )
+    below_rows = g[g["indicator"] == "below_min"].set_index("group")
+    assert below_rows.loc["ШНОР", "value"] == 20.0 and "C1-1" not in set(g["indicator"])
+
+
+def test_demo_group_dynamics_table(demo_computed):
+    _, params, _ = demo_computed
+    g = publish.read_csv(params.output_dir() / "tables" / "group_dynamics.csv")
+    assert list(g.columns) == cycle.GROUP_COLUMNS
+    assert set(g["indicator"]) == {"C1-1", "C1-2", "below_min"}
+    assert len(set(g["year"])) >= 5
+    c12 = g[(g["indicator"] == "C1-2") & (g["group"] == "разрыв: лидеры − ШНОР")]
+    assert len(c12) >= 4 and (c12["value"] > 0).all()  # leaders above ШНОР every year
+    ok = g.dropna(subset=["ci_low"])
+    assert ((ok["ci_low"] <= ok["value"]) & (ok["value"] <= ok["ci_high"])).all()
+
+
+# ------------------------------------------------------------------------------ follow-up, forms
+
+
+def test_forms_crosscheck_against_lists_and_pairs():
+    support = pd.DataFrame(
+        {
+            "block": ["mnc", "mnc", "mnc", "mtkp", "help", "help", "help"],
+            "indicator_id": [
+                "mnc_1",
+                "mnc_1",
+                "mnc_1",
+                "mtkp_1",
+                "b1_11_n_schools_targeted_help",
+                "b1_10_n_lowres_schools_in_network",
+                "b1_09_n_leader_schools_in_network",
+            ],
+            "unit": [
+                "s1",
+                "s9",
+                "municipality",
+                "s1",
+                "municipality",
+                "municipality",
+                "municipality",
+            ],
+            "score": [1, 1, 1, 1, 3, 1, 1],
+        }
+    )
+    pairs = pd.DataFrame({"low_results_school_id": ["s1", "s2"], "leader_school_id": ["L", "L"]})
+    c = cycle.forms_crosscheck(support, {"s1", "s2"}, 10, pairs)
+    assert list(c.columns) == cycle.CROSSCHECK_COLUMNS
+    by = {(r.check, r.unit): r for r in c.itertuples()}
+    assert ("mnc: ОО не ШНОР", "s9") in by  # named in МНЦ, not ШНОР
+    assert ("mnc: ШНОР без сопровождения", "s2") in by and (
+        "mtkp: ШНОР без сопровождения",
+        "s2",
+    ) in by
+    assert ("mnc: ШНОР без сопровождения", "s1") not in by
+    assert (
+        by[("b1_11_n_schools_targeted_help", "municipality")].status == cycle.CHECK_MISMATCH
+    )  # 3 > 2
+    assert by[("b1_10_n_lowres_schools_in_network", "municipality")].status == cycle.CHECK_MISMATCH
+    assert by[("b1_09_n_leader_schools_in_network", "municipality")].status == cycle.CHECK_OK
+    assert cycle.forms_crosscheck(None, {"s1"}, 3, None).empty
+
+
+def test_follow_up_of_last_years_decisions():
+    decisions = pd.DataFrame(
+        {
+            "decision_id": ["Р-1", "Р-2", "Р-3", "Р-4"],
+            "school_id": ["", "", "s1", ""],
+            "control_indicator": ["A42", "A41", "A42", ""],
+            "deadline": ["2024-06-30", "2025-06-30", "2024-05-01", "2024-01-01"],
+            "control_value": [10.0, 50.0, 20.0, 1.0],
+            "target_value": [25.0, np.nan, np.nan, np.nan],
+        }
+    )
+    ind = pd.DataFrame(
+        {
+            "indicator_id": ["A42", "A41", "A42"],
+            "level": ["municipality", "municipality", "school"],
+            "school_id": [None, None, "s1"],
+            "year": [2024, 2024, 2024],
+            "value": [40.0, 52.0, 21.0],
+            "ci_low": [30.0, 40.0, 15.0],
+            "ci_high": [50.0, 60.0, 27.0],
+        }
+    )
+    f = cycle.follow_up(decisions, ind, 2024, "2024-12-31")
+    assert list(f.columns) == cycle.FOLLOW_COLUMNS
+    f = f.set_index("item_id")
+    assert "Р-4" not in f.index  # no control indicator
+    assert f.loc["Р-1", "due"] and not f.loc["Р-2", "due"]
+    assert f.loc["Р-1", "moved"] == cycle.MOVED_UP and f.loc["Р-1", "target_reached"]
+    assert f.loc["Р-2", "moved"] == cycle.MOVED_NONE  # 50 inside [40; 60]
+    assert f.loc["Р-3", "current_value"] == 21.0 and f.loc["Р-3", "moved"] == cycle.MOVED_NONE
+    assert cycle.follow_up(None, ind, 2024, "2024-12-31").empty

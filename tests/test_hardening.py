@@ -708,7 +708,7 @@ def test_demo_codes_pass_the_personal_checks(tmp_path):
     from shnor_lib.config import load_params
     from shnor_lib.demo import synth
 
-    synth.generate(tmp_path / "data" / "raw" / "demo", seed=20240901)
+    synth.generate(tmp_path / "data" / "raw" / "demo", seed=20240904)
     (tmp_path / "params").mkdir()
     (tmp_path / "params" / "demo.yml").write_text("municipality: demo\nyear: 2024\n", "utf-8")
     result = ingest.ingest(load_params(tmp_path / "params" / "demo.yml"))

@@ -90,14 +90,17 @@ def test_manifest_round_trips_its_notes():
 
 
 def test_params_that_would_do_nothing_are_refused():
-    """results_index.reference: region is not implemented (a later issue): refused with the
-    reason, never shown in the parameters table as if applied. indicators.medal_score is gone:
-    A25 is computed from the counts in the data (stats.medalists_elective_ge70)."""
+    """results_index.reference: region works only in a region run: without ``region:`` it is
+    refused with the reason, never shown in the parameters table as if applied.
+    indicators.medal_score is gone: A25 is computed from the counts in the data
+    (stats.medalists_elective_ge70)."""
     from shnor_lib.errors import ValidationError
 
     with pytest.raises(ValidationError) as exc:
         load_params(overrides={"results_index": {"reference": "region"}})
-    assert "по региону (region) пока не реализовано" in str(exc.value)
+    assert "только в расчёте региона (shnor region" in str(exc.value)
     assert load_params().results_index.reference == "municipality"
+    ok = load_params(overrides={"region": "r", "results_index": {"reference": "region"}})
+    assert ok.results_index.reference == "region"
     with pytest.raises(ValidationError, match="indicators.medal_score"):
         load_params(overrides={"indicators": {"medal_score": 70}})

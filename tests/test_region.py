@@ -114,7 +114,7 @@ def test_summary_rows_made_in_workers_equal_the_published_tables(tiny_region):
 def test_region_page_and_site(tiny_region):
     root = tiny_region["root"]
     html = region.render_region(root, REGION, 2024)
-    assert html == root / "outputs" / REGION / "2024" / "region.html"
+    assert html == root / "outputs" / "regions" / REGION / "2024" / "region.html"
     text = html.read_text("utf-8")
     assert '<html lang="ru">' in text and "Регион tr: сравнение муниципалитетов" in text
     assert "Муниципалитет tr_m01" in text and "ШССУ" in text
@@ -127,8 +127,8 @@ def test_region_page_and_site(tiny_region):
     assert html.read_bytes() == first
     index = report_site.build_site(root / "outputs")
     site = index.read_text("utf-8")
-    assert "Регионы" in site and 'href="tr/2024/region.html"' in site
-    assert (index.parent / REGION / "2024" / "region.html").read_bytes() == first
+    assert "Регионы" in site and 'href="regions/tr/2024/region.html"' in site
+    assert (index.parent / "regions" / REGION / "2024" / "region.html").read_bytes() == first
 
 
 def test_cli_region_missing_folder(tmp_path, monkeypatch, capsys):
@@ -145,13 +145,13 @@ def test_cli_region_with_reports(tmp_path, monkeypatch, capsys):
     args = ["region", "--raw", str(raw), "--region", "one", "--workers", "1", "--reports"]
     assert main(args) == 0
     out = tmp_path / "outputs"
-    assert (out / "one" / "2024" / "region.html").is_file()
+    assert (out / "regions" / "one" / "2024" / "region.html").is_file()
     html = out / ids[0] / "2024" / "report.html"
     assert html.is_file() and "Traceback" not in html.read_text("utf-8")
     assert "Отчёт готов" in capsys.readouterr().err
     # the regional page is built after the reports and links them
-    page = (out / "one" / "2024" / "region.html").read_text("utf-8")
-    assert f'href="../../{ids[0]}/2024/report.html"' in page
+    page = (out / "regions" / "one" / "2024" / "region.html").read_text("utf-8")
+    assert f'href="../../../{ids[0]}/2024/report.html"' in page
 
 
 def test_cli_region_rejects_zero_workers(tmp_path, monkeypatch, capsys):
@@ -183,3 +183,52 @@ def test_failed_municipality_is_reported_with_its_problems(tmp_path):
     assert f"Не рассчитаны из-за этого (2): {ids[0]}, {ids[2]}" in ru
     assert "3 of 3 municipalities not computed (1 failed)" in en
     assert not (tmp_path / "outputs" / ids[0] / "2024" / "tables").exists()
+
+
+# ------------------------------------------------------------------------------ region reference
+
+
+def _low_shares(raw, ref: str, root: Path) -> pd.DataFrame:
+    params_list = region.region_params(raw, "ref", 2024, root=root, reference=ref)
+    region.compute_region(params_list, workers=1)
+    region.write_summary(params_list, "ref")
+    return region.load_summary(root, "ref", 2024).set_index("municipality")
+
+
+def test_region_reference_identifies_shnor_across_the_region(tmp_path):
+    """One municipality uniformly weaker (every latent mean −1 student SD): with ИОР per
+    municipality each has about a quarter of ШНОР; with ИОР over the region the weak one
+    holds most of them, and the regional lists say so."""
+    raw = tmp_path / "raw"
+    ids = synth.generate_region(
+        raw,
+        seed=3,
+        n_municipalities=3,
+        n_schools=90,
+        region="ref",
+        shifts={2: -1.0},
+        years=(2022, 2023, 2024),
+        forms=False,
+    )
+    weak = ids[1]
+    muni = _low_shares(raw, "municipality", tmp_path / "m")
+    assert (muni["reference"] == "municipality").all()
+    for m in ids:  # ~25 % in the reporting year's Q1, of which those also low in the window
+        assert 10 <= muni.loc[m, "share_low_results"] <= 35, muni["share_low_results"]
+    reg = _low_shares(raw, "region", tmp_path / "r")
+    assert (reg["reference"] == "region").all()
+    assert reg.loc[weak, "n_low_results"] > 0.5 * reg["n_low_results"].sum(), reg
+    assert reg.loc[weak, "share_low_results"] > 35  # ~25 % under its own reference
+    for m in set(ids) - {weak}:
+        assert reg.loc[m, "share_low_results"] < 15
+    # the ИСБ quartiles are regional too (the ИСБ fit is pooled)
+    params = region.region_params(raw, "ref", 2024, root=tmp_path / "r", reference="region")
+    fit = pd.read_csv(params[0].output_dir() / "tables" / "social_fit.csv")
+    assert fit["scope"].iloc[0] == "region"
+    lists = pd.read_csv(
+        region.summary_dir(tmp_path / "r", "ref", 2024) / "region_schools.csv",
+        dtype={"school_id": str},
+    )
+    low = lists[lists["low_results"]]
+    assert (low["municipality"] == weak).mean() > 0.5
+    assert low["results_quartile"].eq(1).all()

@@ -1,7 +1,7 @@
 """M4 social wellbeing index (ИСБ): the fit against independent computations, degenerate
 input, the pipeline stage, and recovery of the effects planted by the demo generator.
 
-Recovered vs planted on the demo seed (20240901; 40 schools with ИОР, the two НОШ by ВПР 4,
+Recovered vs planted on the demo seed (20240904; 40 schools with ИОР, the two НОШ by ВПР 4,
 × 2022–2024 pooled, n = 118, R² = 0.752), standardized coefficients and LMG weights:
 
     low_income          −0.46  w 0.42   planted −0.40  (1st)
@@ -564,7 +564,7 @@ def demo(tmp_path_factory):
     from shnor_lib.io import ingest
 
     raw = tmp_path_factory.mktemp("social") / "demo"
-    truth = synth.generate(raw, seed=20240901)
+    truth = synth.generate(raw, seed=20240904)
     params = load_params(ROOT / "params" / "demo.yml")
     data = ingest.ingest(params, raw_dir=raw).tables
     ctx = pipeline.Context(params=params, data=data, done=["ingest"])

@@ -24,6 +24,12 @@ The model (all recorded in `_truth.json`):
 - inflated ВПР units (random units, independent of quality): students just below «4» are pushed
   to the «4» cut, students 1–w points below «3» are set exactly to the «3» cut (heaping).
   The class-register (journal) mark stays honest.
+- the management cycle (six years by default, DEFAULT_YEARS): ШНОР is decided every year on
+  the latent means by the M3 rule; a share SUPPORT_SHARE of the schools that entered gain
+  SUPPORT_EFFECT from the year after their first entry (``entry_year``,
+  ``supported_with_effect`` and ``support`` in `_truth.json`). With the year noise and the
+  sampling of pupils, regression to the mean is real: a school picked for a low year improves
+  on average without help.
 """
 
 from __future__ import annotations
@@ -89,7 +95,7 @@ CANDIDATES = (
     "computers_per_student",
 )
 Q_SD = 0.25  # school quality, independent of context
-YEAR_SD = 0.06  # school-year noise of the mean
+YEAR_SD = 0.10  # school-year noise of the mean (regression to the mean is real: see SUPPORT_*)
 UNIT_SD = 0.10  # school-year-grade-subject deviation
 SUBJ_SD = 0.45  # student × subject deviation
 # Honest journal mark: floor(W·band position of the ВПР score + (1 − W)·position of the expected
@@ -100,6 +106,15 @@ SD_ETA = math.sqrt(SCHOOL_SD**2 + 1.0 + SUBJ_SD**2 + UNIT_SD**2)
 INTERCEPT = -0.30  # location of the school means (student-weighted mean ≈ 0)
 INFLATED_SHARE = 0.08
 RES_Q_SD = (3.0, 3.5)  # resilient schools: planted Q, in units of Q_SD
+# Planted support (the management cycle): a school becomes ШНОР by the M3 rule applied to the
+# latent means (Q1 of the non-НОШ schools this year and in >= SUPPORT_LOW_YEARS of the
+# SUPPORT_WINDOW years ending now); from the year after it first becomes ШНОР, a share
+# SUPPORT_SHARE of such schools (drawn once per school) gains SUPPORT_EFFECT on the latent mean
+# every later year. The others are supported with no effect.
+SUPPORT_EFFECT = Q_SD
+SUPPORT_SHARE = 0.5
+SUPPORT_WINDOW, SUPPORT_LOW_YEARS = 3, 2
+DEFAULT_YEARS = (2019, 2020, 2021, 2022, 2023, 2024)
 # Context shares: logit p = a + b·S + c·rural + (1.0·M for non-native) + N(0, sd) per school
 # + (trend + N(0, 0.04))·t + N(0, 0.05) per school-year.  name: (a, b, c, sd, trend)
 CONTEXT_SPEC: dict[str, tuple[float, float, float, float, float]] = {
@@ -337,6 +352,7 @@ _STREAMS = (
     "teachers",
     "rosobrnadzor",
     "roadmap",
+    "support",  # appended last: the earlier streams (and their tables) do not change
 )
 _B32 = np.frombuffer(b"0123456789ABCDEFGHJKMNPQRSTVWXYZ", dtype=np.uint8)
 _U64 = np.uint64
@@ -555,6 +571,9 @@ class _Muni:
         rural_share: float,
         inflated_units: int | None,
         scales: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+        shift: float = 0.0,
+        support_effect: float = SUPPORT_EFFECT,
+        support_share: float = SUPPORT_SHARE,
     ) -> None:
         if n_schools < 1:
             raise ValueError("n_schools must be >= 1")
@@ -574,6 +593,9 @@ class _Muni:
         self.years = tuple(sorted(int(y) for y in years))
         self.rural_share = rural_share
         self.inflated_units = inflated_units
+        self.shift = float(shift)
+        self.support_effect = float(support_effect)
+        self.support_share = float(support_share)
         self.scales = scales if scales is not None else _prepare_scales(self.years)
         self.tables: dict[str, dict[str, object]] = {}
         self.truth: dict[str, object] = {}
@@ -767,8 +789,32 @@ class _Muni:
         )
         Q[res] = rng.uniform(RES_Q_SD[0], RES_Q_SD[1], res.size) * Q_SD
         self.Q, self.ctx_part, self.resilient = Q, ctx_part, res
-        self.mu = INTERCEPT + Q[:, None] + ctx_part + noise
+        self.mu = INTERCEPT + Q[:, None] + ctx_part + noise + self.shift
         self.standardization = std
+        self._support()
+
+    def _support(self) -> None:
+        """ШНОР year by year on the latent means and the planted support effect (see
+        SUPPORT_EFFECT): applied in year order, because this year's effect moves next year's
+        quartiles — supported schools that improve leave the bottom quartile and others enter."""
+        rng, n, Y = self.rngs["support"], self.n, len(self.years)
+        can = np.isin(self.types, OGE_TYPES)
+        responds = rng.random(n) < self.support_share
+        first = np.full(n, -1)
+        q1 = np.zeros((n, Y), dtype=bool)
+        low = np.zeros((n, Y), dtype=bool)
+        self.support_part = np.zeros((n, Y))
+        for j in range(Y):
+            helped = (first >= 0) & (first < j) & responds
+            self.mu[helped, j] += self.support_effect
+            self.support_part[helped, j] = self.support_effect
+            if can.any():
+                q1[can, j] = self.mu[can, j] <= np.quantile(self.mu[can, j], 0.25)
+            start = max(0, j - SUPPORT_WINDOW + 1)
+            need = min(SUPPORT_LOW_YEARS, j + 1 - start)
+            low[:, j] = q1[:, j] & (q1[:, start : j + 1].sum(axis=1) >= need)
+            first = np.where((first < 0) & low[:, j], j, first)
+        self.latent_low, self.first_entry, self.responds = low, first, responds
 
     # -- ВПР ----------------------------------------------------------------------------------
     def _vpr(self) -> None:
@@ -1300,6 +1346,10 @@ class _Muni:
                 "context_part": {str(y): _r(self.ctx_part[i, yi]) for yi, y in enumerate(years)},
                 "q1": {str(y): bool(q1[i, yi]) for yi, y in enumerate(years)},
                 "q4": {str(y): bool(q4[i, yi]) for yi, y in enumerate(years)},
+                "low_results": {str(y): bool(self.latent_low[i, yi]) for yi, y in enumerate(years)},
+                "support_part": {
+                    str(y): _r(self.support_part[i, yi]) for yi, y in enumerate(years)
+                },
             }
         effects = {c: float(CONTEXT_EFFECTS.get(c, 0.0)) for c in CANDIDATES}
         lifts = [u["lift_pp"] for u in self.inflated]
@@ -1383,9 +1433,54 @@ class _Muni:
             },
             "rosobrnadzor": self.federal,
             "roadmap": self.roadmap_truth,
+            **self._support_truth(),
             "school_types": type_counts,
             "n_schools": int(self.n),
             "rows": {name: int(len(next(iter(tab.values())))) for name, tab in self.tables.items()},
+        }
+
+    def _support_truth(self) -> dict[str, object]:
+        """The planted ШНОР entries and support effect (keys as generate_cycle's truth)."""
+        years, ids = list(self.years), self.ids
+        entered = self.first_entry >= 0
+        effective = entered & self.responds
+        cohorts: dict[str, dict[str, int]] = {}
+        for j, y in enumerate(years):
+            sel = self.first_entry == j
+            if sel.any():
+                cohorts[str(y)] = {"n": int(sel.sum()), "with_effect": int((sel & effective).sum())}
+        sd = float(self.mu[np.isin(self.types, OGE_TYPES)].std()) if self.n > 1 else 0.0
+        return {
+            "entry_year": {
+                str(ids[i]): int(years[self.first_entry[i]]) for i in np.flatnonzero(entered)
+            },
+            "supported_with_effect": sorted(str(s) for s in ids[effective]),
+            "support": {
+                "effect": _r(self.support_effect),
+                "share_with_effect": _r(self.support_share),
+                "window": SUPPORT_WINDOW,
+                "low_years": SUPPORT_LOW_YEARS,
+                "between_school_sd": _r(sd),
+                "effect_in_between_school_sd": _r(self.support_effect / sd) if sd > 0 else None,
+                "cohorts": cohorts,
+                "n_entered": int(entered.sum()),
+                "n_with_effect": int(effective.sum()),
+                "definition": (
+                    "ШНОР on the latent means, year by year: non-НОШ school whose mean is in the "
+                    "bottom quartile this year and in >= low_years of the window years ending "
+                    "now (the first year: this year alone). entry_year: the first year a "
+                    "school is ШНОР. A share share_with_effect of the entered schools (drawn "
+                    "once per school, independent of everything else) gains `effect` on the "
+                    "latent mean (student SD = 1) in every year after its entry year; the "
+                    "others are supported without effect. The effect is applied before the "
+                    "next year's quartiles, so improving schools leave ШНОР and others enter "
+                    "(the relative rule keeps about a quarter in Q1). Year noise e ~ N(0, "
+                    "year_sd) and the sampling of pupils make a school picked for low results "
+                    "partly unlucky: it improves on average without help (regression to the "
+                    "mean)."
+                ),
+            },
+            "municipality_shift": _r(self.shift),
         }
 
 
@@ -1485,12 +1580,14 @@ def _check_fmt(fmt: str) -> None:
 def generate(
     out_dir: Path,
     *,
-    seed: int = 20240901,
+    seed: int = 20240904,
     n_schools: int = 40,
-    years: tuple[int, ...] = (2021, 2022, 2023, 2024),
+    years: tuple[int, ...] = DEFAULT_YEARS,
     municipality: str = "demo",
     inflated_units: int | None = None,
     fmt: str = "csv",
+    support_effect: float = SUPPORT_EFFECT,
+    support_share: float = SUPPORT_SHARE,
 ) -> dict:
     """Write every raw table of docs/data_contract.md into out_dir (schools.csv, context.csv, vpr.csv,
     gia.csv, school_stats.csv, teachers.csv, rosobrnadzor.csv, roadmap.csv) plus
@@ -1506,6 +1603,8 @@ def generate(
         years=tuple(years),
         rural_share=DEMO_RURAL_SHARE,
         inflated_units=inflated_units,
+        support_effect=support_effect,
+        support_share=support_share,
     )
     muni.truth["generator"] = {
         "module": "shnor_lib.demo.synth",
@@ -1517,6 +1616,8 @@ def generate(
             "municipality": municipality,
             "inflated_units": inflated_units,
             "fmt": fmt,
+            "support_effect": support_effect,
+            "support_share": support_share,
         },
     }
     from shnor_lib.io import (
@@ -1541,13 +1642,22 @@ def generate_region(
     seed: int = 1,
     n_municipalities: int = 44,
     n_schools: int = 1500,
-    years: tuple[int, ...] = (2022, 2023, 2024),
+    years: tuple[int, ...] = DEFAULT_YEARS,
     scale: float = 1.0,
     region: str = "region",
     forms: bool = True,
+    shifts: dict[int, float] | None = None,
+    support_effect: float = SUPPORT_EFFECT,
+    support_share: float = SUPPORT_SHARE,
 ) -> list[str]:
     """Scale mode for the benchmark: writes root/<municipality_id>/... for each municipality
     (ids like f"{region}_m01"), returns the municipality ids. scale=0.5 halves the schools.
+
+    ``shifts``: {municipality index from 1: shift of every school's latent mean} — a
+    municipality uniformly weaker (negative) or stronger than the others, recorded as
+    ``municipality_shift`` in its ``_truth.json`` (within-municipality ranks do not change,
+    region-wide ranks do). The planted support (``support_effect``, ``support_share``) is
+    the one of :func:`generate`, per municipality.
 
     Every table of docs/data_contract.md is written, and (``forms=True``) the filled monitoring forms
     of seed 001 in root/<municipality_id>/forms/, as :func:`generate` writes them."""
@@ -1575,6 +1685,9 @@ def generate_region(
             rural_share=float(rural[m]),
             inflated_units=None,
             scales=scales,
+            shift=float((shifts or {}).get(m + 1, 0.0)),
+            support_effect=support_effect,
+            support_share=support_share,
         )
         muni.truth["generator"] = {
             "module": "shnor_lib.demo.synth",
@@ -1587,6 +1700,9 @@ def generate_region(
                 "scale": scale,
                 "years": [int(y) for y in years],
                 "municipality_index": m + 1,
+                "shifts": {str(k): float(v) for k, v in sorted((shifts or {}).items())},
+                "support_effect": support_effect,
+                "support_share": support_share,
             },
         }
         if forms:

@@ -534,7 +534,9 @@ def _measure_demo(out: Path, quick: bool, quiet: bool, say) -> dict:
         import yaml
 
         smoke = str(smoke_notebook(out / "smoke" / "report.ipynb"))
-        folder = out / "full" / "outputs" / REGION / str(YEAR) / "municipality_params"
+        from shnor_lib import region
+
+        folder = region.params_dir(out / "full", REGION, YEAR)
         first = sorted(folder.glob("*.yml"))[0]
         spec_yml = yaml.safe_load(first.read_text("utf-8"))
         spec_yml["report"] = {"notebook": smoke}
@@ -642,7 +644,9 @@ def run(
         if cached_full and cached_half
         else f"{_ru(t_full)} с (полный) и {_ru(t_half)} с (половинный)"
     )
-    if "c" in parts and not (out / "full" / "outputs" / REGION).is_dir():
+    from shnor_lib import region
+
+    if "c" in parts and not region.summary_dir(out / "full", REGION, YEAR).parent.is_dir():
         parts.add("a")  # the reports need the region's tables
     if "a" in parts:
         a = _measure_region("a", full, out / "full", workers, quiet, say)

@@ -103,11 +103,30 @@ RU_HEADERS = {
     "top_decile_n": "ОО в верхних 10 %",
     "top_decile_hits": "Из них вошли в ШНОР",
     "top_decile_hit_rate": "Доля вошедших в верхних 10 %",
+    "indicator": "Показатель",
+    "value": "Значение",
+    "ci_low": "Нижняя граница интервала",
+    "ci_high": "Верхняя граница интервала",
+    "n": "Число ОО",
+    "check": "Проверка",
+    "form_value": "По форме",
+    "computed_value": "По расчёту",
+    "source": "Источник",
+    "item_id": "Номер решения",
+    "control_indicator": "Контрольный показатель",
+    "deadline": "Срок",
+    "due": "Срок наступил",
+    "previous_value": "Значение год назад",
+    "current_value": "Значение сейчас",
+    "moved": "Изменение",
+    "target_value": "Целевое значение",
+    "target_reached": "Цель достигнута",
 }
 TABLE_HEADERS = {
     "transitions": {"change": "Изменение статуса", "status": "Статус"},
     "support_effect": {"change": "Изменение ИОР"},
     "early_warning": {"kind": "Вид строки", "year": "Год данных"},
+    "group_dynamics": {"group": "Группа ОО"},
 }
 SHEET_NAMES = {
     "status_history": "Статусы по годам",
@@ -116,6 +135,9 @@ SHEET_NAMES = {
     "support_effect": "Эффект поддержки",
     "early_warning": "Раннее предупреждение",
     "early_warning_check": "Проверка прогноза ШНОР",
+    "group_dynamics": "Динамика групп ОО",
+    "follow_up": "Контроль решений",
+    "forms_crosscheck": "Сверка форм",
 }
 
 
@@ -360,6 +382,7 @@ def support_effect(
     horizon: int = 2,
     confidence: float = 0.95,
     min_schools: int = 3,
+    window: int | None = None,
 ) -> pd.DataFrame:
     """``support_effect``: for each cohort of schools that entered ШНОР in year t (ШНОР in t,
     not in t−1), the change of ИОР from t to t+``horizon`` (or the latest year with data),
@@ -372,6 +395,10 @@ def support_effect(
     school's lasting level than one, so such a school regresses less to the mean than one low
     year predicts. Conditional on the same past results, selection no longer biases the
     comparison.
+    ``window``: only the ``window`` + 1 years up to t enter the model (those that decide the
+    status in t and t−1), less the earlier years in which a school of the cohort has no ИОР
+    (the first years of data have fewer results); None: every year up to t, and a school
+    without an ИОР in one of them is left out.
     Interval: the cohort's mean residual ± t·√(s²_cohort/n + x̄ᵀ V x̄) (V: the model's
     coefficient covariance)."""
     h = history[["school_id", "year", "results_index", "low_results"]].copy()
@@ -392,11 +419,15 @@ def support_effect(
         end = within[-1] if within else later[0]  # two years on, or the latest year there is
         low_t = wide_l[t].astype("boolean")
         low_prev = wide_l[t - 1].astype("boolean")
+        past = [y for y in years if y <= t and (window is None or y >= t - window)]
         ever = wide_l[[y for y in years if y <= t]].fillna(False).astype(bool).any(axis=1)
-        past = [y for y in years if y <= t]
         x0, y1 = wide_i[t], wide_i[end]
+        entered = low_t.fillna(False).astype(bool) & ~low_prev.fillna(True).astype(bool)
+        entered &= x0.notna() & y1.notna()
+        if window is not None:  # an earlier year where a school of the cohort has no ИОР
+            past = [y for y in past if y == t or wide_i.loc[entered, y].notna().all()]
         ok = wide_i[past].notna().all(axis=1) & y1.notna()
-        cohort = ok & low_t.fillna(False).astype(bool) & ~low_prev.fillna(True).astype(bool)
+        cohort = ok & entered
         control = ok & ~ever
         n_c, n_t = int(control.sum()), int(cohort.sum())
         if n_t < min_schools or n_c < min_schools + 3:
@@ -602,3 +633,287 @@ def ew_check(table: pd.DataFrame, top_share: float = 0.1) -> pd.DataFrame:
         ],
         columns=EW_CHECK_COLUMNS,
     )
+
+
+# ------------------------------------------------------------------------------ group dynamics
+
+GROUP_COLUMNS = ["year", "group", "indicator", "value", "ci_low", "ci_high", "n"]
+GROUP_LOW, GROUP_HARD, GROUP_LEADER, GROUP_OTHER = "ШНОР", "ШССУ", "школы-лидеры", "остальные"
+GROUP_GAP = "разрыв: лидеры − ШНОР"
+GROUP_INDICATORS = {
+    "C1-1": "Средний балл ЕГЭ (русский язык, математика профильная)",
+    "C1-2": "Средняя отметка ВПР 5–6 кл. (русский язык, математика)",
+    "below_min": "Доля результатов ГИА ниже минимального балла за год, %",
+}
+# the ИОР table's raw component behind each indicator (below_min comes per year, not pooled)
+_GROUP_SOURCE = {"C1-1": "ege_mean_value", "C1-2": "vpr_mean_mark_value"}
+
+
+def below_min_by_year(gia_marked: pd.DataFrame | None) -> pd.DataFrame:
+    """school_id, year, value: the ГИА below-minimum share (%) of each school-year alone
+    (the ИОР component pools the window; group dynamics need the year itself)."""
+    if gia_marked is None or gia_marked.empty or "below_min" not in gia_marked:
+        return pd.DataFrame(columns=["school_id", "year", "value"])
+    known = gia_marked[gia_marked["below_min"].notna()]
+    agg = known.groupby(["school_id", "year"], observed=True)["below_min"].agg(["sum", "size"])
+    out = agg.reset_index()
+    out["value"] = 100.0 * out["sum"].astype(float) / out["size"].astype(float)
+    return out[["school_id", "year", "value"]]
+
+
+def _school_groups(history: pd.DataFrame) -> pd.DataFrame:
+    """school_id, year, group — a school-year may be in several groups (ШНОР and ШССУ);
+    «остальные»: none of ШНОР, ШССУ, leader, with a known ШНОР status."""
+    h = history.copy()
+    flags = {
+        GROUP_LOW: h["low_results"].astype("boolean").fillna(False).astype(bool),
+        GROUP_HARD: h["hard_context"].astype("boolean").fillna(False).astype(bool),
+        GROUP_LEADER: h["leader"].astype(bool),
+    }
+    any_flag = flags[GROUP_LOW] | flags[GROUP_HARD] | flags[GROUP_LEADER]
+    flags[GROUP_OTHER] = ~any_flag & h["low_results"].notna()
+    parts = [h.loc[f, ["school_id", "year"]].assign(group=g) for g, f in flags.items()]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _mean_ci(x: np.ndarray, confidence: float) -> tuple[float, float, float]:
+    n = len(x)
+    if n == 0:
+        return np.nan, np.nan, np.nan
+    m = float(x.mean())
+    if n < 2:
+        return m, np.nan, np.nan
+    half = sps.t.ppf(0.5 + confidence / 2, n - 1) * x.std(ddof=1) / np.sqrt(n)
+    return m, m - half, m + half
+
+
+def _gap_ci(a: np.ndarray, b: np.ndarray, confidence: float) -> tuple[float, float, float]:
+    """Difference of means a − b with a Welch interval."""
+    if len(a) < 2 or len(b) < 2:
+        d = float(a.mean() - b.mean()) if len(a) and len(b) else np.nan
+        return d, np.nan, np.nan
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = np.sqrt(va + vb)
+    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if se > 0 else 1.0
+    d = float(a.mean() - b.mean())
+    half = sps.t.ppf(0.5 + confidence / 2, dof) * se
+    return d, d - half, d + half
+
+
+def group_dynamics(
+    history: pd.DataFrame,
+    index: pd.DataFrame,
+    below_min: pd.DataFrame | None = None,
+    *,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """``group_dynamics``: ШНОР, ШССУ, leaders and all others over the years, for C1-1 (ЕГЭ
+    mean), C1-2 (ВПР 5–6 mean mark) and the ГИА below-minimum share: the mean over the
+    group's schools (each school counts once, as the programme is about schools) with a
+    t-interval, and per year the gap leaders − ШНОР with a Welch interval. A school's group
+    is its status in that year (the cohort changes as schools enter and leave)."""
+    values = []
+    for code, col in _GROUP_SOURCE.items():
+        if col in index:
+            v = index[["school_id", "year", col]].rename(columns={col: "value"})
+            values.append(v.assign(indicator=code))
+    if below_min is not None and not below_min.empty:
+        values.append(below_min[["school_id", "year", "value"]].assign(indicator="below_min"))
+    if not values or history.empty:
+        return pd.DataFrame(columns=GROUP_COLUMNS)
+    val = pd.concat(values, ignore_index=True).dropna(subset=["value"])
+    val["school_id"] = val["school_id"].astype(str)
+    groups = _school_groups(history).assign(school_id=lambda f: f["school_id"].astype(str))
+    data = groups.merge(val, on=["school_id", "year"])
+    rows = []
+    order = [GROUP_LOW, GROUP_HARD, GROUP_LEADER, GROUP_OTHER]
+    for (year, code), g in data.groupby(["year", "indicator"], sort=True):
+        by = {k: s["value"].to_numpy(float) for k, s in g.groupby("group")}
+        for name in order:
+            x = by.get(name, np.array([]))
+            if len(x):
+                rows.append((int(year), name, code, *_mean_ci(x, confidence), len(x)))
+        if GROUP_LEADER in by and GROUP_LOW in by:
+            a, b = by[GROUP_LEADER], by[GROUP_LOW]
+            rows.append((int(year), GROUP_GAP, code, *_gap_ci(a, b, confidence), len(a) + len(b)))
+    out = pd.DataFrame(rows, columns=GROUP_COLUMNS)
+    ind_order = {c: i for i, c in enumerate(GROUP_INDICATORS)}
+    grp_order = {g: i for i, g in enumerate([*order, GROUP_GAP])}
+    out = out.assign(_i=out["indicator"].map(ind_order), _g=out["group"].map(grp_order))
+    out = out.sort_values(["_i", "year", "_g"]).drop(columns=["_i", "_g"])
+    out["n"] = out["n"].astype("int64")
+    return out.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------ forms cross-check
+
+CROSSCHECK_COLUMNS = ["check", "unit", "form_value", "computed_value", "status", "text"]
+CHECK_OK, CHECK_MISMATCH = "совпадает", "расхождение"
+# help-form counts (item id → what they are checked against)
+_HELP_COUNTS = {
+    "b1_08_n_schools_in_events": "n_schools",
+    "b1_09_n_leader_schools_in_network": "n_pair_leaders",
+    "b1_10_n_lowres_schools_in_network": "n_paired_low",
+    "b1_11_n_schools_targeted_help": "n_low",
+}
+_HELP_TEXT = {
+    "n_schools": "п. 8 формы «Методическая помощь» (ОО в мероприятиях) не больше числа ОО",
+    "n_pair_leaders": "п. 9 (школы-лидеры в сетевом взаимодействии) против школ-лидеров в парах",
+    "n_paired_low": "п. 10 (ШНОР в сетевом взаимодействии) против ШНОР, у которых есть пара",
+    "n_low": "п. 11 (ШНОР с адресной помощью) не больше числа ШНОР",
+}
+
+
+def forms_crosscheck(
+    support: pd.DataFrame | None, low: set[str], n_schools: int, pairs: pd.DataFrame | None
+) -> pd.DataFrame:
+    """The forms against the computed lists: a unit named in МНЦ/МТКП that is not ШНОР; a
+    ШНОР without a mentor (МНЦ) or a tutor (МТКП); the counts of items 8–11 of the
+    methodical-help form against the number of schools, the ШНОР list and the pairs."""
+    if support is None or support.empty:
+        return pd.DataFrame(columns=CROSSCHECK_COLUMNS)
+    rows = []
+    sup = support.assign(unit=support["unit"].astype(str))
+    for block, who in (("mnc", "наставник (МНЦ)"), ("mtkp", "тьютор (МТКП)")):
+        units = set(sup.loc[(sup["block"] == block) & (sup["unit"] != "municipality"), "unit"])
+        if not units and not (sup["block"] == block).any():
+            continue  # no such form: nothing to compare
+        for u in sorted(units - low):
+            rows.append(
+                (
+                    f"{block}: ОО не ШНОР",
+                    u,
+                    1.0,
+                    0.0,
+                    CHECK_MISMATCH,
+                    f"ОО указана в форме «{block.upper()}», но не ШНОР по расчёту",
+                )
+            )
+        for u in sorted(low - units):
+            rows.append(
+                (
+                    f"{block}: ШНОР без сопровождения",
+                    u,
+                    0.0,
+                    1.0,
+                    CHECK_MISMATCH,
+                    f"ШНОР, для которой в форме не указан {who}",
+                )
+            )
+    help_ = sup[(sup["block"] == "help") & (sup["unit"] == "municipality")]
+    score = dict(
+        zip(help_["indicator_id"], pd.to_numeric(help_["score"], errors="coerce"), strict=True)
+    )
+    p = pairs if pairs is not None else pd.DataFrame()
+    computed = {
+        "n_schools": float(n_schools),
+        "n_low": float(len(low)),
+        "n_pair_leaders": float(p["leader_school_id"].nunique())
+        if "leader_school_id" in p
+        else np.nan,
+        "n_paired_low": float(p["low_results_school_id"].nunique())
+        if "low_results_school_id" in p
+        else np.nan,
+    }
+    for item, key in _HELP_COUNTS.items():
+        v, c = score.get(item, np.nan), computed[key]
+        if pd.isna(v) or pd.isna(c):
+            continue
+        bound = key in ("n_schools", "n_low")  # an upper bound, not an equality
+        ok = v <= c if bound else v == c
+        rows.append(
+            (item, "municipality", float(v), c, CHECK_OK if ok else CHECK_MISMATCH, _HELP_TEXT[key])
+        )
+    out = pd.DataFrame(rows, columns=CROSSCHECK_COLUMNS)
+    return out.sort_values(["check", "unit"], kind="stable").reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------ follow-up
+
+FOLLOW_COLUMNS = [
+    "source",
+    "item_id",
+    "school_id",
+    "control_indicator",
+    "deadline",
+    "due",
+    "previous_value",
+    "current_value",
+    "ci_low",
+    "ci_high",
+    "change",
+    "moved",
+    "target_value",
+    "target_reached",
+]
+MOVED_UP, MOVED_DOWN, MOVED_NONE, MOVED_NA = (
+    "вырос",
+    "снизился",
+    "без значимого изменения",
+    "нет данных",
+)
+
+
+def _current(
+    indicators: pd.DataFrame, code: str, school: str, year: int
+) -> tuple[float, float, float]:
+    """This year's value and interval of an indicator (school level when ``school``)."""
+    ind = indicators[(indicators["indicator_id"] == code) & (indicators["year"] == year)]
+    sid = ind["school_id"].fillna("").astype(str)
+    ind = ind[sid == school] if school else ind[ind["level"] == "municipality"]
+    if ind.empty:
+        return np.nan, np.nan, np.nan
+    r = ind.iloc[0]
+    return float(r["value"]), float(r.get("ci_low", np.nan)), float(r.get("ci_high", np.nan))
+
+
+def follow_up(
+    decisions: pd.DataFrame | None, indicators: pd.DataFrame, year: int, report_date: str
+) -> pd.DataFrame:
+    """``follow_up``: each of last year's management decisions with a control indicator — was
+    it due by ``report_date``, its value then and now (with this year's interval), whether it
+    moved (last year's value outside this year's interval) and whether the target is met."""
+    if decisions is None or decisions.empty or "control_indicator" not in decisions:
+        return pd.DataFrame(columns=FOLLOW_COLUMNS)
+    d = decisions[decisions["control_indicator"].fillna("").astype(str) != ""]
+    rows = []
+    for _, r in d.iterrows():
+        school = "" if pd.isna(r.get("school_id")) else str(r.get("school_id"))
+        code = str(r["control_indicator"])
+        prev = pd.to_numeric(pd.Series([r.get("control_value")]), errors="coerce").iloc[0]
+        cur, lo, hi = _current(indicators, code, school, year)
+        deadline = "" if pd.isna(r.get("deadline")) else str(r.get("deadline"))[:10]
+        due = bool(deadline) and deadline <= report_date
+        if pd.isna(cur) or pd.isna(prev):
+            moved = MOVED_NA
+        elif not pd.isna(lo) and lo <= prev <= hi:
+            moved = MOVED_NONE
+        else:
+            moved = MOVED_UP if cur > prev else (MOVED_DOWN if cur < prev else MOVED_NONE)
+        target = pd.to_numeric(pd.Series([r.get("target_value")]), errors="coerce").iloc[0]
+        reached = (
+            pd.NA
+            if pd.isna(target) or pd.isna(cur)
+            else bool(cur >= target if pd.isna(prev) or target >= prev else cur <= target)
+        )
+        rows.append(
+            (
+                "управленческое решение",
+                str(r.get("decision_id", "")),
+                school,
+                code,
+                deadline,
+                due,
+                prev,
+                cur,
+                lo,
+                hi,
+                cur - prev if not (pd.isna(cur) or pd.isna(prev)) else np.nan,
+                moved,
+                target,
+                reached,
+            )
+        )
+    out = pd.DataFrame(rows, columns=FOLLOW_COLUMNS)
+    out["target_reached"] = out["target_reached"].astype("boolean")
+    return out

@@ -791,12 +791,22 @@ class SocialResult:
         }
 
 
+def _reference(params: Any) -> str:
+    ri = getattr(params, "results_index", None)
+    try:
+        return str(ri["reference"]) if ri is not None else "municipality"
+    except (KeyError, TypeError):
+        return "municipality"
+
+
 def _resolve_scope(params: Any, n_schools: int, has_region: bool) -> tuple[str, list[Note]]:
     scope = params.social_index["scope"]
     min_schools = int(params.social_index["min_schools"])
     region = params.region
     notes: list[Note] = []
     want_region = scope == "region" or (scope == "auto" and n_schools < min_schools and region)
+    # ИОР over the region (results_index.reference: region): the ИСБ quartiles over it too
+    want_region = want_region or bool(region and _reference(params) == "region")
     if want_region and has_region:
         return "region", [
             ("info", f"Модель ИСБ оценена по ОО региона «{region}» (муниципалитет и регион).")

@@ -50,7 +50,7 @@ def _read_summary(path: Path) -> dict[str, Any]:
 def _region_pages(outputs_root: Path, site_res: Path) -> list[dict[str, Any]]:
     """``<outputs_root>/<region>/<year>/region.html`` pages (``shnor region``), sorted."""
     pages = []
-    for html in outputs_root.glob("*/*/region.html"):
+    for html in outputs_root.glob("regions/*/*/region.html"):  # region.summary_dir
         year_dir, r_dir = html.parent, html.parent.parent
         if not year_dir.name.isdigit() or r_dir.name.startswith("."):
             continue
@@ -133,7 +133,7 @@ def build_site(outputs_root: Path, site_dir: Path | None = None) -> Path:
     n_m = len({e["municipality"] for e in entries})
     region_rows = []
     for r in regions:
-        href = f"{r['region']}/{r['year']}/region.html"
+        href = f"regions/{r['region']}/{r['year']}/region.html"
         region_rows.append(
             f'<tr><th scope="row"><a href="{esc(href, quote=True)}">{esc(r["region"])}</a></th>'
             f'<td class="num">{r["year"]}</td>'
@@ -181,7 +181,7 @@ def build_site(outputs_root: Path, site_dir: Path | None = None) -> Path:
             if (e["src"].parent / "schools").is_dir():  # the school cards, linked above
                 shutil.copytree(e["src"].parent / "schools", dest.parent / "schools")
         for r in regions:
-            dest = tmp / r["region"] / str(r["year"]) / "region.html"
+            dest = tmp / "regions" / r["region"] / str(r["year"]) / "region.html"
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(r["src"], dest)
         (tmp / "index.html").write_text(page, "utf-8")

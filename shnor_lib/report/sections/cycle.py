@@ -19,6 +19,9 @@ from shnor_lib.report import display
 from shnor_lib.tables import (
     EARLY_WARNING,
     EARLY_WARNING_CHECK,
+    FOLLOW_UP,
+    FORMS_CROSSCHECK,
+    GROUP_DYNAMICS,
     SCHOOLS,
     STATUS_COUNTS,
     STATUS_HISTORY,
@@ -275,3 +278,115 @@ def early_warning_text(res: Results) -> str:
         f"с наибольшей вероятностью в ШНОР вошли {fmt_number(100 * r['top_decile_hit_rate'], 0)} % "
         f"(в среднем по всем — {fmt_number(100 * r['base_rate'], 0)} %)."
     )
+
+
+# ------------------------------------------------------------------------------ group dynamics
+
+
+def _ci(v: float, lo: float, hi: float, digits: int) -> str:
+    if pd.isna(v):
+        return "—"
+    if pd.isna(lo) or pd.isna(hi):
+        return fmt_number(v, digits)
+    return f"{fmt_number(v, digits)} [{fmt_number(lo, digits)}; {fmt_number(hi, digits)}]"
+
+
+GROUP_DIGITS = {"C1-1": 1, "C1-2": 2, "below_min": 1}
+
+
+def group_dynamics_table(res: Results, indicator: str) -> pd.DataFrame:
+    """One indicator of group_dynamics: groups × years, «value [low; high]» (n schools)."""
+    g = _t(res, GROUP_DYNAMICS)
+    if g.empty:
+        return pd.DataFrame()
+    g = g[g["indicator"] == indicator]
+    if g.empty:
+        return pd.DataFrame()
+    digits = GROUP_DIGITS.get(indicator, 2)
+    cells = g.assign(
+        cell=[
+            f"{_ci(v, lo, hi, digits)} (ОО: {int(n)})"
+            for v, lo, hi, n in zip(g["value"], g["ci_low"], g["ci_high"], g["n"], strict=True)
+        ]
+    )
+    wide = cells.pivot(index="group", columns="year", values="cell")
+    order = [cycle.GROUP_LOW, cycle.GROUP_HARD, cycle.GROUP_LEADER, cycle.GROUP_OTHER]
+    order.append(cycle.GROUP_GAP)
+    wide = wide.reindex([o for o in order if o in wide.index]).fillna("—")
+    wide.columns = [str(int(c)) for c in wide.columns]
+    return wide.reset_index().rename(columns={"group": "Группа ОО"})
+
+
+def group_dynamics_text(res: Results) -> str:
+    """How to read the group dynamics, and what the leader–ШНОР gap did (plain Russian)."""
+    g = _t(res, GROUP_DYNAMICS)
+    base = (
+        "Для каждой группы — среднее по её школам (каждая школа считается один раз) и в "
+        "скобках 95 % интервал; группа школы — её статус в том же году, поэтому состав групп "
+        "меняется, когда школы входят в ШНОР и выходят из него. «Разрыв: лидеры − ШНОР» — "
+        "разница средних школ-лидеров и ШНОР (задача «сокращение разрыва»): для баллов и "
+        "отметок разрыв положительный, для доли результатов ниже минимума — отрицательный; "
+        "сокращение разрыва — движение к нулю. Если интервалы двух лет перекрываются, "
+        "изменение разрыва может быть случайным."
+    )
+    if g.empty:
+        return base + " Сейчас данных для групп нет."
+    gap = g[(g["group"] == cycle.GROUP_GAP) & (g["indicator"] == "C1-2")].sort_values("year")
+    if len(gap) >= 2:
+        first, last = gap.iloc[0], gap.iloc[-1]
+        closer = abs(last["value"]) < abs(first["value"])
+        overlap = not (last["ci_high"] < first["ci_low"] or last["ci_low"] > first["ci_high"])
+        base += (
+            f" Разрыв по средней отметке ВПР 5–6 кл. в {int(first['year'])} г. — "
+            f"{fmt_number(first['value'], 2)}, в {int(last['year'])} г. — "
+            f"{fmt_number(last['value'], 2)}: "
+            + ("сократился" if closer else "не сократился")
+            + (" (интервалы перекрываются: изменение может быть случайным)." if overlap else ".")
+        )
+    return base
+
+
+# ------------------------------------------------------------------------------ follow-up, forms
+
+
+def follow_up_table(res: Results) -> pd.DataFrame:
+    """Last year's management decisions: due or not, the control indicator then and now."""
+    f = _t(res, FOLLOW_UP)
+    if f.empty:
+        return pd.DataFrame()
+    names = _names(res)
+    due = _flag(f["due"]).map({True: "да", False: "нет"})
+    return pd.DataFrame(
+        {
+            "Решение": f["item_id"],
+            "ОО": f["school_id"].fillna("").astype(str).map(lambda s: names.get(s, s) or "УО"),
+            "Показатель": f["control_indicator"],
+            "Срок": f["deadline"],
+            "Срок наступил": due.fillna("—"),
+            "Год назад": f["previous_value"].map(lambda v: fmt_number(v, 1)),
+            "Сейчас [95 % интервал]": [
+                _ci(v, lo, hi, 1)
+                for v, lo, hi in zip(f["current_value"], f["ci_low"], f["ci_high"], strict=True)
+            ],
+            "Изменение": f["moved"],
+        }
+    )
+
+
+def crosscheck_table(res: Results) -> pd.DataFrame:
+    """Forms against the computed lists: only the mismatches."""
+    c = _t(res, FORMS_CROSSCHECK)
+    if c.empty:
+        return pd.DataFrame()
+    c = c[c["status"] == cycle.CHECK_MISMATCH]
+    names = _names(res)
+    return pd.DataFrame(
+        {
+            "Проверка": c["text"],
+            "ОО": c["unit"]
+            .astype(str)
+            .map(lambda s: names.get(s, "муниципалитет" if s == "municipality" else s)),
+            "По форме": c["form_value"].map(lambda v: fmt_number(v, 0)),
+            "По расчёту": c["computed_value"].map(lambda v: fmt_number(v, 0)),
+        }
+    ).reset_index(drop=True)

@@ -1,6 +1,6 @@
 """Views for notebooks/region.ipynb: the regional comparison of municipalities.
 
-The data are the files ``shnor region`` writes to ``outputs/<region>/<year>/``
+The data are the files ``shnor region`` writes to ``outputs/regions/<region>/<year>/``
 (:func:`shnor_lib.region.write_summary`): ``region_summary.csv`` (one row per municipality),
 ``region_targets.csv`` (indicator × municipality target statuses) and ``region.json``.
 Only pandas and the display helpers are imported here (matplotlib when a figure is drawn),
@@ -34,13 +34,15 @@ class RegionData:
     meta: dict = field(default_factory=dict)
     root: Path = Path(".")
     outputs: str = "outputs"
+    schools: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def load(root: str | Path, region: str, year: int, outputs: str = "outputs") -> RegionData:
     """The regional summary files of ``<root>/<outputs>/<region>/<year>/``."""
     from shnor_lib.errors import ShnorError
+    from shnor_lib.region import summary_dir
 
-    folder = Path(root) / outputs / region / str(year)
+    folder = summary_dir(Path(root), region, int(year), outputs)
     path = folder / "region_summary.csv"
     if not path.is_file():
         raise ShnorError(
@@ -56,7 +58,64 @@ def load(root: str | Path, region: str, year: int, outputs: str = "outputs") -> 
     )
     mpath = folder / "region.json"
     meta = json.loads(mpath.read_text("utf-8")) if mpath.is_file() else {}
-    return RegionData(region, int(year), summary, targets, meta, Path(root), outputs)
+    spath = folder / "region_schools.csv"
+    schools = (
+        pd.read_csv(spath, keep_default_na=False, na_values=[""], dtype={"school_id": str})
+        if spath.is_file()
+        else pd.DataFrame()
+    )
+    return RegionData(region, int(year), summary, targets, meta, Path(root), outputs, schools)
+
+
+def regional_reference(d: RegionData) -> bool:
+    """ИОР and the ИСБ quartiles over the whole region in every municipality of the run."""
+    ref = d.summary.get("reference")
+    return ref is not None and len(ref) > 0 and bool((ref == "region").all())
+
+
+def schools_list(d: RegionData, column: str) -> pd.DataFrame:
+    """The ШНОР (``low_results``) or ШССУ (``hard_context``) of the whole region."""
+    s = d.schools
+    if s.empty or column not in s:
+        return pd.DataFrame(columns=["Муниципалитет", "Код ОО", "ОО", "ИОР", "Квартиль ИОР"])
+    flag = s[column].astype(str).str.lower().isin(["true", "1"])
+    sel = s[flag].sort_values(["results_index", "school_id"], na_position="last")
+    names = _names(d)
+    return pd.DataFrame(
+        {
+            "Муниципалитет": sel["municipality"].map(names).fillna(sel["municipality"]),
+            "Код ОО": sel["school_id"],
+            "ОО": sel["school_name"],
+            "ИОР": pd.to_numeric(sel["results_index"], errors="coerce"),
+            "Квартиль ИОР": pd.to_numeric(sel["results_quartile"], errors="coerce"),
+            "ШНОР": flag[sel.index].map({True: "да", False: "нет"})
+            if column == "low_results"
+            else sel["low_results"]
+            .astype(str)
+            .str.lower()
+            .isin(["true", "1"])
+            .map({True: "да", False: "нет"}),
+        }
+    ).reset_index(drop=True)
+
+
+def support_table(d: RegionData) -> pd.DataFrame:
+    """Forms and roadmap scores (% of the maximum) and the «500+» risk factors per
+    municipality."""
+    s = d.summary.sort_values("municipality")
+    cols = {
+        "help_score": "Методическая помощь, % макс.",
+        "mnc_score": "МНЦ, % макс.",
+        "mtkp_score": "МТКП, % макс.",
+        "roadmap_completeness": "Дорожная карта: выполнено, %",
+        "roadmap_timeliness": "Дорожная карта: в срок, %",
+        "risk_high_per_school": "Факторов риска высокого уровня на ОО",
+        "top_risk_category": "Чаще всего высокий риск",
+    }
+    out = pd.DataFrame({"Муниципалитет": s["title"]})
+    for c, label in cols.items():
+        out[label] = s[c] if c in s else float("nan")
+    return out.reset_index(drop=True)
 
 
 def title(d: RegionData) -> str:
@@ -240,9 +299,22 @@ def method_note(d: RegionData) -> str:
         f"min_group_size, по умолчанию {int(base.min_group_size)}, — или единица из перечня); "
         "цели — показатели "
         "муниципальной модели с целевым значением («нет данных» — цель есть, исходных данных "
-        "для показателя нет). ИОР шкалирован внутри муниципалитета, "
-        "поэтому доли ШНОР сравнимы между муниципалитетами, а значения ИОР — нет."
+        "для показателя нет). "
     )
+    if regional_reference(d):
+        text = text.replace("(1-й квартиль в муниципалитете)", "(1-й квартиль в регионе)")
+        text += (
+            "ИОР шкалирован и разбит на квартили по всем ОО региона сразу "
+            "(results_index.reference: region), модель ИСБ и её квартили — тоже по региону: "
+            "ШНОР и ШССУ определены по краю, и доли ШНОР и ШССУ сравнимы между "
+            "муниципалитетами — в более слабом муниципалитете их больше."
+        )
+    else:
+        text += (
+            "ИОР шкалирован внутри муниципалитета: в каждом около четверти ОО в 1-м квартиле, "
+            "поэтому доли ШНОР между муниципалитетами не сравнивают уровень результатов "
+            "(для сравнения по краю — shnor region --reference region)."
+        )
     if pooled:
         text += (
             f" Для {pooled} муниципалитетов с числом ОО с ИОР меньше порога "
@@ -258,7 +330,7 @@ def reports_links(d: RegionData) -> display._Html:
     base = d.root / d.outputs
     for m, name in _names(d).items():
         if (base / str(m) / str(d.year) / "report.html").is_file():
-            href = f"../../{m}/{d.year}/report.html"
+            href = f"../../../{m}/{d.year}/report.html"  # from outputs/regions/<id>/<year>/
             items.append(
                 f'<li><a href="{html.escape(href, quote=True)}">{html.escape(str(name))}</a></li>'
             )
