@@ -640,8 +640,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--reference",
         choices=("municipality", "region"),
         default=None,
-        help="ИОР и квартили ИСБ: по муниципалитету или по всему региону (ШНОР и ШССУ по краю); "
-        "по умолчанию — results_index.reference из параметров",
+        metavar="ОХВАТ",
+        help="ИОР и квартили ИСБ: municipality — по муниципалитету, region — по всему региону "
+        "(ШНОР и ШССУ по краю); по умолчанию — results_index.reference из параметров",
     )
     p.add_argument("--no-report", action="store_true", help="без страницы region.html")
     p.add_argument(

@@ -342,7 +342,7 @@ def test_site_index_fits_1280_px_with_the_name_as_link(demo, devtools, tmp_path)
         """(() => { const r = document.querySelector('main table tbody tr');
         return {width: document.documentElement.scrollWidth,
                 table: document.querySelector('main table').getBoundingClientRect().right,
-                first: r.cells[0].querySelector('a') && r.cells[0].textContent,
+                first: r.cells[0].querySelector('a') && r.cells[0].querySelector('a').textContent,
                 href: r.cells[0].querySelector('a') && r.cells[0].querySelector('a').getAttribute('href'),
                 cols: r.cells.length}; })()""",
     )

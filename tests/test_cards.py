@@ -105,11 +105,17 @@ def test_card_contents_match_the_tables(written):
     pair = tables["pairs"].query("low_results_school_id == @sid").iloc[0]
     names = tables["schools"].set_index("school_id")["school_name"]
     assert names[pair["leader_school_id"]] in text and pair["model"] in text
-    # every recommendation text of the school
+    # the school's recommendations in the rules' order, at most CARD_RECOMMENDATIONS of them,
+    # and how many more the report has
     rec = tables["recommendations"].query("school_id == @sid")
     assert len(rec) > 0
-    for t in rec["text"]:
+    shown = rec["text"].iloc[: cards.CARD_RECOMMENDATIONS]
+    for t in shown:
         assert re.sub(r"\s+", " ", t) in text
+    for t in rec["text"].iloc[cards.CARD_RECOMMENDATIONS :]:
+        assert re.sub(r"\s+", " ", t) not in text
+    more = len(rec) - len(shown)
+    assert (f"Ещё рекомендаций: {more}" in text) == (more > 0)
     # the residual with the true minus, never a hyphen-minus before a digit
     assert not re.search(r"(?<![\w-])-\d", text)
 
@@ -246,8 +252,7 @@ def _needs_chromium() -> str:
 
 
 def test_pdf_card_is_a4_at_most_two_pages_and_byte_identical(written, tmp_path):
-    """The fullest kind of card (a paired ШНОР with recommendations). In the demo 36 of 40
-    cards print on ≤ 2 pages; the 4 with 16–20 recommendations take 3."""
+    """The fullest kind of card (a paired ШНОР with recommendations) prints on ≤ 2 A4 pages."""
     browser = _needs_chromium()
     params, tables, out, _, _ = written
     sid = _a_paired_shnor(tables)

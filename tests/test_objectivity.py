@@ -359,7 +359,7 @@ def test_school_flag_excludes_every_unit_of_the_school_year_and_the_rule_decides
     alone does not flag; without «school» in the rule only the unit flags exclude."""
     inflate = {(0, g, s): 0.3 for g in (5, 6) for s in (RUS, MAT)}
     data = make_data(schools=20, grades={5: 20, 6: 20}, subjects=(RUS, MAT), inflate=inflate)
-    res = objectivity.stage(data, _marked(data), _params())
+    res = objectivity.stage(data, _marked(data), _params(), **_REF)
     sch = res.schools.set_index("school_id")
     assert list(res.schools.columns) == objectivity.SCHOOL_COLUMNS
     assert bool(sch.loc["900000", "flagged"]) and bool(sch.loc["900000", "excluded"])
@@ -371,7 +371,7 @@ def test_school_flag_excludes_every_unit_of_the_school_year_and_the_rule_decides
     # honest schools: hardly any flagged at the school level
     assert sch.drop(index="900000")["flagged"].fillna(False).astype(bool).sum() <= 1
     unit_only = objectivity.stage(
-        data, _marked(data), _params(exclusion_rule=["excess", "federal_list"])
+        data, _marked(data), _params(exclusion_rule=["excess", "federal_list"]), **_REF
     )
     flagged = _rows(unit_only, "share_4_5", school_id="900000")["flagged"].fillna(False)
     ex = unit_only.exclusions[unit_only.exclusions["school_id"] == "900000"]

@@ -8,9 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from shnor_lib.io import reference
 from shnor_lib.methods import clusters, pairing, risk_profile
 from shnor_lib.methods import recommendations as rec
 from shnor_lib.methods.risk_profile import HIGH, LOW, MID, NO_DATA
+
+RULES = reference.load_recommendation_rules()
 
 # ---------------------------------------------------------------------------- pairing
 
@@ -197,13 +200,13 @@ def test_no_mentor_or_tutor_recommendation_when_the_form_names_one():
         "1": {"mentors": 0, "tutored_teachers": 1},
         "2": {"mentors": 2, "tutored_teachers": 0},
     }
-    out = rec.generate(_rec_schools(), named=named)
+    out = rec.generate(_rec_schools(), named=named, rules=RULES)
     by = out.groupby("rule_id")["school_id"].apply(set)
     assert by["low_results_curator"] == {"1"}  # «2» has its МНЦ mentors
     assert by["teacher_deficits_routes"] == {"2"}  # «1» has a МТКП tutor
     assert by["teacher_deficits_routes_tutored"] == {"1"}
     # no forms at all: nothing is known, both schools are told
-    bare = rec.generate(_rec_schools())
+    bare = rec.generate(_rec_schools(), rules=RULES)
     assert set(bare.loc[bare["rule_id"] == "low_results_curator", "school_id"]) == {"1", "2"}
 
 
@@ -215,7 +218,7 @@ def test_pairs_feed_one_recommendation_per_school():
         ]
     ).assign(school_name=["Лицей № 1", "СОШ № 2"])
     r = pairing.pair(s)
-    out = rec.generate(s, pairs=r.pairs, unpaired=r.unpaired)
+    out = rec.generate(s, pairs=r.pairs, unpaired=r.unpaired, rules=RULES)
     mine = set(out.loc[out["school_id"] == "a", "rule_id"])
     assert "low_results_vertical_partner" in mine
     assert "low_results_horizontal_partner" not in mine and "low_results_no_partner" not in mine

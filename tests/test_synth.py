@@ -365,11 +365,12 @@ def test_context_effects_reproduce_from_files(demo):
     assert coef[0] == pytest.approx(synth.INTERCEPT, abs=0.02)
     for name, c in zip(X, coef[1:], strict=True):
         assert c == pytest.approx(truth["context_effects"][name], abs=0.02), name
-    # zero-effect characteristics still go with disadvantage (real social passports do)
+    # zero-effect characteristics still go with disadvantage (real social passports do): every
+    # pair clearly positive (under independence |r| would stay below ~0.15 at 40 schools)
     share = ctx[["low_income", "parents_unemployed", "single_parent"]].div(
         ctx.students_total, axis=0
     )
-    assert share.corr().min().min() > 0.3
+    assert share.corr().min().min() > 0.2
 
 
 def test_inflated_units_recomputed_from_files(demo):

@@ -182,6 +182,8 @@ SHEET_NAMES = {
     TASK_RESULTS: "ВПР по заданиям",
     TASK_DEFICITS: "Дефициты по заданиям",
     "management_decisions": "Управленческие решения",
+    "objectivity_schools": "Объективность по ОО",
+    "indicators_exclusions": "Исключения и показатели",
 }
 
 # Per-table headers that override RU_HEADERS (table → column → label), filled by stage modules.

@@ -129,6 +129,17 @@ LABELS = {
     "z_below_min_share": "ГИА ниже минимума (z)",
     "z_non_native_share": "Русский язык неродной (z)",
     "z_disabled_share": "Обучающиеся с ОВЗ (z)",
+    "z_teachers_multi_subject_share": "Педагоги ведут несколько предметов (z)",
+    "z_teachers_no_subject_degree_share": "Педагоги без профильного образования (z)",
+    "z_teachers_no_category_share": "Педагоги без первой или высшей категории (z)",
+    "z_teachers_no_pd_share": "Педагоги без повышения квалификации за год (z)",
+    "z_low_income_share": "Из малообеспеченных семей (z)",
+    "z_single_parent_share": "Из неполных семей (z)",
+    "z_large_family_share": "Из многодетных семей (z)",
+    "z_parents_unemployed_share": "Родители безработные (z)",
+    "z_parents_higher_ed_share": "Родители с высшим образованием (z)",
+    "z_difficult_situation_share": "В трудной жизненной ситуации (z)",
+    "z_at_risk_registered_share": "На профилактическом учёте (z)",
     "z_results_index": "ИОР (z)",
     "z_social_index": "ИСБ (z)",
     "distance_difference_km": "Разница удалённости, км",
@@ -151,7 +162,7 @@ LABELS = {
     "gap_ci_high": "Отставание: верхняя граница",
     "deficit": "Дефицит",
     # management_decisions (spravka), when published
-    "decision_id": "Номер решения",
+    "decision_id": "Код решения",
     "decision": "Решение",
     "basis_value": "Значение основания",
     "risk_category": "Категория риска",
@@ -164,6 +175,26 @@ LABELS = {
     "target_value": "Целевое значение",
     "source": "Источник",
     "date": "Дата",
+    # objectivity (the school-level test), objectivity_schools, indicators_exclusions
+    "school_flagged": "Отмечена вся ВПР ОО за год",
+    "units_tested": "Проверено единиц ВПР",
+    "units_flagged": "Отмечено единиц ВПР",
+    "n_before": "Участников до исключения (n)",
+    "n_after": "Участников после исключения (n)",
+    "value_before": "Значение до исключения",
+    "value_after": "Значение после исключения",
+    # indicators_pooled
+    "year_first": "Первый год",
+    "year_last": "Последний год",
+    # risk_profile_school
+    "threshold": "Порог «высокий»",
+    "threshold_low": "Порог «низкий»",
+    # forms_crosscheck, follow_up
+    "form_value": "По форме",
+    "computed_value": "По расчёту",
+    "previous_value": "Значение год назад",
+    "current_value": "Значение сейчас",
+    "target_reached": "Цель достигнута",
 }
 
 # a column whose meaning in this table differs from its name elsewhere
@@ -209,6 +240,51 @@ TABLE_LABELS: dict[str, dict[str, str]] = {
     "vpr_stats_shares": {"n": "Участников (n)"},
     "status_history": {"rule": "Правило ШНОР"},
     "roadmap_overdue": {"level": "Уровень мероприятия"},
+    "objectivity_schools": {
+        "n": "Участников проверенных единиц (n)",
+        "observed": "Доля «4» и «5», %",
+        "expected": "Ожидаемая доля «4» и «5», %",
+        "statistic": "Превышение, п.п.",
+        "ci_low": "Превышение: нижняя граница",
+        "ci_high": "Превышение: верхняя граница",
+        "flagged": "Выявлено превышение",
+        "excluded": "Исключена вся ВПР ОО за год",
+        "excluded_units": "Исключено единиц ВПР",
+    },
+    "indicators_exclusions": {
+        "excluded_units": "Исключено единиц ВПР",
+        "value_before": "Значение до исключения (% или отметка — см. наименование)",
+        "value_after": "Значение после исключения (% или отметка — см. наименование)",
+    },
+    "indicators_pooled": {
+        "value": "Значение (% или балл — см. наименование)",
+        "n": "Знаменатель за годы окна (n)",
+        "numerator": "Числитель за годы окна",
+        "years": "Число лет",
+    },
+    "risk_profile_school": {"value": "Значение фактора", "level": "Уровень риска"},
+    "conclusions": {"value": "Главное число вывода"},
+    "management_decisions": {"basis": "Основание"},
+    "group_dynamics": {
+        "indicator": "Показатель",
+        "value": "Среднее по ОО группы (у разрыва — разность)",
+        "ci_low": "Нижняя граница интервала",
+        "ci_high": "Верхняя граница интервала",
+        "n": "Число ОО (n)",
+    },
+    "follow_up": {
+        "item_id": "Код решения",
+        "due": "Срок наступил",
+        "ci_low": "Значение сейчас: нижняя граница",
+        "ci_high": "Значение сейчас: верхняя граница",
+        "change": "Изменение значения",
+        "moved": "Направление изменения",
+    },
+    "forms_crosscheck": {
+        "unit": "ОО или муниципалитет",
+        "status": "Результат сверки",
+        "text": "Что сверяется",
+    },
 }
 TABLE_LABELS["support_effect"]["ci_high"] = "Эффект: верхняя граница"
 
@@ -262,6 +338,14 @@ VALUES: dict[str, dict[str, str]] = {
 }
 TABLE_VALUES: dict[str, dict[str, dict[str, str]]] = {
     "social_notes": {"kind": {"info": "сведения", "warning": "предупреждение"}},
+    # methods/cycle.py GROUP_INDICATORS: the code kept, its meaning beside it
+    "group_dynamics": {
+        "indicator": {
+            "C1-1": "C1-1: средний балл ЕГЭ (русский язык, математика профильная)",
+            "C1-2": "C1-2: средняя отметка ВПР 5–6 кл. (русский язык, математика)",
+            "below_min": "доля результатов ГИА ниже минимального балла за год, %",
+        }
+    },
 }
 
 # ------------------------------------------------------------------ number formats
@@ -281,7 +365,11 @@ _DEC2 = (
     "social_distance oge_mean_mark_value vpr_mean_mark_value vpr4_mean_mark_value "
     "vpr_mean_mark_before vpr_mean_mark_after mean_mark "
     # management_decisions: an indicator's value, a percent or an index; two decimals serve both
-    "basis_value control_value target_value"
+    "basis_value control_value target_value "
+    # risk_profile_school: a factor's thresholds in its own units (computers per pupil 0.1)
+    "threshold threshold_low "
+    # follow_up: an indicator's value (a percent or a mean score, as control_value)
+    "previous_value current_value"
 )
 _DEC3 = (
     "coef se pvalue lmg weight tau2 tau kappa z social_raw r2 r2_adj residual_sd outcome_mean "
@@ -295,7 +383,8 @@ _INT = (
     "rank_after excluded_units units groups residuals size step n_obs n_schools n_candidates "
     "n_terms df_inference max_terms sign days_late n_teachers n_assessed n_a n_b n_c n_d "
     "n_expert n_test n_low_results n_predictions n_entries top_decile_n top_decile_hits "
-    "schools entered lowered confirmed raised flagged"
+    "schools entered lowered confirmed raised flagged units_tested units_flagged n_before n_after "
+    "year_first year_last years no form_value computed_value"
 )
 _DATE = "report_date due done deadline date"
 
@@ -335,6 +424,19 @@ TABLE_KINDS: dict[str, dict[str, str]] = {
     # a mean score or a percent; an indicator's name says which
     "indicators": {"value": "dec1", "target": "text"},
     "objectivity_journal": {"target": "int"},
+    # the pooled share of «4»–«5» (%), its excess and interval (п.п.); all percents 0–100
+    "objectivity_schools": {"observed": "dec1", "expected": "dec1", "statistic": "dec1"},
+    # an A11–A15 percent or a C1-2 mean mark (2–5): two decimals serve both
+    "indicators_exclusions": {"value_before": "dec2", "value_after": "dec2"},
+    "indicators_pooled": {"value": "dec1", "ci_low": "dec1", "ci_high": "dec1"},
+    # a factor's raw value (as risk_levels)
+    "risk_profile_school": {"value": "dec2"},
+    # mean ЕГЭ scores, mean ВПР marks (2–5) and ГИА percents: two decimals serve all
+    "group_dynamics": {"value": "dec2", "ci_low": "dec2", "ci_high": "dec2"},
+    # the headline figure: a count, a percent or a change of ИОР (0–1 scale, 0.025)
+    "conclusions": {"value": "dec3", "ci_low": "dec3", "ci_high": "dec3"},
+    # an indicator's value now and its interval (a percent or a mean score)
+    "follow_up": {"ci_low": "dec2", "ci_high": "dec2", "change": "dec2", "due": "text"},
 }
 TABLE_KINDS["objectivity"]["z"] = "dec2"
 
@@ -443,8 +545,14 @@ CONTENTS: dict[str, tuple[str, str]] = {
     ),
     "risk_levels": ("Факторы риска по ОО", "Значение и уровень каждого фактора риска «500+» по ОО"),
     "clusters": ("Кластеры ОО", "Группы ОО со сходным профилем рисков и их отличительные признаки"),
-    "pairs": ("Пары ШНОР — школа-лидер", "Подобранные пары для сетевого взаимодействия"),
-    "pairs_unpaired": ("ШНОР без пары", "ШНОР, которым не подобрана школа-лидер, с причиной"),
+    "pairs": (
+        "Пары ШНОР (ШССУ) — партнёр",
+        "Подобранные пары для сетевого взаимодействия: ШНОР или ШССУ и ОО-партнёр",
+    ),
+    "pairs_unpaired": (
+        "ШНОР и ШССУ без пары",
+        "ШНОР и ШССУ, которым не подобран партнёр, с причиной",
+    ),
     "recommendations": ("Рекомендации", "Рекомендации по адресатам с основаниями"),
     "status_history": ("Статусы ОО по годам", "ШНОР, школа-лидер, группа риска по годам"),
     "status_counts": (
@@ -464,6 +572,41 @@ CONTENTS: dict[str, tuple[str, str]] = {
     "management_decisions": (
         "Управленческие решения",
         "Предлагаемые решения с основанием, сроком и контрольным показателем",
+    ),
+    "objectivity_schools": (
+        "Объективность ВПР по ОО в целом",
+        "Объединённая проверка превышения доли «4»–«5» по всей ВПР ОО за год",
+    ),
+    "indicators_exclusions": (
+        "Показатели до и после исключений",
+        "Показатели результатов ВПР (A11–A15, C1-2) до и после исключения необъективных "
+        "результатов",
+    ),
+    "indicators_pooled": (
+        "Показатели ОО за окно лет",
+        "Показатели ОО, объединённые за годы окна анализа (для карточек малых ОО)",
+    ),
+    "risk_profile_school": (
+        "Профиль рисков ОО",
+        "Каждый фактор риска по ОО: значение, пороги уровней, уровень и источник данных",
+    ),
+    "conclusions": (
+        "Выводы аналитической справки",
+        "Выводы справки по порядку с главным числом, интервалом и разделом отчёта",
+    ),
+    "group_dynamics": (
+        "Динамика групп ОО",
+        "ШНОР, ШССУ, школы-лидеры и остальные ОО по годам: средние C1-1, C1-2, ГИА ниже "
+        "минимума и разрыв лидеры − ШНОР",
+    ),
+    "follow_up": (
+        "Контроль управленческих решений",
+        "Решения прошлого года: наступил ли срок, контрольный показатель тогда и сейчас, "
+        "достигнута ли цель",
+    ),
+    "forms_crosscheck": (
+        "Сверка форм с расчётом",
+        "Формы МНЦ, МТКП и методической помощи против перечня ШНОР, числа ОО и пар",
     ),
 }
 

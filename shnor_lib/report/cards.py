@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from shnor_lib.fmt import MISSING, fmt_number
+from shnor_lib.report.sections.spravka import CONTROL_LABELS
 from shnor_lib.tables import (
     INDICATORS,
     INDICATORS_POOLED,
@@ -84,14 +85,14 @@ CHECK_RU = {
     "federal_list": "перечень Рособрнадзора",
 }
 # Columns of a risk profile table shown on the card, in this order (those present).
-RISK_COLUMNS = {
-    "category_name": "Группа факторов",
+RISK_COLUMNS = {  # the factor's group is left to the report: one line a factor on the card
     "factor_name": "Фактор",
     "value": "Значение",
     "level": "Уровень риска",
     "note": "Примечание",
 }
-RISK_SHOWN = ("высокий", "средний")  # levels listed in the table; the others in one line
+# levels listed in the table; the others in one line (a card fits two pages)
+RISK_SHOWN = ("высокий",)
 DECISION_COLUMNS = {
     "decision": "Решение",
     "owner": "Ответственный",
@@ -348,12 +349,21 @@ def _sort_key(*cols: str):
     return lambda r: tuple((_missing(r.get(c)), str(r.get(c))) for c in cols)
 
 
+def _in_window(src: Sources, rows: list[Row]) -> list[Row]:
+    """Rows of the analysis window only (the one window every count of exclusions uses)."""
+    years = set(src.years) or {src.year}
+    return [r for r in rows if not _missing(r.get("year")) and int(r["year"]) in years]
+
+
 def _objectivity(src: Sources, sid: str) -> dict[str, list[dict]]:
-    excl = sorted(src.rows(OBJECTIVITY_EXCLUSIONS, sid), key=_sort_key("year", "grade", "subject"))
+    excl = sorted(
+        _in_window(src, src.rows(OBJECTIVITY_EXCLUSIONS, sid)),
+        key=_sort_key("year", "grade", "subject"),
+    )
     excluded = _units([(str(int(r["year"])), _text(r.get("reason")), _unit(r)) for r in excl])
     flags = [
         r
-        for r in src.rows(OBJECTIVITY, sid)
+        for r in _in_window(src, src.rows(OBJECTIVITY, sid))
         if _yes_no(r.get("flagged")) == "да" and _yes_no(r.get("excluded")) != "да"
     ]
     flags.sort(key=_sort_key("year", "check", "grade", "subject"))
@@ -433,9 +443,26 @@ def _partner(src: Sources, sid: str, names: Mapping[str, str]) -> dict[str, Any]
     return {"pairs": out, "unpaired": reason}
 
 
+def _decision_cell(column: str, value: Any) -> str:
+    """A management decision's cell as the справка prints it: the control indicator by its
+    Russian name, the deadline as a Russian date."""
+    if column == "control_indicator":
+        return CONTROL_LABELS.get(_text(value), _text(value))
+    if column == "deadline" and not _missing(value):
+        return pd.Timestamp(str(value)).strftime("%d.%m.%Y")
+    return num(value, 2) if isinstance(value, float) else _text(value)
+
+
+# A card is a letter of one or two A4 pages: it carries the first recommendations in the
+# order the rules give them (the most pressing first) and says how many more the report has.
+CARD_RECOMMENDATIONS = 6
+
+
 def _recommendations(src: Sources, sid: str) -> dict[str, Any]:
     items = []
-    for r in src.rows(RECOMMENDATIONS, sid):
+    rows = src.rows(RECOMMENDATIONS, sid)
+    more = max(0, len(rows) - CARD_RECOMMENDATIONS)
+    for r in rows[:CARD_RECOMMENDATIONS]:
         items.append(
             {
                 "addressee": _text(r.get("addressee")),
@@ -448,9 +475,7 @@ def _recommendations(src: Sources, sid: str) -> dict[str, Any]:
         )
     dec = src.rows(MANAGEMENT_DECISIONS, sid)
     cols = [c for c in DECISION_COLUMNS if dec and c in dec[0]]
-    decisions = [
-        [num(r[c], 2) if isinstance(r[c], float) else _text(r[c]) for c in cols] for r in dec
-    ]
+    decisions = [[_decision_cell(c, r[c]) for c in cols] for r in dec]
     if not items and not decisions:
         return {}
     groups: dict[str, list[dict[str, str]]] = {}
@@ -458,6 +483,7 @@ def _recommendations(src: Sources, sid: str) -> dict[str, Any]:
         groups.setdefault(item["addressee"] or "ОО", []).append(item)
     return {
         "recs": items,
+        "more": more,
         "groups": [{"addressee": _upper_first(k), "recs": v} for k, v in groups.items()],
         "has_deadline": any(i["deadline"] or i["control"] for i in items),
         "decisions": {"header": [DECISION_COLUMNS[c] for c in cols], "rows": decisions},

@@ -79,9 +79,9 @@ _RC: dict[str, Any] = {
     "font.size": 10,
     "axes.titlesize": 11,
     "axes.labelsize": 10,
-    "xtick.labelsize": 9,
-    "ytick.labelsize": 9,
-    "legend.fontsize": 9,
+    "xtick.labelsize": 9.2,
+    "ytick.labelsize": 9.2,
+    "legend.fontsize": 9.2,
     "legend.frameon": False,
     "figure.figsize": (7.5, 4.2),
     "figure.dpi": 100,
@@ -612,6 +612,9 @@ def figure(
 
 # Printed text is never smaller than this (the figure is also never shrunk to fit the page).
 MIN_FONT_PT = 9.0
+# Text below the floor is raised a little above it: the tight bounding box of the saved SVG
+# can make the image up to ~1 % wider than the page, and the browser shrinks it by as much.
+_RAISED_PT = MIN_FONT_PT * 1.02
 
 
 def _readable_in_print(fig: Any) -> None:
@@ -626,11 +629,11 @@ def _readable_in_print(fig: Any) -> None:
     for ax in fig.axes:
         for which, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
             sizes = [t.get_fontsize() for t in axis.get_ticklabels(which="both")]
-            if sizes and min(sizes) < MIN_FONT_PT:
-                ax.tick_params(axis=which, which="both", labelsize=MIN_FONT_PT)
+            if sizes and min(sizes) < _RAISED_PT:
+                ax.tick_params(axis=which, which="both", labelsize=_RAISED_PT)
     for text in fig.findobj(Text):
-        if text.get_text() and text.get_fontsize() < MIN_FONT_PT:
-            text.set_fontsize(MIN_FONT_PT)
+        if text.get_text() and text.get_fontsize() < _RAISED_PT:
+            text.set_fontsize(_RAISED_PT)
     titles = [t for ax in fig.axes for t in (ax.title, ax._left_title, ax._right_title)]
     for text in [*titles, fig._suptitle]:  # a title longer than the page: on two lines
         if text is not None and "\n" not in text.get_text():

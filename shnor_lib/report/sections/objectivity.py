@@ -141,10 +141,10 @@ def summary_by_year(res) -> pd.DataFrame:
                 ),
                 "Выявлено завышение в классе": int(_flag(g["flagged"]).sum()),
                 "ОО с завышением по всей ВПР года": c.school_years_flagged,
-                "Ожидаемое — только по контексту (нет ГИА)": int(
+                "Без ГИА: ожидаемое по контексту": int(
                     g["basis"].astype(str).str.startswith("только контекст").sum()
                 ),
-                "Ожидаемое — среднее по муниципалитету": int(
+                "Без ГИА и контекста: среднее МО": int(
                     g["basis"].astype(str).str.startswith("среднее").sum()
                 ),
                 "В перечне Рособрнадзора": int((fed["year"] == year).sum()) if not fed.empty else 0,

@@ -126,5 +126,18 @@ def conclusions_html(res: Results) -> _Html:
     return _Html(f'<ol class="spravka-conclusions">{lis}</ol>')
 
 
+# In the report the three short codes share one cell: ten columns do not fit a landscape A4
+# page at 9 pt (the browser test measures it); the CSV and spravka.docx keep them apart.
+KIND = "Категория риска; управляемость; горизонт"
+_KIND_PARTS = [HEADERS["risk_category"], HEADERS["manageability"], HEADERS["horizon"]]
+
+
 def decisions(res: Results) -> pd.DataFrame:
-    return decisions_frame(res.tables)
+    """The decisions table of the report: :func:`decisions_frame` with the risk category,
+    manageability and horizon in one column."""
+    frame = decisions_frame(res.tables)
+    kind = frame[_KIND_PARTS].astype(str).agg("; ".join, axis=1)
+    at = frame.columns.get_loc(_KIND_PARTS[0])
+    frame = frame.drop(columns=_KIND_PARTS)
+    frame.insert(at, KIND, kind if len(frame) else pd.Series(dtype=str))
+    return frame
