@@ -25,6 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from test_report_e2e import demo  # noqa: F401  (module-scoped fixture: synth → compute → report)
 
@@ -329,6 +330,46 @@ def test_report_prints_on_a4_with_every_column_and_no_text_below_9_pt(demo, devt
                 timeout=60,
             )
         assert len(list(ARTIFACTS.glob("report-page-*.png"))) == len({1, 2, 5, first_wide})
+
+
+CARD_PX = round((210 - 9 - 11) * PX_PER_MM)  # A4 less the side margins of card.css
+
+
+def test_school_card_prints_on_a4_with_every_column_and_no_text_below_9_pt(demo, devtools):  # noqa: F811
+    """The fullest card (the largest HTML) laid out at the printed width: every table fits,
+    no text under 9 pt; printed with Chromium to A4 on at most two pages, kept with PNGs."""
+    root, params, truth, html = demo
+    cards = [p for p in (html.parent / "schools").glob("*.html") if p.name != "index.html"]
+    n_schools = len(pd.read_csv(html.parent / "tables" / "schools.csv", dtype=str))
+    assert len(cards) == n_schools
+    card = max(sorted(cards), key=lambda p: p.stat().st_size)
+    got = devtools.evaluate(devtools.page(card.as_uri(), CARD_PX), MEASURE_JS)
+    assert got["page"] == CARD_PX and got["tables"]
+    too_wide = [
+        (t["caption"], round(t["width"])) for t in got["tables"] if t["width"] > CARD_PX + 0.5
+    ]
+    assert not too_wide, too_wide
+    assert not got["small"], got["small"][:10]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pdf = ARTIFACTS / "card.pdf"
+    pdf.unlink(missing_ok=True)
+    _run(["--no-pdf-header-footer", f"--print-to-pdf={pdf}", card.as_uri()], timeout=120)
+    data = pdf.read_bytes()
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([0-9.]+) ([0-9.]+)\s*\]", data)
+    sizes = [(round(float(w)), round(float(h))) for w, h in boxes]
+    assert sizes and set(sizes) == {(595, 842)} and len(sizes) <= 2, sizes
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm:
+        for old in ARTIFACTS.glob("card-page-*.png"):
+            old.unlink()
+        for page in range(1, len(sizes) + 1):
+            subprocess.run(
+                [pdftoppm, "-png", "-r", "60", "-f", str(page), "-l", str(page), "-singlefile"]
+                + [str(pdf), str(ARTIFACTS / f"card-page-{page}")],
+                check=True,
+                timeout=60,
+            )
+        assert len(list(ARTIFACTS.glob("card-page-*.png"))) == len(sizes)
 
 
 def test_site_index_fits_1280_px_with_the_name_as_link(demo, devtools, tmp_path):  # noqa: F811

@@ -533,6 +533,42 @@ def test_forms_crosscheck_against_lists_and_pairs():
     assert cycle.forms_crosscheck(None, {"s1"}, 3, None).empty
 
 
+def test_forms_crosscheck_roadmap_item_6_against_computed_completeness():
+    """Item 6 says «complete and timely» (1) while 20 of 25 due events were done (80 %):
+    a mismatch; with every event done in time (100 %, 100 %) it agrees; «no» (0) against
+    100 % disagrees too."""
+
+    def support(item6: float, completeness: float, timeliness: float) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "block": ["help", "roadmap", "roadmap"],
+                "indicator_id": [
+                    cycle.HELP_ROADMAP_ITEM,
+                    "roadmap_completeness",
+                    "roadmap_timeliness",
+                ],
+                "unit": ["municipality"] * 3,
+                "score": [item6, 20, 18],
+                "share_of_max": [100 * item6, completeness, timeliness],
+            }
+        )
+
+    def row(frame: pd.DataFrame):
+        hit = frame[frame["check"] == cycle.HELP_ROADMAP_ITEM]
+        assert len(hit) == 1
+        return hit.iloc[0]
+
+    bad = row(cycle.forms_crosscheck(support(1, 80, 90), set(), 5, None))
+    assert bad.status == cycle.CHECK_MISMATCH and bad.computed_value == 80 and bad.form_value == 1
+    assert (
+        row(cycle.forms_crosscheck(support(1, 100, 100), set(), 5, None)).status == cycle.CHECK_OK
+    )
+    assert row(cycle.forms_crosscheck(support(0, 100, 100), set(), 5, None)).status == (
+        cycle.CHECK_MISMATCH
+    )
+    assert row(cycle.forms_crosscheck(support(0, 80, 100), set(), 5, None)).status == cycle.CHECK_OK
+
+
 def test_follow_up_of_last_years_decisions():
     decisions = pd.DataFrame(
         {

@@ -824,8 +824,48 @@ def forms_crosscheck(
         rows.append(
             (item, "municipality", float(v), c, CHECK_OK if ok else CHECK_MISMATCH, _HELP_TEXT[key])
         )
+    rows += _roadmap_item_check(sup, score.get(HELP_ROADMAP_ITEM, np.nan))
     out = pd.DataFrame(rows, columns=CROSSCHECK_COLUMNS)
     return out.sort_values(["check", "unit"], kind="stable").reset_index(drop=True)
+
+
+# item 6 of the methodical-help form: «полнота и своевременность выполнения мероприятий
+# Дорожной карты» (1 = yes), against the computed completeness and timeliness of the roadmap
+HELP_ROADMAP_ITEM = "b1_06_roadmap_execution"
+_ROADMAP_SHARES = ("roadmap_completeness", "roadmap_timeliness")
+
+
+def _roadmap_item_check(sup: pd.DataFrame, claimed: float) -> list[tuple]:
+    """One row: the form's «yes/no» of item 6 against the roadmap's computed completeness and
+    timeliness (both 100 % ⇔ «yes»); none when either side is missing.
+
+    Example: the form says 1 (complete and timely) while 20 of 25 due events were done →
+    «расхождение» with computed value 80 (the lower of the two shares, %).
+    """
+    road = sup[
+        (sup["block"] == "roadmap")
+        & (sup["unit"] == "municipality")
+        & sup["indicator_id"].isin(_ROADMAP_SHARES)
+    ]
+    shares = pd.to_numeric(road.get("share_of_max", road["score"]), errors="coerce").dropna()
+    if pd.isna(claimed) or shares.empty:
+        return []
+    lowest = float(shares.min())
+    ok = bool(claimed >= 1) == (lowest >= 100)
+    text = (
+        "п. 6 формы «Методическая помощь» (полнота и своевременность выполнения дорожной "
+        "карты: 1 — да) против рассчитанных полноты и своевременности (меньшая из двух, %)"
+    )
+    return [
+        (
+            HELP_ROADMAP_ITEM,
+            "municipality",
+            float(claimed),
+            lowest,
+            CHECK_OK if ok else CHECK_MISMATCH,
+            text,
+        )
+    ]
 
 
 # ------------------------------------------------------------------------------ follow-up
