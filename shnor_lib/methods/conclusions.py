@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from shnor_lib.console import plural  # one Russian plural rule (pandas-free)
 from shnor_lib.fmt import fmt_number
 from shnor_lib.methods import stats
 from shnor_lib.methods.indicators import C1_SHORT
@@ -101,16 +102,6 @@ def num(x: float, decimals: int = 1) -> str:
 
 def pct(x: float, decimals: int = 1) -> str:
     return num(x, decimals) + " %"
-
-
-def plural(n: int, one: str, few: str, many: str) -> str:
-    """Russian plural form for n: 1 школа, 2 школы, 5 школ."""
-    n = abs(int(n))
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
 
 
 def listed(items: Sequence[str], limit: int = MAX_LISTED) -> str:

@@ -8,6 +8,7 @@ contradicts itself.
 
 from __future__ import annotations
 
+from shnor_lib.console import plural  # one Russian plural rule (pandas-free)
 from shnor_lib.fmt import fmt_number
 
 # Cardinal numerals in the genitive and prepositional cases («из трёх», «в двух»).
@@ -35,16 +36,6 @@ def number(x: float) -> str:
         if round(x, decimals) == round(x, 4):
             return fmt_number(x, decimals)
     return fmt_number(x, 4)
-
-
-def plural(n: int, one: str, few: str, many: str) -> str:
-    """The Russian plural form for ``n``: (1) год, (2) года, (5) лет."""
-    n = abs(int(n))
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
 
 
 def genitive(n: int) -> str:
