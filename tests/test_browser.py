@@ -29,6 +29,8 @@ import pandas as pd
 import pytest
 from test_report_e2e import demo  # noqa: F401  (module-scoped fixture: synth → compute → report)
 
+from shnor_lib.report import pdf
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "outputs" / "test-artifacts"
 FLAGS = [
@@ -49,16 +51,8 @@ MISSING = (
 )
 
 
-def find_chromium() -> str | None:
-    """``SHNOR_CHROMIUM`` when set (a missing file counts as no browser), else PATH."""
-    named = os.environ.get("SHNOR_CHROMIUM")
-    if named:
-        return named if os.path.isfile(named) and os.access(named, os.X_OK) else None
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
+# the product's own lookup (``SHNOR_CHROMIUM``, else PATH): the test finds what the cards use
+find_chromium = pdf.find_browser
 
 
 @pytest.fixture(scope="module", autouse=True)
